@@ -1,0 +1,107 @@
+import 'reflect-metadata';
+import { plainToInstance, Transform } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Max, Min, validateSync } from 'class-validator';
+import * as os from 'os';
+import * as path from 'path';
+
+/**
+ * Environment configuration, validated once at boot. This is the only file that reads
+ * `process.env`: everything else receives an `AppConfig`.
+ */
+const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
+
+export class EnvDto {
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(65535) PORT?: number;
+  @IsOptional() @IsIn(['onnx', 'triton', 'fake']) INFERENCE_BACKEND?: 'onnx' | 'triton' | 'fake';
+  @IsOptional() @IsString() MODEL_PATH?: string;
+  @IsOptional() @IsString() TRITON_URL?: string;
+  @IsOptional() @IsString() TRITON_MODEL?: string;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(100) @Max(600_000) TRITON_DEADLINE_MS?: number;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(64) TRITON_MAX_IN_FLIGHT?: number;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(128) BATCH_SIZE?: number;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(16) ONNX_THREADS?: number;
+  @IsOptional() @IsIn(['auto', 'libx264', 'h264_nvenc']) ENCODER?: 'auto' | 'libx264' | 'h264_nvenc';
+  @IsOptional() @IsString() FFMPEG_PATH?: string;
+  @IsOptional() @IsString() FFPROBE_PATH?: string;
+  @IsOptional() @IsString() DATA_DIR?: string;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(7200) MAX_AUDIO_SECONDS?: number;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(600) MAX_VIDEO_SECONDS?: number;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1024) MAX_UPLOAD_BYTES?: number;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(64 * 64) MAX_IMAGE_PIXELS?: number;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(64) JOB_CONCURRENCY?: number;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(100_000) QUEUE_MAX?: number;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) RESULT_TTL_SECONDS?: number;
+  @IsOptional() @IsString() API_KEYS?: string;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) RATE_LIMIT_PER_MINUTE?: number;
+  @IsOptional() @IsIn(['error', 'warn', 'log', 'debug', 'verbose']) LOG_LEVEL?: string;
+}
+
+export interface AppConfig {
+  port: number;
+  backend: 'onnx' | 'triton' | 'fake';
+  modelPath: string;
+  triton: { url: string; model: string; deadlineMs: number; maxInFlight: number };
+  batchSize: number;
+  onnxThreads: number;
+  encoder: 'auto' | 'libx264' | 'h264_nvenc';
+  ffmpegPath: string;
+  ffprobePath: string;
+  dataDir: string;
+  limits: {
+    maxAudioSeconds: number;
+    maxVideoSeconds: number;
+    maxUploadBytes: number;
+    maxImagePixels: number;
+  };
+  jobs: { concurrency: number; queueMax: number; resultTtlSeconds: number };
+  apiKeys: string[];
+  rateLimitPerMinute: number;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {}
+
+export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
+
+/** Validates an environment (default: process.env) and returns the typed config; throws ConfigError listing every problem. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const dto = plainToInstance(EnvDto, { ...env }, { excludeExtraneousValues: false });
+  const errors = validateSync(dto, { whitelist: false, forbidUnknownValues: false });
+  if (errors.length) {
+    const lines = errors.map((e) => `${e.property}=${JSON.stringify(e.value)}: ${Object.values(e.constraints ?? {}).join('; ')}`);
+    throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  const backend = dto.INFERENCE_BACKEND ?? 'onnx';
+  const cores = Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
+  return {
+    port: dto.PORT ?? 8080,
+    backend,
+    modelPath: path.resolve(dto.MODEL_PATH ?? path.join(REPO_ROOT, 'model_repository', 'wav2lip', '1', 'model.onnx')),
+    triton: {
+      url: dto.TRITON_URL ?? 'localhost:8001',
+      model: dto.TRITON_MODEL ?? 'wav2lip',
+      deadlineMs: dto.TRITON_DEADLINE_MS ?? 30_000,
+      maxInFlight: dto.TRITON_MAX_IN_FLIGHT ?? 4,
+    },
+    batchSize: dto.BATCH_SIZE ?? (backend === 'triton' ? 64 : 32),
+    onnxThreads: dto.ONNX_THREADS ?? cores,
+    encoder: dto.ENCODER ?? 'auto',
+    ffmpegPath: dto.FFMPEG_PATH ?? 'ffmpeg',
+    ffprobePath: dto.FFPROBE_PATH ?? 'ffprobe',
+    dataDir: path.resolve(dto.DATA_DIR ?? path.join(os.tmpdir(), 'lipsync-gateway')),
+    limits: {
+      maxAudioSeconds: dto.MAX_AUDIO_SECONDS ?? 600,
+      maxVideoSeconds: dto.MAX_VIDEO_SECONDS ?? 60,
+      maxUploadBytes: dto.MAX_UPLOAD_BYTES ?? 100 * 1024 * 1024,
+      maxImagePixels: dto.MAX_IMAGE_PIXELS ?? 4096 * 4096,
+    },
+    jobs: {
+      concurrency: dto.JOB_CONCURRENCY ?? 1,
+      queueMax: dto.QUEUE_MAX ?? 100,
+      resultTtlSeconds: dto.RESULT_TTL_SECONDS ?? 24 * 3600,
+    },
+    apiKeys: (dto.API_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean),
+    rateLimitPerMinute: dto.RATE_LIMIT_PER_MINUTE ?? 120,
+    logLevel: dto.LOG_LEVEL ?? 'log',
+  };
+}

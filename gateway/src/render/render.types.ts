@@ -1,0 +1,63 @@
+import type { BackendKind } from '../inference/inference-backend';
+
+/** Wav2Lip box order, as in the original `--box` / `--pads` flags: top, bottom, left, right (pixels). */
+export type Tblr = [top: number, bottom: number, left: number, right: number];
+
+export type StageName = 'decode' | 'mel' | 'detect' | 'prepare' | 'infer' | 'composite' | 'encode' | 'total';
+export type StageTimings = Partial<Record<StageName, number>>; // milliseconds
+
+export interface RenderRequest {
+  /** avatar image (PNG/JPEG/WebP) or short video file on local disk */
+  facePath: string;
+  /** audio (or video with an audio track) on local disk; text is turned into a file by the speech service first */
+  audioPath: string;
+  /** final MP4 path; written to a temp name beside it and renamed on success, removed on failure */
+  outPath: string;
+  fps?: number; // default 25
+  batchSize?: number; // default from config
+  /** manual face box (top, bottom, left, right); skips detection, pads and smoothing */
+  box?: Tblr;
+  /** pads around the detected box (top, bottom, left, right); default [0, 10, 0, 0] */
+  pads?: Tblr;
+  /** smooth video boxes over 5 frames (default true) */
+  smooth?: boolean;
+  /** 'auto' uses the encoder probed at start */
+  encoder?: 'auto' | 'libx264' | 'h264_nvenc';
+  /** scale the output to this height (even), keeping the aspect ratio; default: the avatar's size */
+  outputHeight?: number;
+  /** libx264 CRF / nvenc CQ (default 20) */
+  quality?: number;
+  /** video avatars: 'loop' (default) or 'pingpong' to cover the audio */
+  loop?: 'loop' | 'pingpong';
+  /** write a fragmented MP4 progressively (for streaming while rendering) instead of a +faststart MP4 */
+  fragmented?: boolean;
+}
+
+export interface RenderProgress {
+  framesDone: number;
+  framesTotal: number;
+  /** 0..1 */
+  progress: number;
+}
+
+export interface RenderResult {
+  outPath: string;
+  frames: number;
+  fps: number;
+  width: number;
+  height: number;
+  audioSeconds: number;
+  encoder: string;
+  backend: BackendKind;
+  /** true when the avatar came from the cache (no detection ran) */
+  avatarCached: boolean;
+  batchSizes: number[];
+  timings: StageTimings;
+}
+
+export interface RenderHooks {
+  signal?: AbortSignal;
+  onProgress?: (p: RenderProgress) => void;
+  /** called once the output file exists and (for fragmented output) its first bytes are written */
+  onOutputStarted?: (path: string) => void;
+}

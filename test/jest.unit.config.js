@@ -1,0 +1,1 @@
+module.exports = require('./jest.base')('unit', 'spec', 20_000);
