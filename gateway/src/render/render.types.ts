@@ -61,3 +61,19 @@ export interface RenderHooks {
   /** called once the output file exists and (for fragmented output) its first bytes are written */
   onOutputStarted?: (path: string) => void;
 }
+
+/** Optional observer the API's metrics service plugs into the pipeline (Prometheus lives in health/). */
+export interface PipelineObserver {
+  batchDone?(size: number, ms: number, backend: BackendKind): void;
+  inFlightChanged?(delta: 1 | -1): void;
+  stageDone?(stage: StageName, ms: number): void;
+}
+
+/**
+ * The one render pipeline both front doors use (CLI and API). Implemented by
+ * `RenderPipeline` in render-pipeline.ts; built with its dependencies by `createCoreServices()`
+ * in `gateway/src/core-services.ts`.
+ */
+export interface Renderer {
+  render(req: RenderRequest, hooks?: RenderHooks): Promise<RenderResult>;
+}
