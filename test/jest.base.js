@@ -5,7 +5,7 @@ module.exports = (layer, pattern, timeoutMs) => ({
   displayName: layer,
   testEnvironment: 'node',
   testMatch: [`<rootDir>/test/${layer}/**/*.${pattern}.ts`],
-  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true, tsconfig: '<rootDir>/tsconfig.json' }] },
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }] },
   moduleFileExtensions: ['ts', 'js', 'json'],
   clearMocks: true,
   testTimeout: timeoutMs,

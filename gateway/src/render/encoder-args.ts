@@ -1,0 +1,75 @@
+/**
+ * Pure builders for the encoder's ffmpeg arguments. One process per job: raw RGB frames on stdin,
+ * the original audio muxed from its file, H.264 yuv420p in MP4. No intermediate files, no second encode.
+ */
+export type VideoEncoder = 'libx264' | 'h264_nvenc';
+
+export interface EncodeSpec {
+  width: number; // even
+  height: number; // even
+  fps: number;
+  audioPath: string;
+  outPath: string;
+  encoder: VideoEncoder;
+  /** CRF for libx264, CQ for NVENC (lower = better); default 20 */
+  quality?: number;
+  /** libx264 preset; default 'veryfast' (the best speed/size trade-off for talking heads on CPU) */
+  preset?: string;
+  /** scale to this even height, width follows the aspect ratio (rounded to even) */
+  outputHeight?: number;
+  /** progressive fragmented MP4 (readable while it is written) instead of +faststart */
+  fragmented?: boolean;
+  /** CPU threads for libx264; default: ffmpeg's choice */
+  threads?: number;
+}
+
+export function assertEvenDims(width: number, height: number): void {
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 2 || height < 2 || width % 2 || height % 2) {
+    throw new RangeError(`frame size must be even and ≥ 2, got ${width}×${height}`);
+  }
+}
+
+export function buildEncodeArgs(s: EncodeSpec): string[] {
+  assertEvenDims(s.width, s.height);
+  if (!(s.fps > 0 && s.fps <= 120)) throw new RangeError(`fps must be in (0, 120], got ${s.fps}`);
+  const q = String(s.quality ?? 20);
+  const args = ['-hide_banner', '-loglevel', 'error', '-y'];
+  // Input 0: raw frames on stdin. Input 1: the audio as the user gave it (no re-decode to wav first).
+  args.push('-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${s.width}x${s.height}`, '-framerate', String(s.fps), '-i', 'pipe:0');
+  args.push('-i', s.audioPath);
+  args.push('-map', '0:v:0', '-map', '1:a:0');
+  if (s.outputHeight) {
+    if (s.outputHeight % 2 || s.outputHeight < 2) throw new RangeError(`output height must be even, got ${s.outputHeight}`);
+    // -2 keeps the aspect ratio with an even width, as yuv420p requires.
+    args.push('-vf', `scale=-2:${s.outputHeight}:flags=bicubic`);
+  }
+  if (s.encoder === 'h264_nvenc') {
+    args.push('-c:v', 'h264_nvenc', '-preset', 'p4', '-tune', 'hq', '-rc', 'vbr', '-cq', q, '-b:v', '0');
+  } else {
+    args.push('-c:v', 'libx264', '-preset', s.preset ?? 'veryfast', '-crf', q);
+    if (s.threads) args.push('-threads', String(s.threads));
+  }
+  args.push('-pix_fmt', 'yuv420p', '-r', String(s.fps));
+  if (s.fragmented) {
+    // A keyframe every second so each fragment is independently decodable and arrives early.
+    args.push('-g', String(Math.max(1, Math.round(s.fps))));
+  }
+  args.push('-c:a', 'aac', '-b:a', '128k', '-ar', '48000');
+  args.push(
+    '-movflags',
+    s.fragmented ? 'frag_keyframe+empty_moov+default_base_moof' : '+faststart',
+    '-f',
+    'mp4',
+    s.outPath,
+  );
+  return args;
+}
+
+/** Arguments that encode one black frame with `encoder` and discard it: a real probe, not a list of compiled encoders. */
+export function buildEncoderProbeArgs(encoder: VideoEncoder): string[] {
+  return [
+    '-hide_banner', '-loglevel', 'error', '-nostdin',
+    '-f', 'lavfi', '-i', 'color=c=black:s=256x256:r=25:d=0.04',
+    '-frames:v', '1', '-c:v', encoder, '-pix_fmt', 'yuv420p', '-f', 'null', '-',
+  ];
+}
