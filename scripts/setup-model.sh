@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Builds the Wav2Lip ONNX model the gateway (embedded onnx backend) and Triton serve:
+#   model_repository/wav2lip/1/model.onnx          FP32 graph, the contract of architecture.md §2
+#   model_repository/wav2lip/1/model.fp16.onnx     only with WAV2LIP_FP16=1 (input for TensorRT engines)
+#
+#   bash scripts/setup-model.sh                                   # demo: seeded random weights (seed 0)
+#   WAV2LIP_CHECKPOINT=/path/wav2lip_gan.pth bash scripts/setup-model.sh   # official weights
+#
+# Idempotent: a stamp file (1/SOURCE, 1/SOURCE.fp16) records the weights source and the exporter
+# version; a second run with the same inputs is a fast no-op, a changed source rebuilds.
+# Env: WAV2LIP_CHECKPOINT, WAV2LIP_SEED (default 0), WAV2LIP_FP16=1,
+#      WAV2LIP_DEMO_BN_CALIBRATE (default 1: demo only, re-estimates BN stats on seeded random inputs so
+#      the random mouth visibly follows the audio; 0 = torch's default BN stats, a near-static patch),
+#      WAV2LIP_PYTHON (default /usr/bin/python3), MODEL_REPOSITORY (default <repo>/model_repository).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PY="${WAV2LIP_PYTHON:-/usr/bin/python3}"
+REPO_DIR="${MODEL_REPOSITORY:-$ROOT/model_repository}"
+VERSION_DIR="$REPO_DIR/wav2lip/1"
+SEED="${WAV2LIP_SEED:-0}"
+CALIBRATE="${WAV2LIP_DEMO_BN_CALIBRATE:-1}"
+
+die() { echo "setup-model: $*" >&2; exit "${2:-1}"; }
+
+check_prerequisites() {
+  local missing=()
+  if [[ ! -x "$PY" ]]; then
+    die "$PY not found. Install Debian's Python with: apt-get install python3 python3-torch python3-onnx python3-numpy"
+  fi
+  local mod pkg
+  for mod in torch onnx numpy; do
+    pkg="python3-$mod"
+    "$PY" -c "import $mod" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  if ((${#missing[@]})); then
+    die "$PY lacks: ${missing[*]}. Install with: apt-get install ${missing[*]}  (pip has no wheels here; use Debian's packages)"
+  fi
+  command -v node >/dev/null 2>&1 || die "node not found (Node >= 20 runs onnxruntime-node for the export check)"
+  [[ -d "$ROOT/node_modules/onnxruntime-node" ]] || die "node_modules/onnxruntime-node missing: run 'npm ci' in $ROOT"
+}
+
+exporter_version() {
+  # rebuild when the exporter itself changes, not only when the weights do
+  cat "$ROOT"/triton/*.py "$ROOT/triton/ort_run.js" | sha256sum | cut -c1-16
+}
+
+describe_source() {
+  if [[ -n "${WAV2LIP_CHECKPOINT:-}" ]]; then
+    [[ -f "$WAV2LIP_CHECKPOINT" ]] || die "WAV2LIP_CHECKPOINT=$WAV2LIP_CHECKPOINT: no such file" 2
+    local abs sum
+    abs="$(cd "$(dirname "$WAV2LIP_CHECKPOINT")" && pwd)/$(basename "$WAV2LIP_CHECKPOINT")"
+    sum="$(sha256sum "$abs" | cut -c1-64)"
+    echo "checkpoint=$abs sha256=$sum"
+  else
+    [[ "$SEED" =~ ^[0-9]+$ ]] || die "WAV2LIP_SEED must be a non-negative integer, got '$SEED'" 2
+    echo "random-seed=$SEED bn-calibrate=$CALIBRATE"
+  fi
+}
+
+up_to_date() { [[ -f "$1" && -f "$2" && "$(cat "$2")" == "$3" ]]; }
+
+# build_one OUT STAMP STAMP_TEXT [extra exporter args...]
+build_one() {
+  local out="$1" stamp="$2" text="$3"
+  shift 3
+  if up_to_date "$out" "$stamp" "$text"; then
+    echo "setup-model: $out is up to date ($text)"
+    return 0
+  fi
+  check_prerequisites
+  local src_args=()
+  if [[ -n "${WAV2LIP_CHECKPOINT:-}" ]]; then
+    src_args=(--checkpoint "$WAV2LIP_CHECKPOINT")
+  else
+    src_args=(--random-seed "$SEED")
+    if [[ "$CALIBRATE" == 1 ]]; then src_args+=(--calibrate-bn); fi
+  fi
+  echo "setup-model: building $out ..."
+  rm -f "$stamp"  # a stale stamp must never vouch for a half-replaced model
+  local start=$SECONDS rc=0
+  "$PY" "$ROOT/triton/export_onnx.py" "${src_args[@]}" --out "$out" "$@" || rc=$?
+  ((rc == 0)) || die "export failed (exit $rc); see the message above" "$rc"
+  printf '%s' "$text" >"$stamp.tmp" && mv -f "$stamp.tmp" "$stamp"
+  echo "setup-model: built $out in $((SECONDS - start)) s"
+}
+
+print_notice() {
+  if [[ -n "${WAV2LIP_CHECKPOINT:-}" ]]; then
+    echo "NOTE: official Wav2Lip weights are for personal/research/non-commercial use only (trained on LRS2)."
+    echo "      Check the Wav2Lip licence before serving them."
+  else
+    echo "NOTE: this is a DEMO model with seeded random weights: the mouth moves but is meaningless"
+    [[ "$CALIBRATE" == 1 ]] || echo "      (WAV2LIP_DEMO_BN_CALIBRATE=0: the patch hardly changes with the audio at all)"
+    echo "      For real lip-sync set WAV2LIP_CHECKPOINT=/path/wav2lip_gan.pth;"
+    echo "      official Wav2Lip weights are for personal/research/non-commercial use only (trained on LRS2)."
+  fi
+}
+
+main() {
+  [[ "$CALIBRATE" == 0 || "$CALIBRATE" == 1 ]] || die "WAV2LIP_DEMO_BN_CALIBRATE must be 0 or 1" 2
+  mkdir -p "$VERSION_DIR"
+  local source version
+  source="$(describe_source)"
+  version="$(exporter_version)"
+  build_one "$VERSION_DIR/model.onnx" "$VERSION_DIR/SOURCE" "$source exporter=$version precision=fp32"
+  if [[ "${WAV2LIP_FP16:-0}" == 1 ]]; then
+    build_one "$VERSION_DIR/model.fp16.onnx" "$VERSION_DIR/SOURCE.fp16" "$source exporter=$version precision=fp16" --fp16
+  fi
+  print_notice
+}
+
+main "$@"

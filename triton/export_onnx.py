@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""Exports Wav2Lip to ONNX with the gateway's model contract (architecture.md §2) and checks it.
+
+  /usr/bin/python3 triton/export_onnx.py --checkpoint wav2lip_gan.pth --out model_repository/wav2lip/1/model.onnx
+  /usr/bin/python3 triton/export_onnx.py --random-seed 0 --out model.onnx [--fp16]
+
+After export: onnx.checker, then one run of the graph with onnxruntime-node against PyTorch on a
+small random batch. Exit 0 = written and checked; 2 = bad checkpoint/arguments (nothing written);
+1 = the check failed or something else went wrong (nothing written).
+"""
+import argparse
+import hashlib
+import os
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import onnx  # noqa: E402
+import torch  # noqa: E402
+
+from checkpoint_loader import CheckpointError, load_generator  # noqa: E402
+from onnx_fp16 import convert_core_to_fp16  # noqa: E402
+from parity_check import OrtRunError, max_grey_diff, random_inputs, run_onnx, torch_reference  # noqa: E402
+from wav2lip_model import FACE_SIZE, MEL_BANDS, MEL_WINDOW, Wav2LipServed, build_random, calibrate_bn  # noqa: E402
+
+OPSET = 17
+INPUT_NAMES = ['mel', 'face']
+OUTPUT_NAMES = ['mouth']
+FP32_TOLERANCE = 1  # grey levels, architecture.md §2
+FP16_TOLERANCE = 2
+EXIT_BAD_INPUT = 2
+EXIT_CHECK_FAILED = 1
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument('--checkpoint', help='official Wav2Lip generator checkpoint (wav2lip.pth / wav2lip_gan.pth)')
+    src.add_argument('--random-seed', type=int, help='seeded random weights (demo model: moving, meaningless mouth)')
+    p.add_argument('--calibrate-bn', action='store_true',
+                   help='with --random-seed: re-estimate BN stats on seeded random inputs so the demo mouth moves')
+    p.add_argument('--out', required=True, help='output .onnx path (written atomically)')
+    p.add_argument('--fp16', action='store_true', help='half-precision network, FP32/UINT8 I/O unchanged (TensorRT)')
+    p.add_argument('--check-frames', type=int, default=2, help='frames in the parity check batch (default 2)')
+    return p.parse_args(argv)
+
+
+def file_sha256(path):
+    h = hashlib.sha256()
+    with open(path, 'rb') as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b''):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def export_fp32(served, path):
+    mel = torch.zeros(2, 1, MEL_BANDS, MEL_WINDOW)
+    face = torch.zeros(2, FACE_SIZE, FACE_SIZE, 3, dtype=torch.uint8)
+    dyn = {name: {0: 'N'} for name in INPUT_NAMES + OUTPUT_NAMES}
+    torch.onnx.export(served, (mel, face), path, opset_version=OPSET, input_names=INPUT_NAMES,
+                      output_names=OUTPUT_NAMES, dynamic_axes=dyn, do_constant_folding=True)
+
+
+def add_metadata(path, source, precision):
+    model = onnx.load(path)
+    for key, value in (('wav2lip_source', source), ('precision', precision),
+                       ('contract', 'mel FP32 [N,1,80,16], face UINT8 [N,96,96,3] RGB -> mouth UINT8 [N,96,96,3] RGB')):
+        entry = model.metadata_props.add()
+        entry.key, entry.value = key, value
+    model.producer_name = 'lipsync-gateway triton/export_onnx.py'
+    return model
+
+
+def check(path, served, frames, fp16):
+    """onnx.checker + one ORT run vs PyTorch. Returns the max difference in grey levels."""
+    onnx.checker.check_model(path)
+    mel, face = random_inputs(frames)
+    expected = torch_reference(served, mel, face)
+    got = run_onnx(path, {'mel': mel, 'face': face})['mouth']
+    if got.shape != expected.shape or got.dtype != expected.dtype:
+        raise OrtRunError(f'output is {got.dtype}{list(got.shape)}, expected {expected.dtype}{list(expected.shape)}')
+    return max_grey_diff(got, expected)
+
+
+def build_served(args):
+    if args.checkpoint is not None:
+        generator = load_generator(args.checkpoint)
+        source = f'checkpoint:{os.path.basename(args.checkpoint)} sha256:{file_sha256(args.checkpoint)}'
+    else:
+        generator = build_random(args.random_seed)
+        source = f'random-seed:{args.random_seed}'
+        if args.calibrate_bn:
+            generator = calibrate_bn(generator, args.random_seed)
+            source += ' bn-calibrated'
+    return Wav2LipServed(generator).eval(), source
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    out = os.path.abspath(args.out)
+    out_dir = os.path.dirname(out)
+    if args.check_frames < 1:
+        print('error: --check-frames must be >= 1', file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.calibrate_bn and args.checkpoint is not None:
+        print('error: --calibrate-bn only applies to --random-seed (a checkpoint has trained BN stats)', file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        served, source = build_served(args)
+    except CheckpointError as err:
+        print(f'error: {err}', file=sys.stderr)
+        return EXIT_BAD_INPUT
+    os.makedirs(out_dir, exist_ok=True)
+    started = time.time()
+    # temp files in the target dir so the final rename is atomic; removed on any failure
+    fd, tmp = tempfile.mkstemp(prefix='.export-', suffix='.onnx', dir=out_dir)
+    os.close(fd)
+    try:
+        export_fp32(served, tmp)
+        precision = 'fp16' if args.fp16 else 'fp32'
+        model = add_metadata(tmp, source, precision)
+        if args.fp16:
+            model = convert_core_to_fp16(model)
+        onnx.save(model, tmp)
+        diff = check(tmp, served, args.check_frames, args.fp16)
+        limit = FP16_TOLERANCE if args.fp16 else FP32_TOLERANCE
+        print(f'check: {precision} ONNX (onnxruntime-node) vs PyTorch FP32 on {args.check_frames} frames: '
+              f'max diff {diff} grey level(s) (limit {limit})')
+        if diff > limit:
+            print(f'error: exported graph differs from PyTorch by {diff} > {limit} grey levels', file=sys.stderr)
+            return EXIT_CHECK_FAILED
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; Triton runs as a non-root user
+        os.replace(tmp, out)
+    except (OrtRunError, onnx.checker.ValidationError) as err:
+        print(f'error: check of the exported graph failed: {str(err).splitlines()[0]}', file=sys.stderr)
+        return EXIT_CHECK_FAILED
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    print(f'wrote {out} ({precision}, {source}, {os.path.getsize(out) / 1e6:.0f} MB) in {time.time() - started:.1f} s')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
