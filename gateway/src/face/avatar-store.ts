@@ -1,0 +1,67 @@
+import { promises as fs } from 'fs';
+import * as path from 'path';
+import type { DetectedFace, FaceBox } from './face.types';
+
+/** Bumped when the box maths change, so old disk entries are ignored. */
+export const AVATAR_RECORD_VERSION = 1;
+
+/** What survives a restart: the boxes and the raw detections, never the frames (re-decoding is cheap). */
+export interface AvatarRecord {
+  version: number;
+  key: string;
+  width: number;
+  height: number;
+  frameCount: number;
+  isVideo: boolean;
+  fps?: number;
+  detector: string;
+  /** frames that ran detection and what they found (before pads/smoothing) */
+  detections: { frame: number; faces: DetectedFace[] }[];
+  /** final per-frame boxes */
+  boxes: [number, number, number, number][];
+  createdAt: string;
+}
+
+const KEY_RE = /^[0-9a-f]{16,128}$/;
+
+/** The JSON disk cache of avatar boxes, one file per key under `dir`. */
+export class AvatarStore {
+  constructor(private readonly dir: string) {}
+
+  private file(key: string): string {
+    if (!KEY_RE.test(key)) throw new RangeError('bad avatar key');
+    return path.join(this.dir, `${key}.json`);
+  }
+
+  /** The record, or undefined when missing, unreadable or from another version. */
+  async read(key: string): Promise<AvatarRecord | undefined> {
+    try {
+      const rec = JSON.parse(await fs.readFile(this.file(key), 'utf8')) as AvatarRecord;
+      if (rec.version !== AVATAR_RECORD_VERSION || rec.key !== key || !Array.isArray(rec.boxes)) return undefined;
+      return rec;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Atomic write (temp file + rename), so a crash never leaves half a record. */
+  async write(rec: AvatarRecord): Promise<void> {
+    await fs.mkdir(this.dir, { recursive: true });
+    const target = this.file(rec.key);
+    const tmp = `${target}.${process.pid}.${Date.now()}.tmp`;
+    try {
+      await fs.writeFile(tmp, JSON.stringify(rec));
+      await fs.rename(tmp, target);
+    } catch (err) {
+      await fs.rm(tmp, { force: true });
+      throw err;
+    }
+  }
+
+  async remove(key: string): Promise<void> {
+    await fs.rm(this.file(key), { force: true });
+  }
+}
+
+export const boxToTuple = (b: FaceBox): [number, number, number, number] => [b.x1, b.y1, b.x2, b.y2];
+export const tupleToBox = ([x1, y1, x2, y2]: [number, number, number, number]): FaceBox => ({ x1, y1, x2, y2 });

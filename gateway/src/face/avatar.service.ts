@@ -1,0 +1,241 @@
+import { createHash, randomBytes } from 'crypto';
+import { createReadStream, promises as fs } from 'fs';
+import * as path from 'path';
+import { performance } from 'perf_hooks';
+import { GatewayError, throwIfAborted } from '../common/errors';
+import type { AppConfig } from '../config/config';
+import type { Tblr } from '../render/render.types';
+import { FfmpegRunner } from '../media/ffmpeg-runner';
+import { AVATAR_RECORD_VERSION, AvatarRecord, AvatarStore, boxToTuple, tupleToBox } from './avatar-store';
+import { blendMask } from './blend-mask';
+import { DEFAULT_PADS, manualBox, validatePads } from './face-box';
+import { cropFace, cropToEven } from './face-crop';
+import { FaceApiDetector, FaceDetector } from './face-detector';
+import { trackFaces } from './face-track';
+import type { AvatarTimings, FaceBox, PreparedAvatar, PrepareOptions } from './face.types';
+import { ImageAdapter } from './image.adapter';
+import { LruCache } from './lru-cache';
+import { SNIFF_BYTES, SniffedMedia, sniffMedia } from './media-sniff';
+import { decodeVideo } from './video-frames';
+
+export interface AvatarServiceOptions {
+  /** where the box records (JSON) live */
+  cacheDir: string;
+  /** prepared avatars kept in memory (LRU); default 8 */
+  memoryEntries?: number;
+  /** bound on the decoded frame bytes kept in memory; default 1 GiB */
+  memoryBytes?: number;
+  maxImagePixels: number;
+  maxVideoSeconds: number;
+  /** decoded frames one video avatar may hold; default 1500 (60 s at 25 fps) */
+  maxVideoFrames?: number;
+  /** decoded RGB bytes one video avatar may hold; default 1 GiB (≈ 360 frames at 720p) */
+  maxVideoBytes?: number;
+  /** detections per video (others interpolated); default 50 */
+  maxDetections?: number;
+}
+
+/** A prepared avatar as held in memory, shared by every call that hits it. */
+interface AvatarEntry {
+  key: string;
+  width: number;
+  height: number;
+  isVideo: boolean;
+  fps?: number;
+  frames: Uint8Array[];
+  boxes: FaceBox[];
+  crops: (Uint8Array | undefined)[];
+}
+
+type Source = { kind: SniffedMedia; bytes?: Buffer; path?: string; hash: string };
+
+/**
+ * Avatar preparation: decode once, detect once, keep the boxes (memory LRU + JSON on disk), hand
+ * out frames, boxes, 96×96 crops and blend masks. Memory: an image holds one frame; a video holds
+ * all its decoded frames, bounded by maxVideoFrames/maxVideoBytes (VIDEO_TOO_LONG beyond).
+ */
+export class AvatarService {
+  private readonly memory: LruCache<AvatarEntry>;
+  private readonly inFlight = new Map<string, Promise<{ entry: AvatarEntry; source: PreparedAvatar['source']; decode: number; detect: number }>>();
+  private readonly store: AvatarStore;
+
+  constructor(
+    private readonly runner: FfmpegRunner,
+    private readonly images: ImageAdapter,
+    private readonly detector: FaceDetector,
+    private readonly opts: AvatarServiceOptions,
+  ) {
+    this.memory = new LruCache(opts.memoryEntries ?? 8, opts.memoryBytes ?? 1 << 30);
+    this.store = new AvatarStore(opts.cacheDir);
+  }
+
+  /** Prepares the avatar in a file (image or short video, recognised by content). */
+  async prepare(file: string, o: PrepareOptions = {}): Promise<PreparedAvatar> {
+    const t0 = performance.now();
+    const kind = sniffMedia(await readHead(file));
+    if (kind === 'unknown') throw new GatewayError('UNSUPPORTED_MEDIA', 'the avatar must be a PNG, JPEG or WebP image or a video');
+    let src: Source;
+    if (kind === 'video') src = { kind, path: file, hash: await hashFile(file) };
+    else {
+      const bytes = await fs.readFile(file);
+      src = { kind, bytes, hash: sha256(bytes) };
+    }
+    return this.prepareSource(src, o, t0);
+  }
+
+  /** Same as prepare() for bytes in memory (a video is written to a temp file for ffmpeg, then removed). */
+  async prepareBuffer(bytes: Buffer, o: PrepareOptions = {}): Promise<PreparedAvatar> {
+    const t0 = performance.now();
+    const kind = sniffMedia(bytes.subarray(0, SNIFF_BYTES));
+    if (kind === 'unknown') throw new GatewayError('UNSUPPORTED_MEDIA', 'the avatar must be a PNG, JPEG or WebP image or a video');
+    if (kind !== 'video') return this.prepareSource({ kind, bytes, hash: sha256(bytes) }, o, t0);
+    await fs.mkdir(this.opts.cacheDir, { recursive: true });
+    const tmp = path.join(this.opts.cacheDir, `upload-${randomBytes(8).toString('hex')}.tmp`);
+    try {
+      await fs.writeFile(tmp, bytes);
+      return await this.prepareSource({ kind, path: tmp, hash: sha256(bytes) }, o, t0);
+    } finally {
+      await fs.rm(tmp, { force: true });
+    }
+  }
+
+  /** Drops an avatar from memory and disk (e.g. DELETE /v1/avatars/:id). */
+  async forget(key: string): Promise<void> {
+    this.memory.delete(key);
+    await this.store.remove(key);
+  }
+
+  private async prepareSource(src: Source, o: PrepareOptions, t0: number): Promise<PreparedAvatar> {
+    throwIfAborted(o.signal);
+    const pads = validatePads(o.pads ?? DEFAULT_PADS);
+    const smooth = src.kind === 'video' && o.smooth !== false;
+    const key = sha256(
+      JSON.stringify([AVATAR_RECORD_VERSION, src.hash, src.kind === 'video', this.detector.id, o.box ?? null, o.box ? null : pads, smooth,
+        this.opts.maxDetections ?? 50, this.opts.maxVideoFrames ?? 1500, this.opts.maxVideoBytes ?? 1 << 30]),
+    );
+    const hit = this.memory.get(key);
+    if (hit) return view(hit, 'memory', { decode: 0, detect: 0, prepare: performance.now() - t0 });
+    let job = this.inFlight.get(key);
+    if (!job) {
+      job = this.build(key, src, { ...o, pads, smooth }).finally(() => this.inFlight.delete(key));
+      this.inFlight.set(key, job);
+    }
+    const { entry, source, decode, detect } = await job;
+    return view(entry, source, { decode, detect, prepare: performance.now() - t0 });
+  }
+
+  private async build(key: string, src: Source, o: { box?: Tblr; pads: Tblr; smooth: boolean; signal?: AbortSignal }) {
+    const tDecode = performance.now();
+    const decoded = await this.decode(src, o.signal);
+    const decode = performance.now() - tDecode;
+    const { width, height, frames } = decoded;
+    let boxes: FaceBox[];
+    let source: PreparedAvatar['source'];
+    let detect = 0;
+    const rec = o.box ? undefined : await this.store.read(key);
+    if (o.box) {
+      const b = manualBox(o.box, width, height);
+      boxes = frames.map(() => b);
+      source = 'manual';
+    } else if (rec && rec.width === width && rec.height === height && rec.boxes.length === frames.length) {
+      boxes = rec.boxes.map(tupleToBox);
+      source = 'disk';
+    } else {
+      const tDetect = performance.now();
+      const track = await trackFaces(frames, width, height, this.detector, {
+        pads: o.pads,
+        smooth: o.smooth,
+        maxDetections: this.opts.maxDetections ?? 50,
+        signal: o.signal,
+      });
+      detect = performance.now() - tDetect;
+      boxes = track.boxes;
+      source = 'detected';
+      const record: AvatarRecord = {
+        version: AVATAR_RECORD_VERSION, key, width, height, frameCount: frames.length, isVideo: src.kind === 'video',
+        fps: decoded.fps, detector: this.detector.id, detections: track.detections, boxes: boxes.map(boxToTuple),
+        createdAt: new Date().toISOString(),
+      };
+      await this.store.write(record).catch(() => undefined); // a read-only cache dir only costs a re-detection later
+    }
+    const entry: AvatarEntry = {
+      key, width, height, isVideo: src.kind === 'video', fps: decoded.fps, frames, boxes, crops: new Array(frames.length),
+    };
+    this.memory.set(key, entry, frames.length * width * height * 3);
+    return { entry, source, decode, detect };
+  }
+
+  private async decode(src: Source, signal?: AbortSignal): Promise<{ width: number; height: number; fps?: number; frames: Uint8Array[] }> {
+    if (src.kind === 'video') {
+      return decodeVideo(this.runner, src.path!, {
+        maxVideoSeconds: this.opts.maxVideoSeconds,
+        maxVideoFrames: this.opts.maxVideoFrames ?? 1500,
+        maxVideoBytes: this.opts.maxVideoBytes ?? 1 << 30,
+        maxPixels: this.opts.maxImagePixels,
+      }, signal);
+    }
+    const img = cropToEven(await this.images.decode(src.bytes!, this.opts.maxImagePixels));
+    if (img.width < 32 || img.height < 32) {
+      throw new GatewayError('VALIDATION_FAILED', `the image is ${img.width}x${img.height}; at least 32x32 is needed`);
+    }
+    return { width: img.width, height: img.height, frames: [img.data] };
+  }
+}
+
+function view(e: AvatarEntry, source: PreparedAvatar['source'], timings: AvatarTimings): PreparedAvatar {
+  const check = (i: number): number => {
+    if (!Number.isInteger(i) || i < 0 || i >= e.frames.length) {
+      throw new RangeError(`avatar frame ${i} out of range 0..${e.frames.length - 1} (map it with avatarFrameIndex)`);
+    }
+    return i;
+  };
+  return {
+    key: e.key,
+    width: e.width,
+    height: e.height,
+    frameCount: e.frames.length,
+    isVideo: e.isVideo,
+    fps: e.fps,
+    frame: (i) => e.frames[check(i)],
+    box: (i) => e.boxes[check(i)],
+    crop: (i) => (e.crops[check(i)] ??= cropFace(e.frames[i], e.width, e.boxes[i])),
+    mask: (i) => {
+      const b = e.boxes[check(i)];
+      return blendMask(b.x2 - b.x1, b.y2 - b.y1);
+    },
+    cached: source === 'memory' || source === 'disk',
+    source,
+    timings,
+  };
+}
+
+/** The service wired from the app config: face-api detector, sharp, boxes cached under DATA_DIR/avatars. */
+export function createAvatarService(config: AppConfig, runner: FfmpegRunner, detector: FaceDetector = new FaceApiDetector()): AvatarService {
+  return new AvatarService(runner, new ImageAdapter(), detector, {
+    cacheDir: path.join(config.dataDir, 'avatars'),
+    maxImagePixels: config.limits.maxImagePixels,
+    maxVideoSeconds: config.limits.maxVideoSeconds,
+  });
+}
+
+const sha256 = (b: Uint8Array | string): string => createHash('sha256').update(b).digest('hex');
+
+async function readHead(file: string): Promise<Buffer> {
+  const fh = await fs.open(file, 'r').catch((err: NodeJS.ErrnoException) => {
+    throw new GatewayError(err.code === 'ENOENT' ? 'NOT_FOUND' : 'UNSUPPORTED_MEDIA', `cannot open the avatar file: ${err.code ?? err.message}`);
+  });
+  try {
+    const buf = Buffer.alloc(SNIFF_BYTES);
+    const { bytesRead } = await fh.read(buf, 0, SNIFF_BYTES, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
+
+function hashFile(file: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const h = createHash('sha256');
+    createReadStream(file).on('data', (c) => h.update(c)).on('error', reject).on('end', () => resolve(h.digest('hex')));
+  });
+}

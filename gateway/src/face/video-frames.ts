@@ -1,0 +1,126 @@
+import { GatewayError } from '../common/errors';
+import type { FfmpegRunner } from '../media/ffmpeg-runner';
+
+/** What the avatar needs to know about a video before decoding it. */
+export interface VideoInfo {
+  /** decoded size after auto-rotation, before the even crop */
+  width: number;
+  height: number;
+  fps: number;
+  /** seconds, when the container says */
+  duration?: number;
+}
+
+export interface VideoLimits {
+  maxVideoSeconds: number;
+  maxVideoFrames: number;
+  /** bound on the decoded RGB bytes one avatar may hold */
+  maxVideoBytes: number;
+  maxPixels: number;
+}
+
+export interface DecodedVideo {
+  width: number;
+  height: number;
+  fps: number;
+  /** views into one buffer, RGB24 width*height*3 each */
+  frames: Uint8Array[];
+}
+
+const MAX_FPS = 60;
+
+export function probeArgs(path: string): string[] {
+  return ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_format', '-select_streams', 'v:0', path];
+}
+
+function parseRate(r: unknown): number | undefined {
+  if (typeof r !== 'string') return undefined;
+  const [n, d] = r.split('/').map(Number);
+  const v = d ? n / d : n;
+  return Number.isFinite(v) && v > 0 ? v : undefined;
+}
+
+/** ffprobe JSON → VideoInfo, or undefined when there is no video stream. */
+export function parseVideoProbe(json: string): VideoInfo | undefined {
+  const data = JSON.parse(json) as { streams?: Record<string, any>[]; format?: Record<string, any> };
+  const s = data.streams?.find((x) => x.codec_type === 'video');
+  if (!s || !s.width || !s.height) return undefined;
+  const fps = parseRate(s.avg_frame_rate) ?? parseRate(s.r_frame_rate) ?? 25;
+  const duration = Number(s.duration ?? data.format?.duration);
+  const rotation = Number(
+    (s.side_data_list as Record<string, any>[] | undefined)?.find((d) => d.rotation !== undefined)?.rotation ?? s.tags?.rotate ?? 0,
+  );
+  // ffmpeg auto-rotates while decoding, so a quarter turn swaps the decoded size
+  const quarter = Math.abs(Math.round(rotation / 90)) % 2 === 1;
+  return {
+    width: quarter ? s.height : s.width,
+    height: quarter ? s.width : s.height,
+    fps: Math.min(MAX_FPS, fps),
+    duration: Number.isFinite(duration) && duration > 0 ? duration : undefined,
+  };
+}
+
+/** Raw RGB24 frames at a constant rate, cropped to even size (top-left anchored), at most maxFrames+1 of them. */
+export function decodeArgs(path: string, info: VideoInfo, maxFrames: number): string[] {
+  return [
+    '-v', 'error', '-nostdin', '-i', path,
+    '-map', '0:v:0', '-an', '-sn',
+    '-vf', 'crop=trunc(iw/2)*2:trunc(ih/2)*2:0:0',
+    '-fps_mode', 'cfr', '-r', String(info.fps),
+    '-frames:v', String(maxFrames + 1),
+    '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1',
+  ];
+}
+
+/** Decodes a short video avatar through the one ffmpeg runner, enforcing the caps before and after. */
+export async function decodeVideo(
+  runner: FfmpegRunner,
+  path: string,
+  limits: VideoLimits,
+  signal?: AbortSignal,
+): Promise<DecodedVideo> {
+  let info: VideoInfo | undefined;
+  try {
+    const probe = await runner.probe(probeArgs(path), { signal, timeoutMs: 30_000, maxStdoutBytes: 1 << 20 });
+    info = parseVideoProbe(probe.stdout.toString('utf8'));
+  } catch (err) {
+    if (err instanceof GatewayError && err.code === 'CANCELLED') throw err;
+    throw new GatewayError('UNSUPPORTED_MEDIA', 'the file is neither a readable image nor a readable video', undefined, { cause: err });
+  }
+  if (!info) throw new GatewayError('UNSUPPORTED_MEDIA', 'the file has no video stream');
+  if (info.width * info.height > limits.maxPixels) {
+    throw new GatewayError('IMAGE_TOO_LARGE', `video frames have ${info.width}x${info.height} pixels; the limit is ${limits.maxPixels}`);
+  }
+  if (info.duration !== undefined && info.duration > limits.maxVideoSeconds + 0.05) {
+    throw new GatewayError('VIDEO_TOO_LONG', `the video lasts ${info.duration.toFixed(1)} s; the limit is ${limits.maxVideoSeconds} s`);
+  }
+  const width = info.width & ~1;
+  const height = info.height & ~1;
+  const frameBytes = width * height * 3;
+  if (frameBytes === 0) throw new GatewayError('UNSUPPORTED_MEDIA', 'the video frames are empty');
+  const maxFrames = Math.max(1, Math.min(limits.maxVideoFrames, Math.floor(limits.maxVideoBytes / frameBytes)));
+  let out: Buffer;
+  try {
+    const res = await runner.run(decodeArgs(path, info, maxFrames), {
+      signal,
+      timeoutMs: 120_000,
+      maxStdoutBytes: (maxFrames + 1) * frameBytes,
+    });
+    out = res.stdout;
+  } catch (err) {
+    if (err instanceof GatewayError && err.code === 'CANCELLED') throw err;
+    throw new GatewayError('UNSUPPORTED_MEDIA', `the video cannot be decoded: ${(err as Error).message}`, undefined, { cause: err });
+  }
+  const count = Math.floor(out.length / frameBytes);
+  if (count > maxFrames) {
+    throw new GatewayError(
+      'VIDEO_TOO_LONG',
+      `the video has more than ${maxFrames} frames at ${width}x${height} (limits: ${limits.maxVideoFrames} frames, ${limits.maxVideoBytes} bytes)`,
+    );
+  }
+  if (count === 0) throw new GatewayError('UNSUPPORTED_MEDIA', 'the video has no decodable frames');
+  const frames: Uint8Array[] = [];
+  for (let i = 0; i < count; i++) frames.push(new Uint8Array(out.buffer, out.byteOffset + i * frameBytes, frameBytes));
+  return { width, height, fps: info.fps, frames };
+}
+
