@@ -18,6 +18,8 @@ export class EnvDto {
   @IsOptional() @IsString() TRITON_MODEL?: string;
   @IsOptional() @Transform(toInt) @IsInt() @Min(100) @Max(600_000) TRITON_DEADLINE_MS?: number;
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(64) TRITON_MAX_IN_FLIGHT?: number;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(100) @Max(600_000) TRITON_READY_POLL_MS?: number;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(10) TRITON_MAX_ATTEMPTS?: number;
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(128) BATCH_SIZE?: number;
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(16) ONNX_THREADS?: number;
   @IsOptional() @IsIn(['auto', 'libx264', 'h264_nvenc']) ENCODER?: 'auto' | 'libx264' | 'h264_nvenc';
@@ -40,7 +42,16 @@ export interface AppConfig {
   port: number;
   backend: 'onnx' | 'triton' | 'fake';
   modelPath: string;
-  triton: { url: string; model: string; deadlineMs: number; maxInFlight: number };
+  triton: {
+    url: string;
+    model: string;
+    deadlineMs: number;
+    maxInFlight: number;
+    /** readiness poll period (ServerReady/ModelReady/ModelMetadata); optional so hand-built test configs stay valid */
+    readyPollMs?: number;
+    /** attempts per batch when Triton answers UNAVAILABLE (1 = no retry) */
+    maxAttempts?: number;
+  };
   batchSize: number;
   onnxThreads: number;
   encoder: 'auto' | 'libx264' | 'h264_nvenc';
@@ -82,6 +93,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       model: dto.TRITON_MODEL ?? 'wav2lip',
       deadlineMs: dto.TRITON_DEADLINE_MS ?? 30_000,
       maxInFlight: dto.TRITON_MAX_IN_FLIGHT ?? 4,
+      readyPollMs: dto.TRITON_READY_POLL_MS ?? 5_000,
+      maxAttempts: dto.TRITON_MAX_ATTEMPTS ?? 3,
     },
     batchSize: dto.BATCH_SIZE ?? (backend === 'triton' ? 64 : 32),
     onnxThreads: dto.ONNX_THREADS ?? cores,

@@ -1,0 +1,41 @@
+/** Cumulative counters of the test server, in the units Triton keeps them (ns; converted to µs for /metrics). */
+export interface ServerCounters {
+  success: number;
+  failure: number;
+  inferenceCount: number;
+  execCount: number;
+  requestNs: number;
+  queueNs: number;
+  computeInputNs: number;
+  computeInferNs: number;
+  computeOutputNs: number;
+  pending: number;
+  lastInferenceMs: number;
+  batchSizes: Map<number, number>;
+}
+
+/**
+ * Renders the counters as Prometheus text with Triton's metric names and labels
+ * (shared/docs/triton.md §3), so the load test and dashboards can be exercised without a GPU.
+ */
+export function renderTritonMetrics(model: string, c: ServerCounters): string {
+  const labels = `model="${model}",version="1"`;
+  const us = (ns: number) => Math.round(ns / 1000);
+  const rows: [string, 'counter' | 'gauge', string, number, string?][] = [
+    ['nv_inference_request_success', 'counter', 'Number of successful inference requests, all batch sizes', c.success],
+    ['nv_inference_request_failure', 'counter', 'Number of failed inference requests, all batch sizes', c.failure, ',reason="OTHER"'],
+    ['nv_inference_count', 'counter', 'Number of inferences performed (does not include cached requests)', c.inferenceCount],
+    ['nv_inference_exec_count', 'counter', 'Number of model executions performed (does not include cached requests)', c.execCount],
+    ['nv_inference_pending_request_count', 'gauge', 'Instantaneous number of pending requests awaiting execution per-model.', c.pending],
+    ['nv_inference_request_duration_us', 'counter', 'Cumulative inference request duration in microseconds', us(c.requestNs)],
+    ['nv_inference_queue_duration_us', 'counter', 'Cumulative inference queuing duration in microseconds', us(c.queueNs)],
+    ['nv_inference_compute_input_duration_us', 'counter', 'Cumulative compute input duration in microseconds', us(c.computeInputNs)],
+    ['nv_inference_compute_infer_duration_us', 'counter', 'Cumulative compute inference duration in microseconds', us(c.computeInferNs)],
+    ['nv_inference_compute_output_duration_us', 'counter', 'Cumulative inference compute output duration in microseconds', us(c.computeOutputNs)],
+  ];
+  const lines: string[] = [];
+  for (const [name, type, help, value, extra] of rows) {
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name}{${labels}${extra ?? ''}} ${value}`);
+  }
+  return lines.join('\n') + '\n';
+}

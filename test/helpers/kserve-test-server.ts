@@ -1,0 +1,233 @@
+import * as grpc from '@grpc/grpc-js';
+import * as http from 'http';
+import type { AddressInfo } from 'net';
+import * as ort from 'onnxruntime-node';
+import { CONTRACT_INPUTS, CONTRACT_OUTPUTS } from '../../gateway/src/inference/model-contract';
+import { loadInferenceProto, ModelMetadataResponse } from '../../gateway/src/inference/triton/triton-proto';
+import { renderTritonMetrics, ServerCounters } from './kserve-test-server.metrics';
+
+/** Faults the server can inject; change them at any time through `server.faults`. */
+export interface KServeFaults {
+  /** answer the next N ModelInfer calls with UNAVAILABLE (Infinity = always) */
+  unavailable?: number;
+  /** wait this long before answering ModelInfer (e.g. longer than the client's deadline) */
+  inferDelayMs?: number;
+  /** answer with one frame fewer than requested (shape and byte count both wrong) */
+  wrongOutputShape?: boolean;
+  /** answer with the right shape but a truncated raw_output_contents entry */
+  truncatedOutput?: boolean;
+  /** answer without the `mouth` output */
+  missingOutput?: boolean;
+  serverNotReady?: boolean;
+  modelNotReady?: boolean;
+  /** replace what ModelMetadata reports (e.g. a wrong dtype) */
+  metadata?: Partial<ModelMetadataResponse>;
+}
+
+export interface KServeTestServerOptions {
+  /** ONNX file with the wav2lip contract (mel, face → mouth) */
+  modelPath: string;
+  /** 0 = ephemeral (default); pass a previous server's port to simulate a restart */
+  port?: number;
+  modelName?: string;
+  /** also serve Triton-style /metrics over HTTP on an ephemeral port (default true) */
+  metrics?: boolean;
+  intraOpThreads?: number;
+}
+
+type Callback = grpc.sendUnaryData<unknown>;
+type Call = grpc.ServerUnaryCall<any, unknown>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const contractSignature = (name: string): ModelMetadataResponse => ({
+  name,
+  versions: ['1'],
+  platform: 'onnxruntime_onnx',
+  inputs: CONTRACT_INPUTS.map((t) => ({ name: t.name, datatype: t.datatype, shape: [-1, ...t.dims] })),
+  outputs: CONTRACT_OUTPUTS.map((t) => ({ name: t.name, datatype: t.datatype, shape: [-1, ...t.dims] })),
+});
+
+const grpcError = (code: grpc.status, details: string) => Object.assign(new Error(details), { code, details });
+
+/**
+ * A KServe v2 gRPC server for tests (Triton stand-in): built with @grpc/grpc-js from the gateway's
+ * own protos, it really runs an ONNX model with onnxruntime-node (one model instance: executions are
+ * serialized, so queue time and compute time are both real), reports Triton-style ModelStatistics
+ * and /metrics, counts concurrent ModelInfer calls, and injects faults. Listens on 127.0.0.1 only.
+ */
+export class KServeTestServer {
+  faults: KServeFaults = {};
+  readonly counters: ServerCounters = {
+    success: 0, failure: 0, inferenceCount: 0, execCount: 0, requestNs: 0, queueNs: 0,
+    computeInputNs: 0, computeInferNs: 0, computeOutputNs: 0, pending: 0, lastInferenceMs: 0,
+    batchSizes: new Map(),
+  };
+  /** ModelInfer calls being handled right now, and the most ever seen at once */
+  inFlight = 0;
+  maxInFlight = 0;
+  inferCalls = 0;
+  port = 0;
+  metricsPort = 0;
+  private server = new grpc.Server();
+  private metricsServer?: http.Server;
+  private executor: Promise<unknown> = Promise.resolve();
+
+  private constructor(private readonly session: ort.InferenceSession, readonly modelName: string) {}
+
+  static async start(opts: KServeTestServerOptions): Promise<KServeTestServer> {
+    const session = await ort.InferenceSession.create(opts.modelPath, { intraOpNumThreads: opts.intraOpThreads ?? 1 });
+    const srv = new KServeTestServer(session, opts.modelName ?? 'wav2lip');
+    await srv.listen(opts.port ?? 0, opts.metrics ?? true);
+    return srv;
+  }
+
+  get url(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  get metricsUrl(): string {
+    return `http://127.0.0.1:${this.metricsPort}/metrics`;
+  }
+
+  /** Hard stop (like a crashed Triton): open calls fail with UNAVAILABLE/CANCELLED on the client. */
+  async stop(): Promise<void> {
+    this.server.forceShutdown();
+    if (this.metricsServer) await new Promise((r) => this.metricsServer!.close(r));
+    this.metricsServer = undefined;
+    await this.session.release().catch(() => undefined);
+  }
+
+  private async listen(port: number, metrics: boolean): Promise<void> {
+    const pkg = grpc.loadPackageDefinition(loadInferenceProto()) as any; // eslint-disable-line @typescript-eslint/no-explicit-any
+    this.server.addService(pkg.inference.GRPCInferenceService.service, this.handlers());
+    this.port = await new Promise<number>((resolve, reject) =>
+      this.server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    );
+    if (metrics) {
+      this.metricsServer = http.createServer((req, res) => {
+        if (req.url !== '/metrics') return void res.writeHead(404).end();
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(renderTritonMetrics(this.modelName, this.counters));
+      });
+      await new Promise<void>((r) => this.metricsServer!.listen(0, '127.0.0.1', r));
+      this.metricsPort = (this.metricsServer.address() as AddressInfo).port;
+    }
+  }
+
+  private handlers(): grpc.UntypedServiceImplementation {
+    const knownModel = (name: string) => name === this.modelName;
+    return {
+      ServerLive: (_c: Call, cb: Callback) => cb(null, { live: true }),
+      ServerReady: (_c: Call, cb: Callback) => cb(null, { ready: !this.faults.serverNotReady }),
+      ModelReady: (c: Call, cb: Callback) => cb(null, { ready: knownModel(c.request.name) && !this.faults.modelNotReady }),
+      ServerMetadata: (_c: Call, cb: Callback) => cb(null, { name: 'kserve-test-server', version: '0.0.0', extensions: ['statistics'] }),
+      ModelMetadata: (c: Call, cb: Callback) => {
+        if (!knownModel(c.request.name)) return cb(grpcError(grpc.status.NOT_FOUND, `unknown model '${c.request.name}'`));
+        cb(null, { ...contractSignature(this.modelName), ...this.faults.metadata });
+      },
+      ModelConfig: (c: Call, cb: Callback) => {
+        if (!knownModel(c.request.name)) return cb(grpcError(grpc.status.NOT_FOUND, `unknown model '${c.request.name}'`));
+        const cfgT = (t: { name: string; datatype: string; dims: number[] }) => ({ name: t.name, data_type: `TYPE_${t.datatype}`, dims: t.dims });
+        cb(null, { config: { name: this.modelName, platform: 'onnxruntime_onnx', backend: 'onnxruntime', max_batch_size: 128,
+          input: CONTRACT_INPUTS.map(cfgT), output: CONTRACT_OUTPUTS.map(cfgT) } });
+      },
+      ModelStatistics: (_c: Call, cb: Callback) => cb(null, { model_stats: [this.statistics()] }),
+      ModelInfer: (c: Call, cb: Callback) => {
+        this.inferCalls++;
+        this.inFlight++;
+        this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+        this.modelInfer(c)
+          .then((res) => cb(null, res), (err) => { this.counters.failure++; cb(err); })
+          .finally(() => this.inFlight--);
+      },
+    };
+  }
+
+  private async modelInfer(call: Call): Promise<unknown> {
+    const t0 = process.hrtime.bigint();
+    const req = call.request;
+    if ((this.faults.unavailable ?? 0) > 0) {
+      this.faults.unavailable!--;
+      throw grpcError(grpc.status.UNAVAILABLE, 'injected fault: server unavailable');
+    }
+    if (!this.faults.serverNotReady && !this.faults.modelNotReady && req.model_name !== this.modelName) {
+      throw grpcError(grpc.status.NOT_FOUND, `Request for unknown model: '${req.model_name}' is not found`);
+    }
+    if (this.faults.modelNotReady) throw grpcError(grpc.status.UNAVAILABLE, `model '${req.model_name}' is not ready`);
+    const feeds = this.decodeInputs(req);
+    const n = Number(feeds.face.dims[0]);
+    if (this.faults.inferDelayMs) await new Promise((r) => setTimeout(r, this.faults.inferDelayMs));
+    if (call.cancelled) throw grpcError(grpc.status.CANCELLED, 'cancelled by the client');
+    this.counters.pending++;
+    const run = this.executor.then(async () => {
+      const tStart = process.hrtime.bigint();
+      const out = await this.session.run(feeds);
+      return { out, tStart, tEnd: process.hrtime.bigint() };
+    });
+    this.executor = run.catch(() => undefined); // one model instance: executions are serialized
+    const { out, tStart, tEnd } = await run.finally(() => this.counters.pending--);
+    const mouth = out[CONTRACT_OUTPUTS[0].name];
+    let raw = Buffer.from((mouth.data as Uint8Array).buffer, (mouth.data as Uint8Array).byteOffset, (mouth.data as Uint8Array).byteLength);
+    let shape = mouth.dims.map(Number);
+    if (this.faults.wrongOutputShape) {
+      shape = [n - 1, ...shape.slice(1)];
+      raw = raw.subarray(0, (raw.length / n) * (n - 1));
+    }
+    if (this.faults.truncatedOutput) raw = raw.subarray(0, raw.length - 1);
+    this.record(n, t0, tStart, tEnd);
+    const outputs = this.faults.missingOutput ? [] : [{ name: 'mouth', datatype: 'UINT8', shape }];
+    return { model_name: this.modelName, model_version: '1', id: req.id, outputs, raw_output_contents: this.faults.missingOutput ? [] : [raw] };
+  }
+
+  /** Validates the inputs like Triton does (names, dtypes, raw byte counts) and wraps them as ORT tensors. */
+  private decodeInputs(req: any): Record<string, ort.Tensor> { // eslint-disable-line @typescript-eslint/no-explicit-any
+    const feeds: Record<string, ort.Tensor> = {};
+    const raws: Buffer[] = req.raw_input_contents ?? [];
+    if (raws.length !== (req.inputs ?? []).length) {
+      throw grpcError(grpc.status.INVALID_ARGUMENT, `expected ${req.inputs.length} raw_input_contents, got ${raws.length}`);
+    }
+    for (const spec of CONTRACT_INPUTS) {
+      const i = req.inputs.findIndex((t: { name: string }) => t.name === spec.name);
+      if (i < 0) throw grpcError(grpc.status.INVALID_ARGUMENT, `missing input '${spec.name}'`);
+      const t = req.inputs[i];
+      if (t.datatype !== spec.datatype) throw grpcError(grpc.status.INVALID_ARGUMENT, `input '${spec.name}' datatype ${t.datatype}, expected ${spec.datatype}`);
+      const shape: number[] = t.shape.map(Number);
+      const elems = shape.reduce((a, b) => a * b, 1);
+      const size = spec.datatype === 'FP32' ? 4 : 1;
+      if (raws[i].length !== elems * size) {
+        throw grpcError(grpc.status.INVALID_ARGUMENT, `input '${spec.name}' has ${raws[i].length} bytes, shape needs ${elems * size}`);
+      }
+      const copy = Buffer.from(raws[i]); // own, aligned copy (received Buffers may sit at odd offsets)
+      feeds[spec.name] = spec.datatype === 'FP32'
+        ? new ort.Tensor('float32', new Float32Array(copy.buffer, copy.byteOffset, elems), shape)
+        : new ort.Tensor('uint8', new Uint8Array(copy.buffer, copy.byteOffset, elems), shape);
+    }
+    return feeds;
+  }
+
+  private record(n: number, t0: bigint, tStart: bigint, tEnd: bigint): void {
+    const c = this.counters;
+    const done = process.hrtime.bigint();
+    c.success++;
+    c.inferenceCount += n;
+    c.execCount++;
+    c.requestNs += Number(done - t0);
+    c.queueNs += Number(tStart - t0);
+    c.computeInferNs += Number(tEnd - tStart);
+    c.lastInferenceMs = Date.now();
+    c.batchSizes.set(n, (c.batchSizes.get(n) ?? 0) + 1);
+  }
+
+  private statistics(): unknown {
+    const c = this.counters;
+    const d = (count: number, ns: number) => ({ count, ns });
+    return {
+      name: this.modelName, version: '1', last_inference: c.lastInferenceMs,
+      inference_count: c.inferenceCount, execution_count: c.execCount,
+      inference_stats: {
+        success: d(c.success, c.requestNs), fail: d(c.failure, 0), queue: d(c.success, c.queueNs),
+        compute_input: d(c.success, c.computeInputNs), compute_infer: d(c.success, c.computeInferNs),
+        compute_output: d(c.success, c.computeOutputNs),
+      },
+      batch_stats: [...c.batchSizes.entries()].map(([bs, count]) => ({ batch_size: bs, compute_infer: d(count, 0) })),
+    };
+  }
+}
