@@ -1,0 +1,118 @@
+import { promises as fs } from 'fs';
+import { GatewayError, throwIfAborted } from '../common/errors';
+import { FfmpegRunner, stderrTail } from '../media/ffmpeg-runner';
+import { buildDecodeArgs, buildProbeArgs, checkProbe, parseProbe, AudioProbe } from './audio-args';
+import { DEFAULT_MAX_AUDIO_SECONDS, SAMPLE_RATE } from './audio.constants';
+import { melSpectrogram, MelSpectrogram } from './mel-spectrogram';
+import { PcmCollector } from './pcm-collector';
+
+export interface AudioLimits {
+  maxAudioSeconds: number;
+}
+
+export interface DecodedAudio {
+  /** 16 kHz mono float32 */
+  pcm: Float32Array;
+  probe: AudioProbe;
+  durationSec: number;
+}
+
+const PROBE_TIMEOUT_MS = 30_000;
+
+/**
+ * Audio input → 16 kHz mono float32 PCM → Wav2Lip mel. Every ffmpeg/ffprobe call goes through the
+ * FfmpegRunner; bad input is refused early with a stable GatewayError code.
+ */
+export class AudioService {
+  private readonly limits: AudioLimits;
+
+  constructor(
+    private readonly runner: FfmpegRunner,
+    limits: Partial<AudioLimits> = {},
+  ) {
+    this.limits = { maxAudioSeconds: limits.maxAudioSeconds ?? DEFAULT_MAX_AUDIO_SECONDS };
+  }
+
+  /** ffprobe the file and apply the early refusals (missing, empty, no audio, too long, undecodable). */
+  async probe(file: string, opts: { signal?: AbortSignal } = {}): Promise<AudioProbe> {
+    const name = displayName(file);
+    await checkFile(file, name);
+    let stdout: Buffer;
+    try {
+      ({ stdout } = await this.runner.probe(buildProbeArgs(file), {
+        signal: opts.signal,
+        timeoutMs: PROBE_TIMEOUT_MS,
+        maxStdoutBytes: 1 << 20,
+      }));
+    } catch (err) {
+      throw asUndecodable(err, name);
+    }
+    const probe = parseProbe(stdout.toString('utf8'), name);
+    checkProbe(probe, this.limits.maxAudioSeconds, name);
+    return probe;
+  }
+
+  /** Decodes to 16 kHz mono float32 by piping through ffmpeg (no temp files). */
+  async decode(file: string, opts: { signal?: AbortSignal } = {}): Promise<Float32Array> {
+    return (await this.load(file, opts)).pcm;
+  }
+
+  /** probe + decode, with the post-decode checks (nothing decoded, longer than the limit). */
+  async load(file: string, opts: { signal?: AbortSignal } = {}): Promise<DecodedAudio> {
+    const name = displayName(file);
+    const probe = await this.probe(file, opts);
+    throwIfAborted(opts.signal);
+    const max = this.limits.maxAudioSeconds;
+    const expected = Math.min(probe.durationSec ?? 10, max + 1) * SAMPLE_RATE + SAMPLE_RATE;
+    const pcm = new PcmCollector(expected);
+    // one second of slack past the limit: enough to tell "too long" from "exactly the limit"
+    const args = buildDecodeArgs(file, { maxSeconds: max + 1, channels: probe.channels, audioIndex: probe.audioIndex });
+    try {
+      await this.runner.stream(args, (chunk) => pcm.push(chunk), { signal: opts.signal });
+    } catch (err) {
+      throw asUndecodable(err, name);
+    }
+    const samples = pcm.result();
+    if (samples.length === 0) throw new GatewayError('AUDIO_EMPTY', `${name} contains no audio samples`);
+    const durationSec = samples.length / SAMPLE_RATE;
+    if (durationSec > max) {
+      throw new GatewayError('AUDIO_TOO_LONG', `${name} is longer than the limit of ${max} s`, { maxAudioSeconds: max });
+    }
+    return { pcm: samples, probe, durationSec };
+  }
+
+  /** decode + melSpectrogram. */
+  async loadMel(file: string, opts: { signal?: AbortSignal } = {}): Promise<DecodedAudio & { mel: MelSpectrogram }> {
+    const decoded = await this.load(file, opts);
+    throwIfAborted(opts.signal);
+    return { ...decoded, mel: melSpectrogram(decoded.pcm) };
+  }
+}
+
+function displayName(file: string): string {
+  return JSON.stringify(file);
+}
+
+async function checkFile(file: string, name: string): Promise<void> {
+  let stat;
+  try {
+    stat = await fs.stat(file);
+  } catch {
+    throw new GatewayError('VALIDATION_FAILED', `audio file ${name} does not exist or cannot be read`);
+  }
+  if (!stat.isFile()) throw new GatewayError('VALIDATION_FAILED', `audio file ${name} is not a regular file`);
+  if (stat.size === 0) throw new GatewayError('AUDIO_EMPTY', `audio file ${name} is empty (0 bytes)`);
+}
+
+/** ffmpeg/ffprobe failures on an input mean the input cannot be decoded; keep the stderr tail. */
+function asUndecodable(err: unknown, name: string): unknown {
+  // only a tool that ran and exited non-zero says something about the input; a missing binary or a
+  // timeout stays FFMPEG_FAILED
+  const stderr = err instanceof GatewayError && err.code === 'FFMPEG_FAILED' ? err.details?.stderr : undefined;
+  if (typeof stderr === 'string') {
+    return new GatewayError('AUDIO_UNDECODABLE', `cannot decode ${name}: ${stderrTail(stderr) || 'ffmpeg failed'}`, undefined, {
+      cause: err,
+    });
+  }
+  return err;
+}
