@@ -16,6 +16,8 @@ export interface BackendStats {
   batches: number;
   frames: number;
   failedBatches: number;
+  /** cancelled (or past their deadline) before the model started on them */
+  droppedBatches: number;
   lastBatchSize: number;
   lastLatencyMs: number;
   /** sums over all finished batches, so a benchmark can relate render time to model-only time */
@@ -34,6 +36,7 @@ export class BatchTimingRecorder {
     batches: 0,
     frames: 0,
     failedBatches: 0,
+    droppedBatches: 0,
     lastBatchSize: 0,
     lastLatencyMs: 0,
     modelMsTotal: 0,
@@ -50,6 +53,10 @@ export class BatchTimingRecorder {
 
   failed(): void {
     this.stats.failedBatches++;
+  }
+
+  dropped(): void {
+    this.stats.droppedBatches++;
   }
 
   record(t: BatchTiming): void {

@@ -158,6 +158,10 @@ export class OnnxBackend implements InferenceBackend {
 
   private submit(batch: Wav2LipBatch, calledAt: number, signal?: AbortSignal, deadlineAt?: number): Promise<Uint8Array> {
     return new Promise((resolve, reject) => {
+      if (deadlineAt !== undefined && deadlineAt <= epochMs()) {
+        reject(new GatewayError('DEADLINE_EXCEEDED', 'the inference batch missed its deadline'));
+        return;
+      }
       const id = this.nextId++;
       const giveUp = (code: 'CANCELLED' | 'DEADLINE_EXCEEDED', message: string) => {
         if (p.settled) return;
@@ -204,6 +208,7 @@ export class OnnxBackend implements InferenceBackend {
     this.timings.end();
     if (this.pending.size === 0) this.worker?.unref();
     if (msg.type === 'failed') this.timings.failed();
+    if (msg.type === 'dropped') this.timings.dropped();
     if (p.settled) return; // cancelled or past its deadline: the result is discarded
     p.settled = true;
     p.cleanup();

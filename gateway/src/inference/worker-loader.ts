@@ -5,7 +5,7 @@ import { Worker, type WorkerOptions } from 'worker_threads';
  * Why an eval bootstrap: a Worker can only load JavaScript. From `dist/` the worker module is the
  * .js that tsc emitted next to its parent. Under ts-jest (and other in-place TypeScript runs) only the
  * .ts source exists, so the bootstrap registers a minimal `.ts` require hook (typescript.transpileModule,
- * a devDependency) before loading it. One code path for both, and the worker stays typed TypeScript
+ * a devDependency; output cached in the OS temp dir) before loading it. One code path for both, and the worker stays typed TypeScript
  * rather than an unchecked code string.
  */
 const BOOTSTRAP = `
@@ -13,13 +13,29 @@ const { workerData } = require('worker_threads');
 const entry = workerData.__workerEntry;
 if (entry.endsWith('.ts')) {
   const fs = require('fs');
+  const os = require('os');
+  const path = require('path');
+  const crypto = require('crypto');
   const Module = require('module');
-  const ts = require(require.resolve('typescript', { paths: [require('path').dirname(entry)] }));
-  const compilerOptions = { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true };
-  Module._extensions['.ts'] = (mod, filename) => {
-    const out = ts.transpileModule(fs.readFileSync(filename, 'utf8'), { compilerOptions, fileName: filename });
-    mod._compile(out.outputText, filename);
+  // loading typescript costs seconds per worker, so transpiled output is cached by source hash
+  const cacheDir = path.join(os.tmpdir(), 'lipsync-ts-worker-cache');
+  let ts;
+  const transpile = (source, filename) => {
+    const key = crypto.createHash('sha256').update(filename).update('\\0').update(source).digest('hex');
+    const cached = path.join(cacheDir, key + '.js');
+    try { return fs.readFileSync(cached, 'utf8'); } catch {}
+    ts = ts || require(require.resolve('typescript', { paths: [path.dirname(entry)] }));
+    const compilerOptions = { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true };
+    const js = ts.transpileModule(source, { compilerOptions, fileName: filename }).outputText;
+    try {
+      fs.mkdirSync(cacheDir, { recursive: true });
+      const tmp = cached + '.' + process.pid + '.' + require('worker_threads').threadId;
+      fs.writeFileSync(tmp, js);
+      fs.renameSync(tmp, cached);
+    } catch {}
+    return js;
   };
+  Module._extensions['.ts'] = (mod, filename) => mod._compile(transpile(fs.readFileSync(filename, 'utf8'), filename), filename);
 }
 require(entry);
 `;
