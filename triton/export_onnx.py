@@ -10,6 +10,7 @@ small random batch. Exit 0 = written and checked; 2 = bad checkpoint/arguments (
 """
 import argparse
 import hashlib
+import io
 import os
 import sys
 import tempfile
@@ -56,16 +57,18 @@ def file_sha256(path):
     return h.hexdigest()
 
 
-def export_fp32(served, path):
-    mel = torch.zeros(2, 1, MEL_BANDS, MEL_WINDOW)
-    face = torch.zeros(2, FACE_SIZE, FACE_SIZE, 3, dtype=torch.uint8)
+def export_fp32(served):
+    """Traces the served model (batch 1; N stays dynamic) and returns the ONNX ModelProto."""
+    mel = torch.zeros(1, 1, MEL_BANDS, MEL_WINDOW)
+    face = torch.zeros(1, FACE_SIZE, FACE_SIZE, 3, dtype=torch.uint8)
     dyn = {name: {0: 'N'} for name in INPUT_NAMES + OUTPUT_NAMES}
-    torch.onnx.export(served, (mel, face), path, opset_version=OPSET, input_names=INPUT_NAMES,
+    buf = io.BytesIO()
+    torch.onnx.export(served, (mel, face), buf, opset_version=OPSET, input_names=INPUT_NAMES,
                       output_names=OUTPUT_NAMES, dynamic_axes=dyn, do_constant_folding=True)
+    return onnx.load_from_string(buf.getvalue())
 
 
-def add_metadata(path, source, precision):
-    model = onnx.load(path)
+def add_metadata(model, source, precision):
     for key, value in (('wav2lip_source', source), ('precision', precision),
                        ('contract', 'mel FP32 [N,1,80,16], face UINT8 [N,96,96,3] RGB -> mouth UINT8 [N,96,96,3] RGB')):
         entry = model.metadata_props.add()
@@ -74,7 +77,7 @@ def add_metadata(path, source, precision):
     return model
 
 
-def check(path, served, frames, fp16):
+def check(path, served, frames):
     """onnx.checker + one ORT run vs PyTorch. Returns the max difference in grey levels."""
     onnx.checker.check_model(path)
     mel, face = random_inputs(frames)
@@ -113,19 +116,18 @@ def main(argv=None):
     except CheckpointError as err:
         print(f'error: {err}', file=sys.stderr)
         return EXIT_BAD_INPUT
+    precision = 'fp16' if args.fp16 else 'fp32'
     os.makedirs(out_dir, exist_ok=True)
     started = time.time()
     # temp files in the target dir so the final rename is atomic; removed on any failure
     fd, tmp = tempfile.mkstemp(prefix='.export-', suffix='.onnx', dir=out_dir)
     os.close(fd)
     try:
-        export_fp32(served, tmp)
-        precision = 'fp16' if args.fp16 else 'fp32'
-        model = add_metadata(tmp, source, precision)
+        model = add_metadata(export_fp32(served), source, precision)
         if args.fp16:
             model = convert_core_to_fp16(model)
         onnx.save(model, tmp)
-        diff = check(tmp, served, args.check_frames, args.fp16)
+        diff = check(tmp, served, args.check_frames)
         limit = FP16_TOLERANCE if args.fp16 else FP32_TOLERANCE
         print(f'check: {precision} ONNX (onnxruntime-node) vs PyTorch FP32 on {args.check_frames} frames: '
               f'max diff {diff} grey level(s) (limit {limit})')
