@@ -1,0 +1,110 @@
+import { createHash } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { GatewayError } from '../common/errors';
+import { DataLayout, moveFile, randomName } from '../jobs/job-files';
+import type { AvatarPort } from '../render/render-pipeline';
+import type { AvatarDto } from './dto/responses.dto';
+import { AVATAR_ID_PATTERN } from './dto/create-job.dto';
+import type { SniffResult } from './media-sniff.util';
+
+interface AvatarMeta extends AvatarDto {
+  /** random file name inside the avatar's directory */
+  file: string;
+}
+
+const META = 'meta.json';
+
+/** sha256 of a file, streamed (uploads can be large). */
+export async function hashFile(p: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of fs.createReadStream(p)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/**
+ * Avatars on disk: DATA_DIR/avatars/<sha256>/{<random>.<ext>, meta.json}. The face is detected
+ * once, when the avatar is created; AvatarService's cache serves later jobs.
+ */
+export class AvatarStore {
+  constructor(
+    private readonly layout: DataLayout,
+    private readonly avatars: Pick<AvatarPort, 'prepare'>,
+  ) {}
+
+  /** Stores an upload (moved away from multer's temp name) and prepares it; same content → same avatarId. */
+  async create(uploadPath: string, sniff: SniffResult): Promise<AvatarDto> {
+    const avatarId = await hashFile(uploadPath);
+    const existing = this.readMeta(avatarId);
+    if (existing) return { ...publicMeta(existing), cached: true };
+    const dir = this.layout.avatarDir(avatarId);
+    await fs.promises.mkdir(dir, { recursive: true });
+    try {
+      const file = randomName('face', sniff.format);
+      await moveFile(uploadPath, path.join(dir, file));
+      const prepared = await this.avatars.prepare(path.join(dir, file), {});
+      const b = prepared.box(0);
+      const meta: AvatarMeta = {
+        avatarId,
+        kind: sniff.kind === 'video' ? 'video' : 'image',
+        width: prepared.width,
+        height: prepared.height,
+        frames: prepared.frameCount,
+        box: { top: Math.round(b.y1), bottom: Math.round(b.y2), left: Math.round(b.x1), right: Math.round(b.x2) },
+        cached: prepared.cached,
+        createdAt: new Date().toISOString(),
+        file,
+      };
+      await fs.promises.writeFile(path.join(dir, META), JSON.stringify(meta));
+      return publicMeta(meta);
+    } catch (err) {
+      await fs.promises.rm(dir, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  get(avatarId: string): AvatarDto {
+    return publicMeta(this.mustRead(avatarId));
+  }
+
+  /** The stored face file of an avatar (for jobs that name an avatarId). */
+  facePath(avatarId: string): string {
+    const meta = this.mustRead(avatarId);
+    return path.join(this.layout.avatarDir(avatarId), meta.file);
+  }
+
+  list(): AvatarDto[] {
+    const ids = fs.existsSync(this.layout.avatarsDir) ? fs.readdirSync(this.layout.avatarsDir) : [];
+    return ids
+      .map((id) => this.readMeta(id))
+      .filter((m): m is AvatarMeta => !!m)
+      .map(publicMeta)
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  }
+
+  async remove(avatarId: string): Promise<void> {
+    this.mustRead(avatarId);
+    await fs.promises.rm(this.layout.avatarDir(avatarId), { recursive: true, force: true });
+  }
+
+  private mustRead(avatarId: string): AvatarMeta {
+    const meta = this.readMeta(avatarId);
+    if (!meta) throw new GatewayError('NOT_FOUND', `avatar ${avatarId.slice(0, 64)} does not exist`);
+    return meta;
+  }
+
+  private readMeta(avatarId: string): AvatarMeta | undefined {
+    // The id becomes a path segment: only accept the exact hash shape.
+    if (!AVATAR_ID_PATTERN.test(avatarId)) return undefined;
+    try {
+      return JSON.parse(fs.readFileSync(path.join(this.layout.avatarDir(avatarId), META), 'utf8')) as AvatarMeta;
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+function publicMeta(meta: AvatarMeta): AvatarDto {
+  const { file: _file, ...rest } = meta;
+  return rest;
+}

@@ -1,0 +1,54 @@
+import { Controller, Delete, Get, HttpCode, Inject, Param, Post, UploadedFile, UseInterceptors } from '@nestjs/common';
+import { FileInterceptor } from '@nestjs/platform-express';
+import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { GatewayError } from '../common/errors';
+import { ApiErrors } from './api-errors.decorator';
+import { AvatarStore } from './avatar-store.service';
+import { CreateAvatarForm } from './dto/create-job.dto';
+import { AvatarDto } from './dto/responses.dto';
+import { sniffUpload, UploadCleanupInterceptor } from './upload.util';
+
+@ApiTags('avatars')
+@ApiBearerAuth()
+@ApiSecurity('api-key')
+@Controller('v1/avatars')
+export class AvatarsController {
+  constructor(@Inject(AvatarStore) private readonly store: AvatarStore) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Upload a face image or short video; the face is detected once and cached' })
+  @ApiConsumes('multipart/form-data')
+  @ApiBody({ type: CreateAvatarForm })
+  @ApiResponse({ status: 201, type: AvatarDto })
+  @ApiErrors(400, 401, 413, 415, 422, 429)
+  @UseInterceptors(UploadCleanupInterceptor, FileInterceptor('file'))
+  async create(@UploadedFile() file?: Express.Multer.File): Promise<AvatarDto> {
+    if (!file) throw new GatewayError('VALIDATION_FAILED', 'a multipart field "file" with the face image or video is required');
+    return this.store.create(file.path, await sniffUpload(file, 'file'));
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List avatars' })
+  @ApiResponse({ status: 200, type: [AvatarDto] })
+  @ApiErrors(401, 429)
+  list(): AvatarDto[] {
+    return this.store.list();
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'Avatar metadata' })
+  @ApiResponse({ status: 200, type: AvatarDto })
+  @ApiErrors(401, 404, 429)
+  get(@Param('id') id: string): AvatarDto {
+    return this.store.get(id);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete an avatar and its stored file' })
+  @ApiResponse({ status: 204, description: 'deleted' })
+  @ApiErrors(401, 404, 429)
+  async remove(@Param('id') id: string): Promise<void> {
+    await this.store.remove(id);
+  }
+}

@@ -1,0 +1,93 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsBoolean,
+  IsDivisibleBy,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
+import type { Tblr } from '../../render/render.types';
+import { SAFE_VOICE } from '../../speech/speech-synthesizer';
+import { toBoolean, toNumber, toTblr, trimString } from './form-transforms';
+
+export const AVATAR_ID_PATTERN = /^[a-f0-9]{64}$/;
+
+/** The text fields of POST /v1/jobs and POST /v1/lipsync (files come separately: `face`, `audio`). */
+export class CreateJobDto {
+  @ApiPropertyOptional({ description: 'an avatar from POST /v1/avatars (instead of a `face` file)', example: 'b3f1…(64 hex)' })
+  @IsOptional() @Transform(trimString) @IsString() @Matches(AVATAR_ID_PATTERN, { message: 'avatarId must be 64 lowercase hex characters' })
+  avatarId?: string;
+
+  @ApiPropertyOptional({ description: 'text to speak with espeak-ng (instead of an `audio` file)', example: 'Hello from the lip-sync gateway.' })
+  @IsOptional() @IsString() @MaxLength(20_000)
+  text?: string;
+
+  @ApiPropertyOptional({ description: 'espeak-ng voice for `text`', example: 'en-us', default: 'en-us' })
+  @IsOptional() @Transform(trimString) @IsString() @Matches(SAFE_VOICE, { message: 'voice must be a voice name such as en-us or en-us+f3' })
+  voice?: string;
+
+  @ApiPropertyOptional({ description: 'speaking rate for `text`, words per minute', example: 165, minimum: 80, maximum: 450 })
+  @IsOptional() @Transform(toNumber) @IsInt() @Min(80) @Max(450)
+  rate?: number;
+
+  @ApiPropertyOptional({ description: 'output frames per second', example: 25, default: 25, minimum: 1, maximum: 60 })
+  @IsOptional() @Transform(toNumber) @IsNumber() @Min(1) @Max(60)
+  fps?: number;
+
+  @ApiPropertyOptional({ description: 'scale the video to this even height (default: the avatar size)', example: 480 })
+  @IsOptional() @Transform(toNumber) @IsInt() @Min(32) @Max(4320) @IsDivisibleBy(2, { message: 'outputHeight must be even' })
+  outputHeight?: number;
+
+  @ApiPropertyOptional({ description: 'manual face box "top,bottom,left,right" in pixels; skips detection', example: '72,180,170,275', type: String })
+  @IsOptional() @Transform(toTblr) @IsArray({ message: 'box must be "top,bottom,left,right" integers' }) @ArrayMinSize(4) @ArrayMaxSize(4) @IsInt({ each: true }) @Min(0, { each: true })
+  box?: Tblr;
+
+  @ApiPropertyOptional({ description: 'pads around the detected face "top,bottom,left,right"', example: '0,10,0,0', type: String })
+  @IsOptional() @Transform(toTblr) @IsArray({ message: 'pads must be "top,bottom,left,right" integers' }) @ArrayMinSize(4) @ArrayMaxSize(4) @IsInt({ each: true }) @Min(-1024, { each: true }) @Max(1024, { each: true })
+  pads?: Tblr;
+
+  @ApiPropertyOptional({ description: 'smooth face boxes over 5 frames (video avatars)', example: true, default: true })
+  @IsOptional() @Transform(toBoolean) @IsBoolean()
+  smooth?: boolean;
+
+  @ApiPropertyOptional({ enum: ['auto', 'libx264', 'h264_nvenc'], default: 'auto' })
+  @IsOptional() @IsIn(['auto', 'libx264', 'h264_nvenc'])
+  encoder?: 'auto' | 'libx264' | 'h264_nvenc';
+
+  @ApiPropertyOptional({ description: 'x264 CRF / NVENC CQ, lower is better', example: 20, minimum: 0, maximum: 51 })
+  @IsOptional() @Transform(toNumber) @IsInt() @Min(0) @Max(51)
+  quality?: number;
+
+  @ApiPropertyOptional({ enum: ['loop', 'pingpong'], default: 'loop', description: 'how a video avatar covers longer audio' })
+  @IsOptional() @IsIn(['loop', 'pingpong'])
+  loop?: 'loop' | 'pingpong';
+
+  @ApiPropertyOptional({ description: 'write a fragmented MP4 so GET /v1/jobs/{id}/stream plays while rendering', example: false, default: false })
+  @IsOptional() @Transform(toBoolean) @IsBoolean()
+  stream?: boolean;
+}
+
+/** Swagger-only: the multipart form including its file fields (so "Try it out" shows file pickers). */
+export class CreateJobForm extends CreateJobDto {
+  @ApiPropertyOptional({ type: 'string', format: 'binary', description: 'face image (PNG, JPEG, WebP) or short video; or use avatarId' })
+  face?: unknown;
+
+  @ApiPropertyOptional({ type: 'string', format: 'binary', description: 'speech audio (WAV, MP3, OGG, FLAC, M4A, or a video with audio); or use text' })
+  audio?: unknown;
+}
+
+/** Swagger-only: POST /v1/avatars form. */
+export class CreateAvatarForm {
+  @ApiProperty({ type: 'string', format: 'binary', description: 'face image (PNG, JPEG, WebP) or short video' })
+  file!: unknown;
+}

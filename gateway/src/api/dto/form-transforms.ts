@@ -1,0 +1,34 @@
+import type { TransformFnParams } from 'class-transformer';
+
+/**
+ * Multipart fields arrive as strings. These transforms turn well-formed values into numbers,
+ * booleans or tuples and leave anything else as it was, so the validators reject it with a message.
+ */
+const blank = (v: unknown): boolean => v === undefined || v === null || v === '';
+
+export const toNumber = ({ value }: TransformFnParams): unknown => {
+  if (blank(value)) return undefined;
+  if (typeof value === 'number') return value;
+  if (typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value.trim())) return Number(value);
+  return value;
+};
+
+export const toBoolean = ({ value }: TransformFnParams): unknown => {
+  if (blank(value)) return undefined;
+  if (typeof value === 'boolean') return value;
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  return value;
+};
+
+/** "top,bottom,left,right" (or a JSON array) → [t, b, l, r] of integers; anything else is kept for the validator to refuse. */
+export const toTblr = ({ value }: TransformFnParams): unknown => {
+  if (blank(value)) return undefined;
+  if (Array.isArray(value)) return value.map((v) => (typeof v === 'string' ? Number(v) : v));
+  if (typeof value !== 'string') return value;
+  const parts = value.replace(/^\[|\]$/g, '').split(',').map((p) => p.trim());
+  if (parts.length !== 4 || parts.some((p) => !/^-?\d+$/.test(p))) return value;
+  return parts.map(Number);
+};
+
+export const trimString = ({ value }: TransformFnParams): unknown => (typeof value === 'string' ? value.trim() || undefined : value);

@@ -1,0 +1,94 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ERROR_HTTP_STATUS } from '../../common/errors';
+
+export class ErrorDetailDto {
+  @ApiProperty({ enum: Object.keys(ERROR_HTTP_STATUS), example: 'NO_FACE_FOUND' })
+  code!: string;
+  @ApiProperty({ example: 'no face was found in the image' })
+  message!: string;
+  @ApiPropertyOptional({ example: '6f1c0b7e-3c1a-4d2e-9a57-1f0f3f0a2b11' })
+  jobId?: string;
+}
+
+export class ErrorResponseDto {
+  @ApiProperty({ type: ErrorDetailDto })
+  error!: ErrorDetailDto;
+}
+
+export class BoxDto {
+  @ApiProperty({ example: 72 }) top!: number;
+  @ApiProperty({ example: 183 }) bottom!: number;
+  @ApiProperty({ example: 181 }) left!: number;
+  @ApiProperty({ example: 264 }) right!: number;
+}
+
+export class AvatarDto {
+  @ApiProperty({ description: 'sha256 of the uploaded file', example: '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08' })
+  avatarId!: string;
+  @ApiProperty({ enum: ['image', 'video'] }) kind!: string;
+  @ApiProperty({ example: 512 }) width!: number;
+  @ApiProperty({ example: 512 }) height!: number;
+  @ApiProperty({ description: 'frames (1 for images)', example: 1 }) frames!: number;
+  @ApiProperty({ type: BoxDto, description: 'the padded face box of the first frame' }) box!: BoxDto;
+  @ApiProperty({ description: 'true when this content was uploaded before (no detection ran)' }) cached!: boolean;
+  @ApiProperty({ example: '2025-01-01T12:00:00.000Z' }) createdAt!: string;
+}
+
+export class StageTimingsDto {
+  @ApiPropertyOptional({ description: 'ms waiting in the queue' }) queue?: number;
+  @ApiPropertyOptional({ description: 'ms of text-to-speech' }) speech?: number;
+  @ApiPropertyOptional() decode?: number;
+  @ApiPropertyOptional() mel?: number;
+  @ApiPropertyOptional() detect?: number;
+  @ApiPropertyOptional() prepare?: number;
+  @ApiPropertyOptional() infer?: number;
+  @ApiPropertyOptional() composite?: number;
+  @ApiPropertyOptional() encode?: number;
+  @ApiPropertyOptional({ description: 'wall ms of the render' }) total?: number;
+}
+
+export class JobResultInfoDto {
+  @ApiProperty({ example: 512 }) width!: number;
+  @ApiProperty({ example: 512 }) height!: number;
+  @ApiProperty({ example: 25 }) fps!: number;
+  @ApiProperty({ example: 28 }) frames!: number;
+  @ApiProperty({ example: 1.12 }) audioSeconds!: number;
+  @ApiProperty({ example: 'libx264' }) encoder!: string;
+  @ApiProperty({ example: 'onnx' }) backend!: string;
+}
+
+export class JobLinksDto {
+  @ApiProperty({ example: '/v1/jobs/6f1c0b7e-3c1a-4d2e-9a57-1f0f3f0a2b11' }) self!: string;
+  @ApiProperty({ example: '/v1/jobs/6f1c0b7e-3c1a-4d2e-9a57-1f0f3f0a2b11/result' }) result!: string;
+  @ApiProperty({ example: '/v1/jobs/6f1c0b7e-3c1a-4d2e-9a57-1f0f3f0a2b11/stream' }) stream!: string;
+}
+
+export class JobDto {
+  @ApiProperty({ example: '6f1c0b7e-3c1a-4d2e-9a57-1f0f3f0a2b11' }) id!: string;
+  @ApiProperty({ enum: ['queued', 'running', 'succeeded', 'failed', 'cancelled'], example: 'running' }) status!: string;
+  @ApiProperty({ minimum: 0, maximum: 1, example: 0.5 }) progress!: number;
+  @ApiProperty({ example: 14 }) framesDone!: number;
+  @ApiProperty({ description: '0 until the audio has been decoded', example: 28 }) framesTotal!: number;
+  @ApiPropertyOptional({ description: 'place in the queue (0 = next) while queued' }) queuePosition?: number;
+  @ApiProperty({ type: StageTimingsDto }) timings!: StageTimingsDto;
+  @ApiPropertyOptional({ type: ErrorDetailDto }) error?: ErrorDetailDto;
+  @ApiPropertyOptional() avatarId?: string;
+  @ApiProperty({ description: 'the render options as accepted', example: { fps: 25, stream: true } }) options!: Record<string, unknown>;
+  @ApiPropertyOptional({ type: JobResultInfoDto }) result?: JobResultInfoDto;
+  @ApiProperty({ type: JobLinksDto }) links!: JobLinksDto;
+  @ApiProperty() createdAt!: string;
+  @ApiPropertyOptional() startedAt?: string;
+  @ApiPropertyOptional() finishedAt?: string;
+}
+
+export class HealthDto {
+  @ApiProperty({ example: 'ok' }) status!: string;
+  @ApiProperty({ example: 12.5 }) uptimeSeconds!: number;
+}
+
+export class ReadinessDto {
+  @ApiProperty() ready!: boolean;
+  @ApiProperty({ enum: ['onnx', 'triton', 'fake'] }) backend!: string;
+  @ApiPropertyOptional({ example: 'model file not found' }) reason?: string;
+  @ApiProperty({ example: 0 }) queueDepth!: number;
+}

@@ -1,0 +1,67 @@
+import * as path from 'path';
+import { GatewayError } from '../common/errors';
+import { moveFile, randomName } from '../jobs/job-files';
+import type { JobsService } from '../jobs/jobs.service';
+import type { JobOptions, JobRecord } from '../jobs/job.types';
+import type { SpeechSynthesizer } from '../speech/speech-synthesizer';
+import type { AvatarStore } from './avatar-store.service';
+import type { CreateJobDto } from './dto/create-job.dto';
+import { sniffUpload } from './upload.util';
+
+export interface JobFiles {
+  face?: Express.Multer.File;
+  audio?: Express.Multer.File;
+}
+
+/** The render options of a request, without the input fields. */
+export function jobOptionsOf(dto: CreateJobDto): JobOptions {
+  const { avatarId: _a, text: _t, voice: _v, rate: _r, ...options } = dto;
+  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as JobOptions;
+}
+
+/**
+ * Turns a validated multipart request into a queued job: checks which inputs were given, sniffs
+ * uploads by content, speaks text, checks the audio's limits, and moves files into the job's own
+ * directory. Everything that can be refused is refused here, before the 202.
+ */
+export class JobSubmission {
+  constructor(
+    private readonly jobs: JobsService,
+    private readonly avatars: AvatarStore,
+    private readonly speech: SpeechSynthesizer,
+    private readonly audio: { probe(file: string): Promise<unknown> },
+  ) {}
+
+  async submit(dto: CreateJobDto, files: JobFiles): Promise<JobRecord> {
+    if (!!dto.avatarId === !!files.face) throw new GatewayError('VALIDATION_FAILED', 'give exactly one of avatarId or a face file');
+    if ((dto.text !== undefined) === !!files.audio) throw new GatewayError('VALIDATION_FAILED', 'give exactly one of text or an audio file');
+    if (dto.text === undefined && (dto.voice !== undefined || dto.rate !== undefined)) {
+      throw new GatewayError('VALIDATION_FAILED', 'voice and rate apply only to text');
+    }
+    const speech = dto.text !== undefined ? { text: this.speech.validate({ text: dto.text, voice: dto.voice, rate: dto.rate }), voice: dto.voice, rate: dto.rate } : undefined;
+    const faceSniff = files.face ? await sniffUpload(files.face, 'face') : undefined;
+    const audioSniff = files.audio ? await sniffUpload(files.audio, 'audio') : undefined;
+    const avatarFace = dto.avatarId ? this.avatars.facePath(dto.avatarId) : undefined;
+    this.jobs.assertAccepting();
+
+    return this.jobs.create(jobOptionsOf(dto), async (workDir) => {
+      let facePath = avatarFace;
+      if (!facePath) {
+        facePath = path.join(workDir, randomName('face', faceSniff!.format));
+        await moveFile(files.face!.path, facePath);
+      }
+      let audioPath: string;
+      const timings: JobRecord['timings'] = {};
+      if (speech) {
+        audioPath = path.join(workDir, randomName('speech', 'wav'));
+        timings.speech = (await this.speech.synthesize(speech, audioPath)).ms;
+      } else {
+        audioPath = path.join(workDir, randomName('audio', audioSniff!.format));
+        await moveFile(files.audio!.path, audioPath);
+      }
+      // Probe now so AUDIO_TOO_LONG / AUDIO_UNDECODABLE come back as 422 instead of a failed job.
+      await this.audio.probe(audioPath);
+      return { input: { facePath, audioPath, avatarId: dto.avatarId }, timings };
+    });
+  }
+}

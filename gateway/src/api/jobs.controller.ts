@@ -1,0 +1,82 @@
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Res, UploadedFiles, UseInterceptors } from '@nestjs/common';
+import { FileFieldsInterceptor } from '@nestjs/platform-express';
+import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiProduces, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { JobsService } from '../jobs/jobs.service';
+import { ApiErrors } from './api-errors.decorator';
+import { CreateJobDto, CreateJobForm } from './dto/create-job.dto';
+import { JobDto } from './dto/responses.dto';
+import { JobSubmission } from './job-submission.service';
+import { toJobView } from './job-view';
+import { assertResultReady, streamJobOutput } from './result-stream';
+import { sendMp4 } from './send-file.util';
+import { fieldFile, UploadCleanupInterceptor } from './upload.util';
+
+export const JOB_FILE_FIELDS = [
+  { name: 'face', maxCount: 1 },
+  { name: 'audio', maxCount: 1 },
+];
+
+@ApiTags('jobs')
+@ApiBearerAuth()
+@ApiSecurity('api-key')
+@Controller('v1/jobs')
+export class JobsController {
+  constructor(
+    @Inject(JobsService) private readonly jobs: JobsService,
+    @Inject(JobSubmission) private readonly submission: JobSubmission,
+  ) {}
+
+  @Post()
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Queue a lip-sync job: avatarId or face file, plus audio file or text' })
+  @ApiConsumes('multipart/form-data')
+  @ApiBody({ type: CreateJobForm })
+  @ApiResponse({ status: 202, type: JobDto, description: 'queued' })
+  @ApiErrors(400, 401, 404, 413, 415, 422, 429, 503)
+  @UseInterceptors(UploadCleanupInterceptor, FileFieldsInterceptor(JOB_FILE_FIELDS))
+  async create(@Body() dto: CreateJobDto, @UploadedFiles() files?: Record<string, Express.Multer.File[]>): Promise<JobDto> {
+    const job = await this.submission.submit(dto, { face: fieldFile(files, 'face'), audio: fieldFile(files, 'audio') });
+    return toJobView(job, this.jobs.queuePosition(job.id));
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'Job status, progress, per-stage timings and error' })
+  @ApiResponse({ status: 200, type: JobDto })
+  @ApiErrors(401, 404, 429)
+  get(@Param('id') id: string): JobDto {
+    return toJobView(this.jobs.get(id), this.jobs.queuePosition(id));
+  }
+
+  @Get(':id/result')
+  @ApiOperation({ summary: 'Download the MP4 (Range requests supported)' })
+  @ApiProduces('video/mp4')
+  @ApiResponse({ status: 200, description: 'the MP4', content: { 'video/mp4': { schema: { type: 'string', format: 'binary' } } } })
+  @ApiResponse({ status: 206, description: 'a byte range of the MP4' })
+  @ApiErrors(401, 404, 409, 429)
+  async result(@Param('id') id: string, @Res() res: Response): Promise<void> {
+    const job = this.jobs.get(id);
+    const file = this.jobs.outputPath(job);
+    assertResultReady(job, file);
+    await sendMp4(res, file, `${id}.mp4`);
+  }
+
+  @Get(':id/stream')
+  @ApiOperation({
+    summary: 'Fragmented MP4 that flows while the job renders (create the job with stream=true); other jobs are sent when finished',
+  })
+  @ApiProduces('video/mp4')
+  @ApiResponse({ status: 200, description: 'the (growing) MP4', content: { 'video/mp4': { schema: { type: 'string', format: 'binary' } } } })
+  @ApiErrors(401, 404, 409, 429)
+  async stream(@Param('id') id: string, @Res() res: Response): Promise<void> {
+    await streamJobOutput(this.jobs, id, res);
+  }
+
+  @Delete(':id')
+  @ApiOperation({ summary: 'Cancel a queued or running job (stops inference and ffmpeg, removes its files)' })
+  @ApiResponse({ status: 200, type: JobDto, description: 'the cancelled job' })
+  @ApiErrors(401, 404, 409, 429)
+  async cancel(@Param('id') id: string): Promise<JobDto> {
+    return toJobView(await this.jobs.cancel(id));
+  }
+}

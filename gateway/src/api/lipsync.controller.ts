@@ -1,0 +1,60 @@
+import { Body, Controller, Inject, Post, Res, UploadedFiles, UseInterceptors } from '@nestjs/common';
+import { FileFieldsInterceptor } from '@nestjs/platform-express';
+import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiProduces, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { GatewayError } from '../common/errors';
+import { JobsService } from '../jobs/jobs.service';
+import { isTerminal } from '../jobs/job.types';
+import { ApiErrors } from './api-errors.decorator';
+import { CreateJobDto, CreateJobForm } from './dto/create-job.dto';
+import { JobSubmission } from './job-submission.service';
+import { JOB_FILE_FIELDS } from './jobs.controller';
+import { sendMp4 } from './send-file.util';
+import { fieldFile, UploadCleanupInterceptor } from './upload.util';
+
+@ApiTags('lipsync')
+@ApiBearerAuth()
+@ApiSecurity('api-key')
+@Controller('v1/lipsync')
+export class LipsyncController {
+  constructor(
+    @Inject(JobsService) private readonly jobs: JobsService,
+    @Inject(JobSubmission) private readonly submission: JobSubmission,
+  ) {}
+
+  @Post()
+  @ApiOperation({ summary: 'One-shot: same form as POST /v1/jobs, waits for the render and answers with the MP4' })
+  @ApiConsumes('multipart/form-data')
+  @ApiBody({ type: CreateJobForm })
+  @ApiProduces('video/mp4')
+  @ApiResponse({ status: 200, description: 'the MP4 (header X-Job-Id names the job)', content: { 'video/mp4': { schema: { type: 'string', format: 'binary' } } } })
+  @ApiErrors(400, 401, 404, 413, 415, 422, 429, 500, 503, 504)
+  @UseInterceptors(UploadCleanupInterceptor, FileFieldsInterceptor(JOB_FILE_FIELDS))
+  async lipsync(
+    @Body() dto: CreateJobDto,
+    @Res() res: Response,
+    @UploadedFiles() files?: Record<string, Express.Multer.File[]>,
+  ): Promise<void> {
+    const job = await this.submission.submit(dto, { face: fieldFile(files, 'face'), audio: fieldFile(files, 'audio') });
+    res.setHeader('X-Job-Id', job.id);
+    // A client that hangs up before the MP4 is ready cancels the render.
+    const gone = new AbortController();
+    const onClose = () => {
+      if (!res.writableFinished) gone.abort();
+    };
+    res.on('close', onClose);
+    try {
+      const done = await this.jobs.waitForEnd(job.id, gone.signal).catch(async (err) => {
+        if (!isTerminal(this.jobs.get(job.id).status)) await this.jobs.cancel(job.id).catch(() => undefined);
+        throw err;
+      });
+      if (done.status !== 'succeeded') {
+        const code = done.error?.code ?? 'INTERNAL';
+        throw new GatewayError(code, done.error?.message ?? `job ${done.status}`, { jobId: job.id });
+      }
+      await sendMp4(res, this.jobs.outputPath(done), `${job.id}.mp4`);
+    } finally {
+      res.off('close', onClose);
+    }
+  }
+}

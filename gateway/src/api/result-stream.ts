@@ -1,0 +1,97 @@
+import type { Response } from 'express';
+import * as fs from 'fs';
+import { GatewayError } from '../common/errors';
+import type { JobsService } from '../jobs/jobs.service';
+import { isTerminal, JobRecord } from '../jobs/job.types';
+
+const CHUNK = 256 * 1024;
+const POLL_MS = 150;
+
+/** Throws the 409/404 a finished-but-unusable or missing result deserves. */
+export function assertResultReady(job: JobRecord, path: string): void {
+  if (job.status === 'queued' || job.status === 'running') {
+    throw new GatewayError('CONFLICT', `job ${job.id} is ${job.status}; its result is not ready yet`, { jobId: job.id });
+  }
+  if (job.status !== 'succeeded') {
+    const why = job.error ? `${job.error.code}: ${job.error.message}` : job.status;
+    throw new GatewayError('CONFLICT', `job ${job.id} ${job.status} and has no result (${why})`, { jobId: job.id });
+  }
+  if (!fs.existsSync(path)) throw new GatewayError('NOT_FOUND', `the result of job ${job.id} is gone (expired)`, { jobId: job.id });
+}
+
+/** Resolves on the job's next update, or after `ms` (whichever first). */
+function nextChange(jobs: JobsService, id: string, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    const off = jobs.watch(id, done);
+    function done() {
+      clearTimeout(timer);
+      off();
+      resolve();
+    }
+  });
+}
+
+function writeChunk(res: Response, chunk: Buffer): Promise<void> {
+  if (res.write(chunk)) return Promise.resolve();
+  return new Promise((resolve) => {
+    const go = () => {
+      res.off('drain', go);
+      res.off('close', go);
+      resolve();
+    };
+    res.on('drain', go);
+    res.on('close', go);
+  });
+}
+
+/**
+ * GET /v1/jobs/:id/stream. For a job rendered with stream=true (fragmented MP4 written in place)
+ * it tails the growing file: bytes go out as they are written, and the response ends when the job
+ * succeeds. Other jobs are sent whole once finished. Errors before the first byte are JSON; after
+ * it, a failed job aborts the connection (a truncated MP4 must not look complete).
+ */
+export async function streamJobOutput(jobs: JobsService, id: string, res: Response): Promise<void> {
+  let job = jobs.get(id);
+  let gone = false;
+  res.on('close', () => (gone = true));
+  if (job.status === 'failed' || job.status === 'cancelled') assertResultReady(job, '');
+  // Wait for the first bytes (streamed jobs) or for the end (others).
+  while (!gone && !isTerminal(job.status) && !(job.options.stream && job.outputStarted)) {
+    await nextChange(jobs, id, 1000);
+    job = jobs.get(id);
+  }
+  if (gone) return;
+  if (isTerminal(job.status)) assertResultReady(job, jobs.outputPath(job));
+
+  const file = jobs.outputPath(job);
+  const fh = await fs.promises.open(file, 'r');
+  try {
+    res.status(200);
+    res.setHeader('Content-Type', 'video/mp4');
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('X-Job-Id', id);
+    res.flushHeaders();
+    const buf = Buffer.alloc(CHUNK);
+    let pos = 0;
+    for (;;) {
+      if (gone) return;
+      const finished = isTerminal(jobs.get(id).status);
+      const { bytesRead } = await fh.read(buf, 0, CHUNK, pos);
+      if (bytesRead > 0) {
+        pos += bytesRead;
+        await writeChunk(res, Buffer.from(buf.subarray(0, bytesRead)));
+        continue;
+      }
+      // At the current end of the file: done if the job had already finished before this read.
+      if (finished) {
+        if (jobs.get(id).status === 'succeeded') res.end();
+        else res.destroy();
+        return;
+      }
+      await nextChange(jobs, id, POLL_MS);
+    }
+  } finally {
+    await fh.close();
+  }
+}

@@ -1,0 +1,73 @@
+import type { MulterModuleOptions } from '@nestjs/platform-express';
+import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
+import type { Request } from 'express';
+import * as fs from 'fs';
+import { diskStorage } from 'multer';
+import { Observable, finalize } from 'rxjs';
+import { GatewayError } from '../common/errors';
+import { randomName } from '../jobs/job-files';
+import { FIELD_KINDS, SNIFF_BYTES, SniffResult, sniffMedia } from './media-sniff.util';
+
+/** Multer options: random names under DATA_DIR/uploads, size and count limits (LIMIT_FILE_SIZE → 413). */
+export function multerOptions(uploadsDir: string, maxUploadBytes: number): MulterModuleOptions {
+  return {
+    storage: diskStorage({
+      destination: uploadsDir,
+      filename: (_req, _file, cb) => cb(null, randomName('upload', 'bin')),
+    }),
+    limits: { fileSize: maxUploadBytes, files: 2, fields: 32, fieldSize: 64 * 1024, parts: 40 },
+  };
+}
+
+/** Reads the first bytes of an uploaded file and checks them against what the field accepts (415 otherwise). */
+export async function sniffUpload(file: Express.Multer.File, field: keyof typeof FIELD_KINDS): Promise<SniffResult> {
+  const fh = await fs.promises.open(file.path, 'r');
+  let head: Buffer;
+  try {
+    const buf = Buffer.alloc(SNIFF_BYTES);
+    const { bytesRead } = await fh.read(buf, 0, SNIFF_BYTES, 0);
+    head = buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+  if (head.length === 0) throw new GatewayError('VALIDATION_FAILED', `${field}: the uploaded file is empty`);
+  const found = sniffMedia(head);
+  const allowed: readonly string[] = FIELD_KINDS[field];
+  if (!found || !allowed.includes(found.kind)) {
+    const what = field === 'audio' ? 'audio (WAV, MP3, OGG, FLAC, M4A) or a video with sound' : 'image (PNG, JPEG, WebP, GIF) or video (MP4, MOV, WebM, MKV)';
+    throw new GatewayError('UNSUPPORTED_MEDIA', `${field}: the file content is not a supported ${what}${found ? ` (found ${found.format})` : ''}`);
+  }
+  return found;
+}
+
+type UploadedFiles = Express.Multer.File[] | Record<string, Express.Multer.File[]> | undefined;
+
+function uploadedPaths(req: Request & { file?: Express.Multer.File; files?: UploadedFiles }): string[] {
+  const out: string[] = [];
+  if (req.file?.path) out.push(req.file.path);
+  const files = req.files;
+  if (Array.isArray(files)) out.push(...files.map((f) => f.path));
+  else if (files) for (const list of Object.values(files)) out.push(...list.map((f) => f.path));
+  return out.filter(Boolean);
+}
+
+/**
+ * Deletes whatever multer wrote once the request is over, whatever happened (validation errors
+ * included). Handlers move the files they keep, so only leftovers are removed here.
+ */
+@Injectable()
+export class UploadCleanupInterceptor implements NestInterceptor {
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const req = context.switchToHttp().getRequest<Request>();
+    return next.handle().pipe(
+      finalize(() => {
+        for (const p of uploadedPaths(req)) fs.rm(p, { force: true }, () => undefined);
+      }),
+    );
+  }
+}
+
+/** The single file of a FileFieldsInterceptor field, if present. */
+export function fieldFile(files: Record<string, Express.Multer.File[]> | undefined, name: string): Express.Multer.File | undefined {
+  return files?.[name]?.[0];
+}

@@ -1,0 +1,54 @@
+import { Controller, Get, Header, Inject, Res } from '@nestjs/common';
+import { ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { SkipThrottle } from '@nestjs/throttler';
+import type { Response } from 'express';
+import { CORE_SERVICES, METRICS } from '../api/api.tokens';
+import { Public } from '../api/public.decorator';
+import { HealthDto, ReadinessDto } from '../api/dto/responses.dto';
+import type { InferenceBackend } from '../inference/inference-backend';
+import { JobsService } from '../jobs/jobs.service';
+import type { MetricsService } from './metrics.service';
+
+const startedAt = Date.now();
+
+/** Liveness, readiness (backend + model) and Prometheus metrics: no API key, no rate limit. */
+@ApiTags('health')
+@Public()
+@SkipThrottle()
+@Controller()
+export class HealthController {
+  constructor(
+    @Inject(CORE_SERVICES) private readonly services: { backend: InferenceBackend },
+    @Inject(METRICS) private readonly metrics: MetricsService,
+    @Inject(JobsService) private readonly jobs: JobsService,
+  ) {}
+
+  @Get('healthz')
+  @ApiOperation({ summary: 'Liveness: the process serves HTTP' })
+  @ApiResponse({ status: 200, type: HealthDto })
+  healthz(): HealthDto {
+    return { status: 'ok', uptimeSeconds: Math.round((Date.now() - startedAt) / 100) / 10 };
+  }
+
+  @Get('readyz')
+  @ApiOperation({ summary: 'Readiness: the inference backend and its model are ready (503 with the reason otherwise)' })
+  @ApiResponse({ status: 200, type: ReadinessDto })
+  @ApiResponse({ status: 503, type: ReadinessDto })
+  readyz(@Res({ passthrough: true }) res: Response): ReadinessDto {
+    const r = this.services.backend.readiness();
+    res.status(r.ready ? 200 : 503);
+    const body: ReadinessDto = { ready: r.ready, backend: this.services.backend.kind, queueDepth: this.jobs.queueDepth };
+    if (!r.ready) body.reason = r.reason ?? 'not ready';
+    return body;
+  }
+
+  @Get('metrics')
+  @ApiOperation({ summary: 'Prometheus metrics (text exposition format)' })
+  @ApiProduces('text/plain')
+  @ApiResponse({ status: 200, description: 'lipsync_* series and process metrics' })
+  @Header('Cache-Control', 'no-store')
+  async metricsText(@Res() res: Response): Promise<void> {
+    res.setHeader('Content-Type', this.metrics.contentType);
+    res.send(await this.metrics.text());
+  }
+}

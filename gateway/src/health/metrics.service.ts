@@ -1,0 +1,79 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { BackendKind } from '../inference/inference-backend';
+import type { PipelineObserver, StageName } from '../render/render.types';
+import type { JobStatus } from '../jobs/job.types';
+
+/**
+ * All Prometheus metrics of the gateway (names are fixed: the Grafana dashboard uses them). One
+ * registry per instance, never prom-client's global one, so several apps can live in one process.
+ * It is the pipeline's observer: the render pipeline feeds batches, in-flight counts and stages.
+ */
+export class MetricsService implements PipelineObserver {
+  readonly registry = new Registry();
+  private readonly jobsTotal: Counter<'status'>;
+  private readonly stageDuration: Histogram<'stage'>;
+  private readonly batchSize: Histogram<'backend'>;
+  private readonly batchDuration: Histogram<'backend'>;
+  private readonly queueDepth: Gauge;
+  private readonly inflightBatches: Gauge;
+
+  constructor() {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    this.jobsTotal = new Counter({ name: 'lipsync_jobs_total', help: 'Jobs that reached a final status', labelNames: ['status'], registers });
+    this.stageDuration = new Histogram({
+      name: 'lipsync_stage_duration_seconds',
+      help: 'Wall time per pipeline stage',
+      labelNames: ['stage'],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
+      registers,
+    });
+    this.batchSize = new Histogram({
+      name: 'lipsync_inference_batch_size',
+      help: 'Frames per inference batch',
+      labelNames: ['backend'],
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128],
+      registers,
+    });
+    this.batchDuration = new Histogram({
+      name: 'lipsync_inference_batch_duration_seconds',
+      help: 'Wall time per inference batch',
+      labelNames: ['backend'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.queueDepth = new Gauge({ name: 'lipsync_queue_depth', help: 'Jobs waiting in the queue', registers });
+    this.inflightBatches = new Gauge({ name: 'lipsync_inflight_batches', help: 'Inference batches in flight', registers });
+    // Initialise the status series so dashboards see zeros before the first job.
+    for (const status of ['succeeded', 'failed', 'cancelled'] as const) this.jobsTotal.inc({ status }, 0);
+  }
+
+  batchDone(size: number, ms: number, backend: BackendKind): void {
+    this.batchSize.observe({ backend }, size);
+    this.batchDuration.observe({ backend }, ms / 1000);
+  }
+
+  inFlightChanged(delta: 1 | -1): void {
+    this.inflightBatches.inc(delta);
+  }
+
+  stageDone(stage: StageName, ms: number): void {
+    this.stageDuration.observe({ stage }, ms / 1000);
+  }
+
+  jobFinished(status: JobStatus): void {
+    this.jobsTotal.inc({ status });
+  }
+
+  setQueueDepth(depth: number): void {
+    this.queueDepth.set(depth);
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+}

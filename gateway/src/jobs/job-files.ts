@@ -1,0 +1,54 @@
+import { randomBytes } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+
+/** On-disk layout under DATA_DIR. Every name here is chosen by the server, never by a client. */
+export class DataLayout {
+  constructor(readonly dataDir: string) {}
+
+  get journal(): string {
+    return path.join(this.dataDir, 'jobs.jsonl');
+  }
+  get jobsDir(): string {
+    return path.join(this.dataDir, 'jobs');
+  }
+  get avatarsDir(): string {
+    return path.join(this.dataDir, 'avatars');
+  }
+  /** multer's landing zone; files are moved out (or deleted) before the request ends */
+  get uploadsDir(): string {
+    return path.join(this.dataDir, 'uploads');
+  }
+  jobDir(id: string): string {
+    return path.join(this.jobsDir, id);
+  }
+  avatarDir(avatarId: string): string {
+    return path.join(this.avatarsDir, avatarId);
+  }
+
+  ensure(): void {
+    for (const d of [this.jobsDir, this.avatarsDir, this.uploadsDir]) fs.mkdirSync(d, { recursive: true });
+  }
+}
+
+/** A fresh unguessable file name with a server-chosen extension. */
+export function randomName(prefix: string, ext: string): string {
+  return `${prefix}-${randomBytes(12).toString('hex')}.${ext}`;
+}
+
+/** Moves a file (rename, or copy+unlink across devices). */
+export async function moveFile(from: string, to: string): Promise<void> {
+  try {
+    await fs.promises.rename(from, to);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
+    await fs.promises.copyFile(from, to);
+    await fs.promises.rm(from, { force: true });
+  }
+}
+
+/** Removes everything in `dir` except the named files. */
+export async function removeAllBut(dir: string, keep: string[]): Promise<void> {
+  const names = await fs.promises.readdir(dir).catch(() => [] as string[]);
+  await Promise.all(names.filter((n) => !keep.includes(n)).map((n) => fs.promises.rm(path.join(dir, n), { recursive: true, force: true })));
+}

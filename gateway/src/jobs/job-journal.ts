@@ -1,0 +1,72 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import type { JobRecord, JournalEntry } from './job.types';
+
+/**
+ * Replays journal text into the latest record per job. A torn last line (crash mid-append) and
+ * any line that does not parse are skipped, so a damaged journal loses one change, not the store.
+ */
+export function replayJournal(text: string): { jobs: Map<string, JobRecord>; skipped: number } {
+  const jobs = new Map<string, JobRecord>();
+  let skipped = 0;
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    let entry: JournalEntry;
+    try {
+      entry = JSON.parse(line) as JournalEntry;
+    } catch {
+      skipped++;
+      continue;
+    }
+    if (entry?.op === 'put' && entry.job && typeof entry.job.id === 'string') jobs.set(entry.job.id, entry.job);
+    else if (entry?.op === 'del' && typeof entry.id === 'string') jobs.delete(entry.id);
+    else skipped++;
+  }
+  return { jobs, skipped };
+}
+
+/** The compacted journal: one `put` line per live job, in creation order. */
+export function compactJournal(jobs: Iterable<JobRecord>): string {
+  const sorted = [...jobs].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  return sorted.map((job) => JSON.stringify({ op: 'put', job } satisfies JournalEntry) + '\n').join('');
+}
+
+/**
+ * Append-only JSON-lines store of job records (no native dependencies). Writes are synchronous
+ * appends of whole lines: small, ordered, and on disk before the HTTP response that reports them.
+ */
+export class JobJournal {
+  private fd: number | undefined;
+
+  constructor(readonly filePath: string) {}
+
+  /** Reads and compacts the journal (atomic rename), then opens it for appending. */
+  open(): Map<string, JobRecord> {
+    fs.mkdirSync(path.dirname(this.filePath), { recursive: true });
+    const text = fs.existsSync(this.filePath) ? fs.readFileSync(this.filePath, 'utf8') : '';
+    const { jobs } = replayJournal(text);
+    const tmp = `${this.filePath}.compact`;
+    fs.writeFileSync(tmp, compactJournal(jobs.values()));
+    fs.renameSync(tmp, this.filePath);
+    this.fd = fs.openSync(this.filePath, 'a');
+    return jobs;
+  }
+
+  put(job: JobRecord): void {
+    this.append({ op: 'put', job });
+  }
+
+  remove(id: string): void {
+    this.append({ op: 'del', id });
+  }
+
+  close(): void {
+    if (this.fd !== undefined) fs.closeSync(this.fd);
+    this.fd = undefined;
+  }
+
+  private append(entry: JournalEntry): void {
+    if (this.fd === undefined) return; // closed (app shutting down): the next start replays what was written
+    fs.writeSync(this.fd, JSON.stringify(entry) + '\n');
+  }
+}

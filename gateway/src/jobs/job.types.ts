@@ -1,0 +1,54 @@
+import type { ErrorCode } from '../common/errors';
+import type { StageTimings, Tblr } from '../render/render.types';
+
+export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+export const TERMINAL_STATUSES: readonly JobStatus[] = ['succeeded', 'failed', 'cancelled'];
+export const isTerminal = (s: JobStatus): boolean => TERMINAL_STATUSES.includes(s);
+
+/** Render options a client may set on a job (a subset of RenderRequest). */
+export interface JobOptions {
+  fps?: number;
+  outputHeight?: number;
+  box?: Tblr;
+  pads?: Tblr;
+  smooth?: boolean;
+  encoder?: 'auto' | 'libx264' | 'h264_nvenc';
+  quality?: number;
+  loop?: 'loop' | 'pingpong';
+  /** render a fragmented MP4 so GET /stream can deliver bytes while the job runs */
+  stream?: boolean;
+}
+
+/** Where a job's inputs came from; paths are server-chosen, inside the job's directory or the avatar store. */
+export interface JobInput {
+  facePath: string;
+  audioPath: string;
+  avatarId?: string;
+}
+
+export interface JobRecord {
+  id: string;
+  status: JobStatus;
+  createdAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+  progress: number;
+  framesDone: number;
+  framesTotal: number;
+  timings: StageTimings & { queue?: number; speech?: number };
+  error?: { code: ErrorCode; message: string };
+  options: JobOptions;
+  input: JobInput;
+  /** the job's private directory (inputs, temp files, result) */
+  workDir: string;
+  /** true once the renderer has created the output file (fragmented output grows while running) */
+  outputStarted?: boolean;
+  /** set once the render succeeded */
+  resultPath?: string;
+  /** what the renderer reported */
+  result?: { width: number; height: number; fps: number; frames: number; audioSeconds: number; encoder: string; backend: string };
+}
+
+/** One journal line: a full snapshot of a job, or its removal. */
+export type JournalEntry = { op: 'put'; job: JobRecord } | { op: 'del'; id: string };

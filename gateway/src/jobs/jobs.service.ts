@@ -1,0 +1,314 @@
+import { Logger } from '@nestjs/common';
+import { randomUUID } from 'crypto';
+import { EventEmitter } from 'events';
+import * as fs from 'fs';
+import * as path from 'path';
+import { GatewayError, toGatewayError } from '../common/errors';
+import type { Renderer } from '../render/render.types';
+import { DataLayout, removeAllBut } from './job-files';
+import { JobJournal } from './job-journal';
+import { JobQueue } from './job-queue';
+import { isTerminal, JobInput, JobOptions, JobRecord, JobStatus } from './job.types';
+
+export interface JobsSettings {
+  dataDir: string;
+  concurrency: number;
+  queueMax: number;
+  resultTtlSeconds: number;
+}
+
+/** What the jobs service reports to metrics (MetricsService implements it). */
+export interface JobsObserver {
+  jobFinished?(status: JobStatus): void;
+  setQueueDepth?(depth: number): void;
+}
+
+const RESULT_NAME = 'result.mp4';
+
+/**
+ * Job lifecycle: admission (queue), running the renderer with cancel, progress and timings,
+ * persistence (journal), resume after a restart, and file cleanup on every path. No Nest
+ * dependency, so it can be driven directly in tests.
+ *
+ * Restart policy: queued jobs whose inputs still exist are re-queued in their original order;
+ * jobs that were running are marked failed (INTERNAL, "interrupted by restart") rather than
+ * re-run, so a job that crashes the process cannot crash it again on every start.
+ */
+export class JobsService {
+  private readonly log = new Logger(JobsService.name);
+  private readonly layout: DataLayout;
+  private readonly journal: JobJournal;
+  private readonly queue: JobQueue;
+  private readonly records = new Map<string, JobRecord>();
+  private readonly running = new Map<string, { abort: AbortController; done: Promise<void> }>();
+  private readonly events = new EventEmitter();
+  private sweeper: NodeJS.Timeout | undefined;
+  private closing = false;
+
+  constructor(
+    private readonly settings: JobsSettings,
+    private readonly renderer: Renderer,
+    private readonly observer: JobsObserver = {},
+  ) {
+    this.layout = new DataLayout(settings.dataDir);
+    this.journal = new JobJournal(this.layout.journal);
+    this.queue = new JobQueue(settings.concurrency, settings.queueMax, (id) => this.run(id), (d) => observer.setQueueDepth?.(d));
+    this.events.setMaxListeners(0);
+  }
+
+  /** Replays the journal, resumes or fails interrupted jobs, clears stray uploads, starts the sweeper. */
+  start(): void {
+    this.layout.ensure();
+    fs.rmSync(this.layout.uploadsDir, { recursive: true, force: true });
+    fs.mkdirSync(this.layout.uploadsDir, { recursive: true });
+    const restored = [...this.journal.open().values()].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    const resume: string[] = [];
+    for (const job of restored) {
+      this.records.set(job.id, job);
+      if (job.status === 'running') this.finishInterrupted(job, 'interrupted by restart');
+      else if (job.status === 'queued') {
+        if (inputsExist(job.input)) resume.push(job.id);
+        else this.finishInterrupted(job, 'inputs were lost across a restart');
+      }
+    }
+    for (const id of resume) this.queue.enqueue(id, { force: true });
+    if (restored.length) this.log.log(`restored ${restored.length} job(s), resumed ${resume.length}`);
+    const every = Math.min(60, Math.max(1, this.settings.resultTtlSeconds / 4)) * 1000;
+    this.sweeper = setInterval(() => void this.sweep().catch((e) => this.log.warn(`sweep failed: ${String(e)}`)), every);
+    this.sweeper.unref();
+  }
+
+  /** Throws QUEUE_FULL when a new job would be refused (checked before uploads are moved). */
+  assertAccepting(): void {
+    if (this.closing) throw new GatewayError('BACKEND_UNAVAILABLE', 'the server is shutting down');
+    this.queue.assertRoom();
+  }
+
+  /**
+   * Creates a job: `build` fills the job's fresh directory with its inputs. On any failure the
+   * directory is removed and nothing is recorded.
+   */
+  async create(options: JobOptions, build: (workDir: string) => Promise<{ input: JobInput; timings?: JobRecord['timings'] }>): Promise<JobRecord> {
+    this.assertAccepting();
+    const id = randomUUID();
+    const workDir = this.layout.jobDir(id);
+    await fs.promises.mkdir(workDir, { recursive: true });
+    try {
+      const { input, timings } = await build(workDir);
+      const job: JobRecord = {
+        id,
+        status: 'queued',
+        createdAt: new Date().toISOString(),
+        progress: 0,
+        framesDone: 0,
+        framesTotal: 0,
+        timings: { ...timings },
+        options,
+        input,
+        workDir,
+      };
+      this.records.set(id, job);
+      this.journal.put(job);
+      try {
+        this.queue.enqueue(id);
+      } catch (err) {
+        this.records.delete(id);
+        this.journal.remove(id);
+        throw err;
+      }
+      return job;
+    } catch (err) {
+      await fs.promises.rm(workDir, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  get(id: string): JobRecord {
+    const job = this.records.get(id);
+    if (!job) throw new GatewayError('NOT_FOUND', `job ${id} does not exist (or its result expired)`, { jobId: id });
+    return job;
+  }
+
+  /** Cancels a queued or running job; resolves once its renderer (ffmpeg, inference) has stopped and its files are gone. */
+  async cancel(id: string): Promise<JobRecord> {
+    const job = this.get(id);
+    if (isTerminal(job.status)) throw new GatewayError('CONFLICT', `job ${id} already ${job.status}`, { jobId: id });
+    if (this.queue.remove(id)) {
+      await this.finish(job, 'cancelled', new GatewayError('CANCELLED', 'cancelled by the client'));
+      return job;
+    }
+    const run = this.running.get(id);
+    if (run) {
+      run.abort.abort();
+      await run.done;
+    }
+    return job;
+  }
+
+  /** Resolves with the record once the job is final; rejects with CANCELLED if `signal` aborts first. */
+  waitForEnd(id: string, signal?: AbortSignal): Promise<JobRecord> {
+    const job = this.get(id);
+    if (isTerminal(job.status)) return Promise.resolve(job);
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        off();
+        reject(new GatewayError('CANCELLED', 'the client went away', { jobId: id }));
+      };
+      const off = this.watch(id, (j) => {
+        if (!isTerminal(j.status)) return;
+        off();
+        signal?.removeEventListener('abort', onAbort);
+        resolve(j);
+      });
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** Subscribes to a job's updates (progress, output started, final status); returns the unsubscribe function. */
+  watch(id: string, listener: (job: JobRecord) => void): () => void {
+    this.events.on(id, listener);
+    return () => this.events.off(id, listener);
+  }
+
+  /** Place in the wait list (0 = next), -1 when not waiting. */
+  queuePosition(id: string): number {
+    return this.queue.position(id);
+  }
+
+  /** Where a job's output is written (it grows in place for streamed jobs). */
+  outputPath(job: JobRecord): string {
+    return job.resultPath ?? path.join(job.workDir, RESULT_NAME);
+  }
+
+  get queueDepth(): number {
+    return this.queue.depth;
+  }
+
+  /** Deletes finished jobs (record, inputs, result) older than the TTL; returns how many went. */
+  async sweep(now = Date.now()): Promise<number> {
+    const ttlMs = this.settings.resultTtlSeconds * 1000;
+    const expired = [...this.records.values()].filter((j) => isTerminal(j.status) && j.finishedAt && Date.parse(j.finishedAt) + ttlMs <= now);
+    for (const job of expired) {
+      this.records.delete(job.id);
+      this.journal.remove(job.id);
+      await fs.promises.rm(job.workDir, { recursive: true, force: true });
+    }
+    return expired.length;
+  }
+
+  /**
+   * Stops admission and interrupts running renders without recording an outcome, so the next
+   * start sees them as interrupted; waiting jobs stay queued in the journal and resume then.
+   */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.queue.pause();
+    const runs = [...this.running.values()];
+    for (const r of runs) r.abort.abort();
+    await Promise.all(runs.map((r) => r.done));
+    this.journal.close();
+  }
+
+  private run(id: string): Promise<void> {
+    const job = this.records.get(id);
+    if (!job || job.status !== 'queued') return Promise.resolve();
+    const abort = new AbortController();
+    const done = this.execute(job, abort.signal);
+    this.running.set(id, { abort, done });
+    return done.finally(() => this.running.delete(id));
+  }
+
+  private async execute(job: JobRecord, signal: AbortSignal): Promise<void> {
+    const started = Date.now();
+    job.status = 'running';
+    job.startedAt = new Date(started).toISOString();
+    job.timings.queue = started - Date.parse(job.createdAt);
+    this.journal.put(job);
+    this.emit(job);
+    try {
+      const result = await this.renderer.render(
+        {
+          facePath: job.input.facePath,
+          audioPath: job.input.audioPath,
+          outPath: path.join(job.workDir, RESULT_NAME),
+          fps: job.options.fps,
+          box: job.options.box,
+          pads: job.options.pads,
+          smooth: job.options.smooth,
+          encoder: job.options.encoder,
+          outputHeight: job.options.outputHeight,
+          quality: job.options.quality,
+          loop: job.options.loop,
+          fragmented: job.options.stream === true,
+        },
+        {
+          signal,
+          onProgress: (p) => {
+            job.progress = p.progress;
+            job.framesDone = p.framesDone;
+            job.framesTotal = p.framesTotal;
+            this.emit(job);
+          },
+          onOutputStarted: () => {
+            job.outputStarted = true;
+            this.emit(job);
+          },
+        },
+      );
+      job.resultPath = result.outPath;
+      job.progress = 1;
+      job.framesDone = result.frames;
+      job.framesTotal = result.frames;
+      job.timings = { ...job.timings, ...result.timings };
+      job.result = {
+        width: result.width,
+        height: result.height,
+        fps: result.fps,
+        frames: result.frames,
+        audioSeconds: result.audioSeconds,
+        encoder: result.encoder,
+        backend: result.backend,
+      };
+      await this.finish(job, 'succeeded');
+    } catch (err) {
+      if (this.closing) return; // left as 'running' in the journal: the next start marks it interrupted
+      const gw = toGatewayError(err);
+      if (gw.code === 'INTERNAL') this.log.error(`job ${job.id} failed: ${gw.message}`, gw.stack);
+      await this.finish(job, gw.code === 'CANCELLED' ? 'cancelled' : 'failed', gw);
+    }
+  }
+
+  /** Records a final status; keeps only the result of a successful job, removes everything else. */
+  private async finish(job: JobRecord, status: JobStatus, err?: GatewayError): Promise<void> {
+    job.status = status;
+    job.finishedAt = new Date().toISOString();
+    // INTERNAL messages come from unexpected errors (paths, library text): logged, not published.
+    if (err) job.error = { code: err.code, message: err.code === 'INTERNAL' ? 'internal error (see the server log)' : err.message };
+    if (status === 'succeeded') await removeAllBut(job.workDir, [RESULT_NAME]);
+    else await fs.promises.rm(job.workDir, { recursive: true, force: true });
+    this.journal.put(job);
+    this.observer.jobFinished?.(status);
+    this.log.log(`job ${job.id} ${status}${err ? ` (${err.code})` : ''} timings=${JSON.stringify(job.timings)}`);
+    this.emit(job);
+  }
+
+  /** A job that cannot run after a restart: failed with INTERNAL and a reason, files removed. */
+  private finishInterrupted(job: JobRecord, reason: string): void {
+    job.status = 'failed';
+    job.finishedAt = new Date().toISOString();
+    job.error = { code: 'INTERNAL', message: reason };
+    fs.rmSync(job.workDir, { recursive: true, force: true });
+    this.journal.put(job);
+    this.observer.jobFinished?.('failed');
+  }
+
+  private emit(job: JobRecord): void {
+    this.events.emit(job.id, job);
+  }
+}
+
+function inputsExist(input: JobInput): boolean {
+  return fs.existsSync(input.facePath) && fs.existsSync(input.audioPath);
+}
