@@ -1,0 +1,175 @@
+import Ajv from 'ajv';
+import * as fs from 'fs';
+import * as path from 'path';
+import { parse } from 'yaml';
+import { loadConfig } from '../../../gateway/src/config/config';
+
+/**
+ * `docker compose` is not installable on the build machines, so docker-compose.yml is checked here
+ * against the compose-spec rules for the subset it uses (JSON schema, additionalProperties off so a
+ * typo fails) plus cross-checks the spec cannot express. (Debian's docker-compose 1.29 also accepts
+ * the file: `docker-compose -f docker-compose.yml config`.)
+ */
+const ROOT = path.resolve(__dirname, '../../..');
+const compose = parse(fs.readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8'));
+
+const duration = { type: 'string', pattern: '^([0-9]+(ms|s|m|h))+$' };
+const strList = { type: 'array', items: { type: 'string' } };
+const device = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['capabilities'],
+  properties: {
+    driver: { type: 'string' },
+    count: { oneOf: [{ type: 'integer', minimum: 1 }, { const: 'all' }] },
+    device_ids: strList,
+    capabilities: { ...strList, minItems: 1 },
+    options: { type: 'object' },
+  },
+  not: { required: ['count', 'device_ids'] }, // mutually exclusive in the spec
+};
+const service = {
+  type: 'object',
+  additionalProperties: false,
+  anyOf: [{ required: ['image'] }, { required: ['build'] }],
+  properties: {
+    image: { type: 'string', minLength: 1 },
+    build: {
+      oneOf: [
+        { type: 'string' },
+        { type: 'object', additionalProperties: false, required: ['context'],
+          properties: { context: { type: 'string' }, dockerfile: { type: 'string' }, args: { type: 'object', additionalProperties: { type: 'string' } } } },
+      ],
+    },
+    command: strList,
+    environment: { type: 'object', additionalProperties: { type: 'string' } },
+    ports: { type: 'array', items: { type: 'string', pattern: '^[0-9]{1,5}:[0-9]{1,5}(/(tcp|udp))?$' } },
+    volumes: { type: 'array', items: { type: 'string', pattern: '^[^:]+:/[^:]*(:(ro|rw))?$' } },
+    depends_on: {
+      type: 'object',
+      additionalProperties: {
+        type: 'object', additionalProperties: false, required: ['condition'],
+        properties: { condition: { enum: ['service_started', 'service_healthy', 'service_completed_successfully'] } },
+      },
+    },
+    deploy: {
+      type: 'object', additionalProperties: false,
+      properties: { resources: { type: 'object', additionalProperties: false, properties: {
+        reservations: { type: 'object', additionalProperties: false, properties: { devices: { type: 'array', items: device } } } } } },
+    },
+    healthcheck: {
+      type: 'object', additionalProperties: false, required: ['test'],
+      properties: {
+        test: { type: 'array', minItems: 2, items: [{ enum: ['CMD', 'CMD-SHELL'] }], additionalItems: { type: 'string' } },
+        interval: duration, timeout: duration, start_period: duration, retries: { type: 'integer', minimum: 1 },
+      },
+    },
+    shm_size: { type: 'string', pattern: '^[0-9]+[bkmg]b?$' },
+    ulimits: { type: 'object', additionalProperties: { oneOf: [{ type: 'integer' }, { type: 'object' }] } },
+    restart: { enum: ['no', 'always', 'on-failure', 'unless-stopped'] },
+  },
+};
+const schema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['services'],
+  patternProperties: { '^x-': {} },
+  properties: {
+    services: { type: 'object', minProperties: 1, additionalProperties: service },
+    volumes: { type: 'object', additionalProperties: { type: ['object', 'null'] } },
+  },
+};
+
+type Service = {
+  build?: { context: string; dockerfile?: string; args?: Record<string, string> };
+  environment?: Record<string, string>;
+  ports?: string[];
+  volumes?: string[];
+  depends_on?: Record<string, { condition: string }>;
+  deploy?: { resources: { reservations: { devices: { capabilities: string[]; driver?: string }[] } } };
+  healthcheck?: { test: string[] };
+};
+const services = compose.services as Record<string, Service>;
+const containerPorts = (s: Service) => (s.ports ?? []).map((p) => Number(p.split(':')[1].split('/')[0]));
+
+describe('docker-compose.yml', () => {
+  it('should satisfy the compose-spec subset schema', () => {
+    const ajv = new Ajv({ allErrors: true, strictTuples: false });
+    const validate = ajv.compile(schema);
+    const ok = validate(compose);
+    expect(ajv.errorsText(validate.errors)).toBe('No errors');
+    expect(ok).toBe(true);
+  });
+
+  it('should have the four services, and depends_on only on services that exist (healthy → has a healthcheck)', () => {
+    expect(Object.keys(services).sort()).toEqual(['gateway', 'grafana', 'prometheus', 'triton']);
+    for (const [name, svc] of Object.entries(services)) {
+      for (const [target, { condition }] of Object.entries(svc.depends_on ?? {})) {
+        expect(`${name} → ${target}: ${target in services}`).toBe(`${name} → ${target}: true`);
+        if (condition === 'service_healthy') expect(services[target].healthcheck).toBeDefined();
+      }
+    }
+    expect(services.gateway.depends_on?.triton.condition).toBe('service_healthy');
+  });
+
+  it('should publish each host port once, and Triton on 8000/8001/8002 with a readiness healthcheck', () => {
+    const hostPorts = Object.values(services).flatMap((s) => (s.ports ?? []).map((p) => p.split(':')[0]));
+    expect(new Set(hostPorts).size).toBe(hostPorts.length);
+    expect(containerPorts(services.triton).sort()).toEqual([8000, 8001, 8002]);
+    expect(services.triton.healthcheck?.test.join(' ')).toContain('/v2/health/ready');
+  });
+
+  it('should reserve an NVIDIA GPU for Triton and the gateway, with the video capability for NVENC', () => {
+    for (const name of ['triton', 'gateway']) {
+      const devices = services[name].deploy?.resources.reservations.devices ?? [];
+      expect(devices.some((d) => d.driver === 'nvidia' && d.capabilities.includes('gpu'))).toBe(true);
+    }
+    expect(services.gateway.environment?.NVIDIA_DRIVER_CAPABILITIES.split(',')).toEqual(expect.arrayContaining(['compute', 'utility', 'video']));
+  });
+
+  it('should mount paths that exist in the repo and declare every named volume', () => {
+    const named = Object.keys(compose.volumes ?? {});
+    for (const svc of Object.values(services)) {
+      for (const v of svc.volumes ?? []) {
+        const src = v.split(':')[0];
+        if (src.startsWith('./')) expect(`${src}: ${fs.existsSync(path.join(ROOT, src))}`).toBe(`${src}: true`);
+        else expect(named).toContain(src);
+      }
+    }
+    expect(services.triton.volumes).toContain('./model_repository:/models:ro');
+  });
+
+  it('should build from Dockerfiles that exist, with the Triton tags the triton/ Dockerfile pins', () => {
+    for (const svc of Object.values(services)) {
+      if (!svc.build) continue;
+      const file = path.join(ROOT, svc.build.context, svc.build.dockerfile ?? 'Dockerfile');
+      expect(`${file}: ${fs.existsSync(file)}`).toBe(`${file}: true`);
+    }
+    const tritonDockerfile = fs.readFileSync(path.join(ROOT, services.triton.build!.dockerfile!), 'utf8');
+    for (const [arg, value] of Object.entries(services.triton.build!.args ?? {})) {
+      expect(tritonDockerfile).toContain(`ARG ${arg}=${value}`);
+    }
+  });
+
+  it('should configure the gateway for Triton with values loadConfig accepts, pointing at the Triton gRPC port', () => {
+    const env = services.gateway.environment ?? {};
+    const cfg = loadConfig({ ...env, API_KEYS: '' });
+    expect(cfg.backend).toBe('triton');
+    const [host, port] = cfg.triton.url.split(':');
+    expect(host).toBe('triton');
+    expect(containerPorts(services.triton)).toContain(Number(port));
+    expect(containerPorts(services.gateway)).toContain(cfg.port);
+  });
+
+  it('should have a gateway Dockerfile on node:20-bookworm-slim with ffmpeg, espeak-ng, npm ci, a build and the protos', () => {
+    const df = fs.readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
+    expect(df).toMatch(/^FROM node:20-bookworm-slim/m);
+    expect(df).toMatch(/apt-get install[^\n]*ffmpeg[^\n]*espeak-ng/);
+    expect(df).toContain('npm ci');
+    expect(df).toContain('npm run build');
+    expect(df).toMatch(/^COPY gateway\/proto /m);
+    const ignore = fs.readFileSync(path.join(ROOT, '.dockerignore'), 'utf8').split('\n');
+    expect(ignore).not.toContain('gateway');
+    expect(ignore).not.toContain('triton');
+  });
+});
