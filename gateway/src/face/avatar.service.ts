@@ -120,7 +120,16 @@ export class AvatarService {
       job = this.build(key, src, { ...o, pads, smooth }).finally(() => this.inFlight.delete(key));
       this.inFlight.set(key, job);
     }
-    const { entry, source, decode, detect } = await job;
+    let built;
+    try {
+      built = await job;
+    } catch (err) {
+      // a shared build cancelled by another caller's signal: build again under our own
+      if (err instanceof GatewayError && err.code === 'CANCELLED' && !o.signal?.aborted) return this.prepareSource(src, o, t0);
+      throw err;
+    }
+    throwIfAborted(o.signal);
+    const { entry, source, decode, detect } = built;
     return view(entry, source, { decode, detect, prepare: performance.now() - t0 });
   }
 

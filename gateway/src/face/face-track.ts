@@ -43,6 +43,7 @@ export async function trackFaces(
     detections.push({ frame: k, faces });
     found.push(largestFace(faces)?.box);
   }
+  throwIfAborted(o.signal);
   const raw = fillBoxes(n, keys, found);
   if (!raw) {
     throw new GatewayError('NO_FACE_FOUND', n > 1 ? `no face found in any of ${keys.length} checked frames` : 'no face found in the image');

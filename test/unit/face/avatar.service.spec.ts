@@ -136,4 +136,16 @@ describe(AvatarService.name, () => {
     expect(x.key).toBe(y.key);
     expect(detector.calls).toHaveLength(1);
   });
+  it('should not fail a second caller when the first caller cancels the shared preparation', async () => {
+    const file = await writeAvatar('a.png', 'a', 100, 100);
+    const ac = new AbortController();
+    detector.answerWith((_rgb, _w, _h, call) => {
+      if (call === 0) ac.abort();
+      return [face(10, 10, 60, 60)];
+    });
+    const sut = newSut();
+    const [first, second] = await Promise.allSettled([sut.prepare(file, { signal: ac.signal }), sut.prepare(file)]);
+    expect(first).toMatchObject({ status: 'rejected', reason: { code: 'CANCELLED' } });
+    expect(second).toMatchObject({ status: 'fulfilled', value: { source: 'detected' } });
+  });
 });
