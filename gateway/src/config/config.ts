@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { plainToInstance, Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Max, Min, validateSync } from 'class-validator';
+import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
@@ -72,7 +73,18 @@ export interface AppConfig {
 
 export class ConfigError extends Error {}
 
-export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
+/** The repository root (holds package.json), whether running from gateway/src (ts) or dist/ (compiled). */
+export const REPO_ROOT = findRepoRoot(__dirname);
+
+function findRepoRoot(start: string): string {
+  let dir = start;
+  for (;;) {
+    if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(path.join(dir, 'model_repository'))) return dir;
+    const up = path.dirname(dir);
+    if (up === dir) return path.resolve(start, '..', '..', '..');
+    dir = up;
+  }
+}
 
 /** Validates an environment (default: process.env) and returns the typed config; throws ConfigError listing every problem. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {

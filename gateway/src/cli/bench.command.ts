@@ -1,0 +1,131 @@
+import { spawn } from 'child_process';
+import { Command } from 'commander';
+import { promises as fs } from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { benchMel } from '../audio/mel.bench';
+import { loadConfig, REPO_ROOT } from '../config/config';
+import { createBackend } from '../inference/backend-factory';
+import { FACE_ELEMENTS, MEL_WINDOW_ELEMENTS } from '../inference/model-contract';
+import type { RenderResult, StageName } from '../render/render.types';
+import { FfmpegRunner } from '../media/ffmpeg-runner';
+import { EXIT_OK, parseIntOption, reportError } from './cli-util';
+
+/**
+ * `lipsync bench` (npm run bench): the speed figures live here, never in tests.
+ * 1. mel front end: 60 s of audio, ms and × real time.
+ * 2. render 10 s and 60 s of speech on the fixture, each in its own process (so peak RSS is its own),
+ *    then push the same batch sizes through a fresh backend with no other work: total / model-only.
+ */
+interface BenchOpts {
+  seconds: string;
+  face: string;
+  batch?: number;
+  skipRender?: boolean;
+}
+
+export function registerBenchCommand(program: Command): void {
+  program
+    .command('bench')
+    .description('benchmarks: mel front end, and full renders vs model-only time (prints ratios and per-stage figures)')
+    .option('--seconds <list>', 'audio lengths to render, comma separated', '10,60')
+    .option('--face <file>', 'avatar image', path.join(REPO_ROOT, '..', 'shared', 'fixtures', 'faces', 'astronaut.png'))
+    .option('--batch <n>', 'batch size', parseIntOption('--batch', 1, 128))
+    .option('--skip-render', 'only the mel benchmark')
+    .action(async (opts: BenchOpts) => {
+      try {
+        process.exitCode = await runBench(opts);
+      } catch (err) {
+        process.exitCode = reportError(err);
+      }
+    });
+}
+
+async function runBench(opts: BenchOpts): Promise<number> {
+  const mel = await benchMel();
+  print(`mel: ${mel.audioSeconds} s of audio in ${mel.ms.toFixed(1)} ms = ${mel.realTimeFactor.toFixed(0)}× real time (target ≥ 500×)`);
+  if (opts.skipRender) return EXIT_OK;
+
+  const config = loadConfig();
+  const work = await fs.mkdtemp(path.join(os.tmpdir(), 'lipsync-bench-'));
+  try {
+    const rows: { seconds: number; r: RenderResult & { peakRssMb: number }; modelMs: number }[] = [];
+    for (const seconds of opts.seconds.split(',').map(Number)) {
+      const audio = path.join(work, `speech-${seconds}s.wav`);
+      await makeSpeech(audio, seconds);
+      const out = path.join(work, `out-${seconds}s.mp4`);
+      const args = ['render', '--face', opts.face, '--audio', audio, '--out', out, '--json'];
+      if (opts.batch) args.push('--batch', String(opts.batch));
+      const r = JSON.parse(await runSelf(args)) as RenderResult & { peakRssMb: number };
+      const modelMs = await modelOnlyMs(config, r.batchSizes);
+      rows.push({ seconds, r, modelMs });
+      printRender(seconds, r, modelMs);
+    }
+    if (rows.length >= 2) {
+      const a = rows[0];
+      const b = rows[rows.length - 1];
+      print(`peak RSS ${b.seconds} s / ${a.seconds} s = ${(b.r.peakRssMb / a.r.peakRssMb).toFixed(2)} (goal ≤ 1.2)`);
+    }
+  } finally {
+    await fs.rm(work, { recursive: true, force: true });
+  }
+  return EXIT_OK;
+}
+
+function printRender(seconds: number, r: RenderResult & { peakRssMb: number }, modelMs: number): void {
+  const total = r.timings.total ?? NaN;
+  const stages = (['decode', 'mel', 'detect', 'prepare', 'infer', 'composite', 'encode'] as StageName[])
+    .map((s) => `${s} ${(r.timings[s] ?? 0).toFixed(0)}`)
+    .join(', ');
+  print(
+    `render ${seconds} s (${r.frames} frames, batch ${Math.max(...r.batchSizes)}, ${r.backend}, ${r.encoder}): total ${total.toFixed(0)} ms, ` +
+      `${(r.frames / (total / 1000)).toFixed(2)} frames/s, peak RSS ${r.peakRssMb.toFixed(0)} MB`,
+  );
+  print(`  stages (ms, overlapping): ${stages}`);
+  print(`  model-only ${modelMs.toFixed(0)} ms → total / model-only = ${(total / modelMs).toFixed(3)} (goal ≤ 1.25)`);
+}
+
+/** The same batch sizes through a fresh backend, inputs of the right shape, nothing else running. */
+async function modelOnlyMs(config: ReturnType<typeof loadConfig>, sizes: number[]): Promise<number> {
+  const backend = createBackend(config);
+  await backend.start();
+  try {
+    const max = Math.max(...sizes);
+    const mel = new Float32Array(max * MEL_WINDOW_ELEMENTS).map((_, i) => Math.sin(i) * 2);
+    const face = new Uint8Array(max * FACE_ELEMENTS).map((_, i) => (i * 31) & 255);
+    const t0 = performance.now();
+    for (const n of sizes) {
+      await backend.infer({ n, mel: mel.slice(0, n * MEL_WINDOW_ELEMENTS), face: face.slice(0, n * FACE_ELEMENTS) });
+    }
+    return performance.now() - t0;
+  } finally {
+    await backend.close();
+  }
+}
+
+/** espeak-ng speech, looped by ffmpeg to exactly `seconds`. */
+async function makeSpeech(out: string, seconds: number): Promise<void> {
+  const base = `${out}.base.wav`;
+  await runCmd('espeak-ng', ['-v', 'en-us', '-s', '160', '-w', base, 'The quick brown fox jumps over the lazy dog. Lip sync needs speech with many different mouth shapes, like this one.']);
+  await new FfmpegRunner().run(['-hide_banner', '-loglevel', 'error', '-y', '-stream_loop', '-1', '-i', base, '-t', String(seconds), '-ar', '16000', '-ac', '1', out]);
+}
+
+function runSelf(args: string[]): Promise<string> {
+  return runCmd(process.execPath, [path.join(REPO_ROOT, 'bin', 'lipsync.js'), ...args]);
+}
+
+function runCmd(cmd: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c) => (out += c));
+    child.stderr.on('data', (c) => (err += c));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args[0]} exited ${code}: ${err.trim().split('\n').pop()}`))));
+  });
+}
+
+function print(line: string): void {
+  process.stdout.write(`${line}\n`);
+}

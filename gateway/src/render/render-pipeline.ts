@@ -1,0 +1,269 @@
+import { promises as fs } from 'fs';
+import * as path from 'path';
+import { GatewayError, throwIfAborted, toGatewayError } from '../common/errors';
+import { FACE_ELEMENTS, MEL_WINDOW_ELEMENTS } from '../inference/model-contract';
+import type { InferenceBackend } from '../inference/inference-backend';
+import { FfmpegProcess, FfmpegRunner } from '../media/ffmpeg-runner';
+import { buildEncodeArgs, VideoEncoder } from './encoder-args';
+import { compositeInto } from './compositor';
+import { StageClock } from './stage-clock';
+import type {
+  PipelineObserver,
+  RenderHooks,
+  RenderRequest,
+  RenderResult,
+  Renderer,
+  Tblr,
+} from './render.types';
+
+/** What the pipeline needs from the audio front end (gateway/src/audio). */
+export interface AudioPort {
+  /** probes (refusing bad input early), then decodes to 16 kHz mono float32 */
+  load(path: string, signal?: AbortSignal): Promise<{ pcm: Float32Array; durationSec: number }>;
+  /** [80, T] row-major */
+  mel(pcm: Float32Array): { data: Float32Array; frames: number };
+  frameCount(melFrames: number, fps: number): number;
+  /** writes windows of frames [from, to) into out (length (to-from)*1280) */
+  fillWindows(mel: { data: Float32Array; frames: number }, from: number, to: number, fps: number, out: Float32Array): void;
+}
+
+export interface FaceBoxLike {
+  x1: number;
+  y1: number;
+  x2: number;
+  y2: number;
+}
+
+/** What the pipeline needs from a prepared avatar (gateway/src/face). */
+export interface AvatarView {
+  width: number;
+  height: number;
+  frameCount: number;
+  cached: boolean;
+  timings: { decode: number; detect: number; prepare: number };
+  frame(i: number): Uint8Array;
+  box(i: number): FaceBoxLike;
+  crop(i: number): Uint8Array;
+  mask(i: number): Float32Array;
+}
+
+export interface AvatarPort {
+  prepare(facePath: string, o: { box?: Tblr; pads?: Tblr; smooth?: boolean; signal?: AbortSignal }): Promise<AvatarView>;
+  frameIndex(i: number, frameCount: number, mode: 'loop' | 'pingpong'): number;
+}
+
+export interface PipelineOptions {
+  defaultBatchSize: number;
+  /** encoder chosen at start by chooseEncoder() */
+  encoder: VideoEncoder;
+  /** batches in inference at once (1 = no overlap); 2 keeps the model busy while we composite */
+  inferDepth?: number;
+  inferDeadlineMs?: number;
+}
+
+const MAX_FPS = 60;
+
+export class RenderPipeline implements Renderer {
+  constructor(
+    private readonly runner: FfmpegRunner,
+    private readonly audio: AudioPort,
+    private readonly avatars: AvatarPort,
+    private readonly backend: InferenceBackend,
+    private readonly opts: PipelineOptions,
+    private readonly observer: PipelineObserver = {},
+  ) {}
+
+  async render(req: RenderRequest, hooks: RenderHooks = {}): Promise<RenderResult> {
+    validateRequest(req);
+    const clock = new StageClock(this.observer);
+    const fps = req.fps ?? 25;
+    const batchSize = req.batchSize ?? this.opts.defaultBatchSize;
+    const encoder = this.pickEncoder(req.encoder);
+    const abort = new AbortController();
+    const onOuterAbort = () => abort.abort();
+    hooks.signal?.addEventListener('abort', onOuterAbort, { once: true });
+    if (hooks.signal?.aborted) abort.abort();
+    const signal = abort.signal;
+
+    const outDir = path.dirname(path.resolve(req.outPath));
+    await assertWritableDir(outDir);
+    // Non-fragmented output goes to a temp name and is renamed on success; fragmented output is
+    // written in place so it can be streamed while it grows, and removed on failure.
+    const writePath = req.fragmented ? req.outPath : path.join(outDir, `.${path.basename(req.outPath)}.${process.pid}.${Date.now()}.partial.mp4`);
+    let enc: FfmpegProcess | undefined;
+    try {
+      const ready = this.backend.readiness();
+      if (!ready.ready) throw new GatewayError('BACKEND_UNAVAILABLE', `inference backend '${this.backend.kind}' is not ready: ${ready.reason ?? 'unknown reason'}`);
+
+      // Audio decode and avatar preparation are independent: run them together.
+      const [{ pcm, durationSec: audioSeconds }, avatar] = await Promise.all([
+        clock.time('decode', () => this.audio.load(req.audioPath, signal)),
+        this.avatars.prepare(req.facePath, { box: req.box, pads: req.pads, smooth: req.smooth, signal }),
+      ]);
+      clock.add('detect', avatar.timings.detect);
+      clock.add('prepare', avatar.timings.decode + avatar.timings.prepare);
+      throwIfAborted(signal);
+      const mel = clock.timeSync('mel', () => this.audio.mel(pcm));
+      const total = this.audio.frameCount(mel.frames, fps);
+      if (total < 1) throw new GatewayError('AUDIO_EMPTY', 'the audio is too short to make a single frame');
+
+      enc = this.runner.open(
+        buildEncodeArgs({
+          width: avatar.width,
+          height: avatar.height,
+          fps,
+          audioPath: req.audioPath,
+          outPath: writePath,
+          encoder,
+          quality: req.quality,
+          outputHeight: req.outputHeight,
+          fragmented: req.fragmented,
+        }),
+        { signal },
+      );
+      const batchSizes = await this.runBatches({ avatar, mel, total, fps, batchSize, loop: req.loop ?? 'loop', enc, clock, signal, hooks, writePath });
+      await clock.time('encode', () => enc!.end());
+      enc = undefined;
+      if (!req.fragmented) await fs.rename(writePath, req.outPath);
+      const timings = clock.finish();
+      return {
+        outPath: req.outPath,
+        frames: total,
+        fps,
+        width: req.outputHeight ? evenWidthFor(avatar.width, avatar.height, req.outputHeight) : avatar.width,
+        height: req.outputHeight ?? avatar.height,
+        audioSeconds,
+        encoder,
+        backend: this.backend.kind,
+        avatarCached: avatar.cached,
+        batchSizes,
+        timings,
+      };
+    } catch (err) {
+      abort.abort();
+      if (enc) await enc.kill();
+      await fs.rm(writePath, { force: true });
+      const gw = toGatewayError(err);
+      // A job cancelled from outside reports CANCELLED even if a stage failed while dying.
+      throw hooks.signal?.aborted ? new GatewayError('CANCELLED', 'the render was cancelled') : gw;
+    } finally {
+      hooks.signal?.removeEventListener('abort', onOuterAbort);
+    }
+  }
+
+  private pickEncoder(requested: RenderRequest['encoder']): VideoEncoder {
+    if (!requested || requested === 'auto') return this.opts.encoder;
+    if (requested === 'h264_nvenc' && this.opts.encoder !== 'h264_nvenc') {
+      throw new GatewayError('VALIDATION_FAILED', 'encoder h264_nvenc is not available on this server (no NVIDIA encoder found at start)');
+    }
+    return requested;
+  }
+
+  /**
+   * The overlapped core: up to `inferDepth` batches are in the backend while the previous batch is
+   * composited and written to ffmpeg (which encodes in its own process). Memory is bounded by
+   * depth × batch, whatever the audio length.
+   */
+  private async runBatches(a: {
+    avatar: AvatarView;
+    mel: { data: Float32Array; frames: number };
+    total: number;
+    fps: number;
+    batchSize: number;
+    loop: 'loop' | 'pingpong';
+    enc: FfmpegProcess;
+    clock: StageClock;
+    signal: AbortSignal;
+    hooks: RenderHooks;
+    writePath: string;
+  }): Promise<number[]> {
+    const { avatar, mel, total, fps, batchSize, enc, clock, signal } = a;
+    const nBatches = Math.ceil(total / batchSize);
+    const depth = Math.max(1, this.opts.inferDepth ?? 2);
+    const inflight: { start: number; n: number; result: Promise<Uint8Array> }[] = [];
+    const sizes: number[] = [];
+    let launched = 0;
+    let inferBusyUntil = 0;
+    const frameIdx = (i: number) => this.avatars.frameIndex(i, avatar.frameCount, a.loop);
+
+    const launch = () => {
+      const start = launched * batchSize;
+      const n = Math.min(batchSize, total - start);
+      const melBuf = new Float32Array(n * MEL_WINDOW_ELEMENTS);
+      const faceBuf = new Uint8Array(n * FACE_ELEMENTS);
+      clock.timeSync('prepare', () => {
+        this.audio.fillWindows(mel, start, start + n, fps, melBuf);
+        for (let j = 0; j < n; j++) faceBuf.set(avatar.crop(frameIdx(start + j)), j * FACE_ELEMENTS);
+      });
+      this.observer.inFlightChanged?.(1);
+      const t0 = performance.now();
+      const result = this.backend.infer({ n, mel: melBuf, face: faceBuf }, { signal, deadlineMs: this.opts.inferDeadlineMs }).finally(() => {
+        this.observer.inFlightChanged?.(-1);
+      });
+      result.catch(() => undefined); // awaited below in order; this only silences early rejections
+      inflight.push({ start: t0, n, result });
+      sizes.push(n);
+      launched++;
+    };
+
+    let done = 0;
+    let started = false;
+    while (launched < nBatches && inflight.length < depth) launch();
+    for (let b = 0; b < nBatches; b++) {
+      const head = inflight.shift()!;
+      const mouth = await head.result;
+      // Batches run one after another in the backend: count only the time not already counted.
+      const now = performance.now();
+      const execMs = now - Math.max(head.start, inferBusyUntil);
+      inferBusyUntil = now;
+      clock.add('infer', execMs);
+      this.observer.batchDone?.(head.n, execMs, this.backend.kind);
+      throwIfAborted(signal);
+      if (launched < nBatches) launch();
+
+      for (let j = 0; j < head.n; j++) {
+        const i = b * batchSize + j;
+        const fi = frameIdx(i);
+        const frame = clock.timeSync('composite', () => {
+          const out = Uint8Array.from(avatar.frame(fi));
+          compositeInto(out, avatar.width, avatar.box(fi), mouth.subarray(j * FACE_ELEMENTS, (j + 1) * FACE_ELEMENTS), avatar.mask(fi));
+          return out;
+        });
+        await clock.time('encode', () => enc.write(frame));
+      }
+      done += head.n;
+      if (!started) {
+        started = true;
+        a.hooks.onOutputStarted?.(a.writePath);
+      }
+      a.hooks.onProgress?.({ framesDone: done, framesTotal: total, progress: done / total });
+    }
+    return sizes;
+  }
+}
+
+export function evenWidthFor(width: number, height: number, outHeight: number): number {
+  return Math.max(2, 2 * Math.round((width * outHeight) / height / 2));
+}
+
+function validateRequest(req: RenderRequest): void {
+  const bad = (m: string) => new GatewayError('VALIDATION_FAILED', m);
+  if (req.fps !== undefined && !(Number.isFinite(req.fps) && req.fps > 0 && req.fps <= MAX_FPS)) throw bad(`fps must be in (0, ${MAX_FPS}], got ${req.fps}`);
+  if (req.batchSize !== undefined && !(Number.isInteger(req.batchSize) && req.batchSize >= 1 && req.batchSize <= 128)) {
+    throw bad(`batch size must be an integer in 1..128, got ${req.batchSize}`);
+  }
+  if (req.outputHeight !== undefined && !(Number.isInteger(req.outputHeight) && req.outputHeight >= 32 && req.outputHeight <= 4320 && req.outputHeight % 2 === 0)) {
+    throw bad(`output height must be an even integer in 32..4320, got ${req.outputHeight}`);
+  }
+  if (req.quality !== undefined && !(Number.isInteger(req.quality) && req.quality >= 0 && req.quality <= 51)) throw bad(`quality must be an integer in 0..51, got ${req.quality}`);
+}
+
+async function assertWritableDir(dir: string): Promise<void> {
+  try {
+    await fs.access(dir, (await import('fs')).constants.W_OK);
+    const st = await fs.stat(dir);
+    if (!st.isDirectory()) throw new Error('not a directory');
+  } catch {
+    throw new GatewayError('OUTPUT_UNWRITABLE', `cannot write the output: ${dir} is not a writable directory`);
+  }
+}
