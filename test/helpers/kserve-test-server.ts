@@ -67,7 +67,8 @@ export class KServeTestServer {
   inferCalls = 0;
   port = 0;
   metricsPort = 0;
-  private server = new grpc.Server();
+  // like Triton (INT32_MAX): grpc-js's 4 MiB default would refuse batches above ~120 frames
+  private server = new grpc.Server({ 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 });
   private metricsServer?: http.Server;
   private executor: Promise<unknown> = Promise.resolve();
 

@@ -63,6 +63,15 @@ describe(TritonBackend.name, () => {
     expect(mouth[mouth.length - 1]).toBe(255 - batch.face[batch.face.length - 1]);
   });
 
+  it("should carry a batch above grpc-js's 4 MiB default message size in both directions", async () => {
+    sut = backendFor(server.url);
+    await sut.start();
+    const batch = makeBatch(160, 5); // request ~5.2 MB, response ~4.4 MB
+    const mouth = await sut.infer(batch);
+    expect(mouth.length).toBe(160 * FACE_ELEMENTS);
+    expect(mouth[mouth.length - 1]).toBe(255 - batch.face[batch.face.length - 1]);
+  });
+
   it('should be not ready with a clear reason and refuse to infer when the metadata breaks the contract', async () => {
     server.faults.metadata = {
       outputs: [{ name: 'mouth', datatype: 'FP32', shape: [-1, 96, 96, 3] }],

@@ -31,6 +31,7 @@ export const TRITON_CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.keepalive_permit_without_calls': 0,
   'grpc.initial_reconnect_backoff_ms': 100,
   'grpc.max_reconnect_backoff_ms': 2_000,
+  'grpc-node.flow_control_window': 16 * 1024 * 1024,
 };
 
 let cachedCtor: grpc.ServiceClientConstructor | undefined;

@@ -1,0 +1,35 @@
+import * as path from 'path';
+import { parseArgs } from 'util';
+import { KServeTestServer } from './kserve-test-server';
+import { DEMO_MODEL, makeTinyWav2LipModel } from './kserve-test-server.fixtures';
+
+/**
+ * Runs the KServe test server standalone (a CPU Triton stand-in for the gateway and the load test):
+ *   bash test/helpers/kserve-test-server.sh [--model FILE|tiny] [--port N] [--threads N] [--delay-ms N]
+ * Prints the gRPC address and the metrics URL; stops on SIGINT/SIGTERM.
+ */
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      model: { type: 'string' }, port: { type: 'string' }, threads: { type: 'string' }, 'delay-ms': { type: 'string' },
+    },
+  });
+  const modelPath = values.model === 'tiny' ? makeTinyWav2LipModel() : path.resolve(values.model ?? DEMO_MODEL);
+  const server = await KServeTestServer.start({
+    modelPath,
+    port: Number(values.port ?? 0),
+    intraOpThreads: Number(values.threads ?? 2),
+  });
+  if (values['delay-ms']) server.faults.inferDelayMs = Number(values['delay-ms']);
+  console.log(`kserve-test-server: model ${modelPath}`);
+  console.log(`kserve-test-server: gRPC ${server.url}  (TRITON_URL=${server.url})`);
+  console.log(`kserve-test-server: metrics ${server.metricsUrl}  (TRITON_METRICS_URL=${server.metricsUrl})`);
+  const stop = () => void server.stop().then(() => process.exit(0));
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((err: Error) => {
+  console.error(`kserve-test-server: ${err.message}`);
+  process.exit(1);
+});
