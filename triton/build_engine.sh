@@ -68,13 +68,17 @@ find_trtexec() {
 TRTEXEC="$(find_trtexec)"
 
 # trtexec's banner reads "&&&& RUNNING TensorRT.trtexec [TensorRT v100800] # ..." (v = major*10000 + minor*100 + patch)
-TRT_NUM="$("$TRTEXEC" --help 2>&1 | sed -n 's/.*\[TensorRT v\([0-9]\{5,\}\)\].*/\1/p' | head -n1 || true)"
+# read the help once into a variable: `trtexec | grep -q` under pipefail can fail on SIGPIPE
+TRT_HELP="$("$TRTEXEC" --help 2>&1 || true)"
+TRT_NUM=""
+re='\[TensorRT v([0-9]{5,})\]'
+if [[ "$TRT_HELP" =~ $re ]]; then TRT_NUM="${BASH_REMATCH[1]}"; fi
 TRT_VERSION="unknown"
 HAS_FP16_FLAG=0
-"$TRTEXEC" --help 2>&1 | grep -q -- '--fp16' && HAS_FP16_FLAG=1
+if grep -q -- '--fp16' <<<"$TRT_HELP"; then HAS_FP16_FLAG=1; fi
 if [[ -n "$TRT_NUM" ]]; then
   TRT_VERSION="$((TRT_NUM / 10000)).$((TRT_NUM / 100 % 100)).$((TRT_NUM % 100))"
-  ((TRT_NUM / 10000 >= 11)) && HAS_FP16_FLAG=0  # TensorRT 11 removed --fp16 (triton.md §5.1)
+  if ((TRT_NUM / 10000 >= 11)); then HAS_FP16_FLAG=0; fi  # TensorRT 11 removed --fp16 (triton.md §5.1)
 fi
 
 # Is the ONNX itself FP16? export_onnx.py writes the metadata entry precision=fp16 (protobuf bytes:
@@ -86,7 +90,7 @@ onnx_is_fp16() {
 
 precision_flags=()
 if onnx_is_fp16 "$ONNX"; then
-  ((HAS_FP16_FLAG)) && precision_flags=(--stronglyTyped)  # TRT 10: honour the graph's FP16 types
+  if ((HAS_FP16_FLAG)); then precision_flags=(--stronglyTyped); fi  # TRT 10: honour the graph's FP16 types
 elif [[ "$PRECISION" == fp16 ]]; then
   ((HAS_FP16_FLAG)) || die "this TensorRT ($TRT_VERSION) has no --fp16; build the FP16 ONNX (WAV2LIP_FP16=1 bash scripts/setup-model.sh) or use --precision fp32"
   precision_flags=(--fp16)

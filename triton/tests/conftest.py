@@ -18,16 +18,21 @@ def run_export(*args, timeout=300):
 
 
 @pytest.fixture(scope='session')
-def fp32_model(tmp_path_factory):
-    out = str(tmp_path_factory.mktemp('fp32') / 'model.onnx')
-    proc = run_export('--random-seed', '0', '--out', out)
+def demo_repo(tmp_path_factory):
+    """One run of scripts/setup-model.sh (FP32 + FP16, torch-default BN stats) shared by the tests."""
+    repo = tmp_path_factory.mktemp('model_repository')
+    env = {**os.environ, 'MODEL_REPOSITORY': str(repo), 'WAV2LIP_FP16': '1', 'WAV2LIP_DEMO_BN_CALIBRATE': '0'}
+    proc = subprocess.run(['bash', os.path.join(REPO_ROOT, 'scripts', 'setup-model.sh')], env=env,
+                          capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
-    return out
+    return {'repo': repo, 'env': env, 'stdout': proc.stdout, 'version_dir': repo / 'wav2lip' / '1'}
 
 
 @pytest.fixture(scope='session')
-def fp16_model(tmp_path_factory):
-    out = str(tmp_path_factory.mktemp('fp16') / 'model.fp16.onnx')
-    proc = run_export('--random-seed', '0', '--fp16', '--out', out)
-    assert proc.returncode == 0, proc.stderr
-    return out
+def fp32_model(demo_repo):
+    return str(demo_repo['version_dir'] / 'model.onnx')
+
+
+@pytest.fixture(scope='session')
+def fp16_model(demo_repo):
+    return str(demo_repo['version_dir'] / 'model.fp16.onnx')
