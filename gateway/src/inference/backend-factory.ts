@@ -21,7 +21,6 @@ export function createBackend(config: AppConfig): InferenceBackend {
 // Lazy: the gRPC stack is only loaded when the Triton backend is actually chosen.
 function loadTritonBackend(): BackendClass {
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     return (require('./triton/triton.backend') as { TritonBackend: BackendClass }).TritonBackend;
   } catch (e) {
     throw new GatewayError('BACKEND_UNAVAILABLE', `the triton backend could not be loaded: ${e instanceof Error ? e.message : String(e)}`, undefined, { cause: e });

@@ -1,6 +1,6 @@
 import { GatewayError, throwIfAborted } from '../common/errors';
 import { assertValidBatch } from './batch-check';
-import { BatchTimingRecorder, type BackendStats } from './batch-timings';
+import { BatchTimingRecorder, type BackendStats, type BatchTiming } from './batch-timings';
 import type { BackendReadiness, InferenceBackend, InferOptions, Wav2LipBatch } from './inference-backend';
 import { CONTRACT_INPUTS, CONTRACT_OUTPUTS, FACE_ELEMENTS, FACE_SIZE, MEL_WINDOW_ELEMENTS, type ModelSignature } from './model-contract';
 
@@ -74,6 +74,10 @@ export class FakeBackend implements InferenceBackend {
 
   stats(): BackendStats {
     return this.timings.snapshot();
+  }
+
+  onBatch(listener: (t: BatchTiming) => void): () => void {
+    return this.timings.onBatch(listener);
   }
 
   async infer(batch: Wav2LipBatch, opts: InferOptions = {}): Promise<Uint8Array> {

@@ -156,6 +156,16 @@ describe(`${OnnxBackend.name} (tiny contract model)`, () => {
     expect(await codeOf(sut.infer(bad))).toBe('INFERENCE_FAILED');
   });
 
+  it('should turn not ready, naming the cause, when the worker dies', async () => {
+    const sut = backend(good);
+    await sut.start();
+    await (sut as unknown as { worker: Worker }).worker.terminate();
+    expect(sut.readiness()).toMatchObject({ ready: false, reason: expect.stringMatching(/onnx worker exited/) });
+    expect(await codeOf(sut.infer(batchWithSums([1])))).toBe('BACKEND_UNAVAILABLE');
+    await sut.start(); // and a later start() brings it back
+    expect(sut.readiness().ready).toBe(true);
+  });
+
   it('should terminate the worker on close() and refuse later batches', async () => {
     const sut = backend(good);
     await sut.start();
