@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import * as fs from 'fs';
 import type { Worker } from 'worker_threads';
 import { GatewayError, type ErrorCode, throwIfAborted } from '../common/errors';
@@ -32,6 +33,7 @@ const epochMs = () => performance.timeOrigin + performance.now();
  */
 export class OnnxBackend implements InferenceBackend {
   readonly kind = 'onnx' as const;
+  private readonly logger = new Logger(OnnxBackend.name);
   private worker?: Worker;
   private state: BackendReadiness = { ready: false, reason: 'not started' };
   private notReadyCode: ErrorCode = 'BACKEND_UNAVAILABLE';
@@ -50,7 +52,12 @@ export class OnnxBackend implements InferenceBackend {
   /** Loads the model in the worker and checks the contract; when not ready, a later start() tries again. */
   start(): Promise<void> {
     this.starting ??= this.load().finally(() => {
-      if (!this.state.ready) this.starting = undefined;
+      if (this.state.ready) {
+        this.logger.log(`model ${this.options.modelPath} loaded (${this.options.onnxThreads} threads, batches ≤ ${this.options.batchSize})`);
+      } else {
+        this.logger.warn(`not ready: ${this.state.reason}`);
+        this.starting = undefined;
+      }
     });
     return this.starting;
   }
@@ -237,6 +244,7 @@ export class OnnxBackend implements InferenceBackend {
     this.worker = undefined;
     this.starting = undefined;
     this.state = { ready: false, reason };
+    this.logger.error(reason);
     this.failAll('BACKEND_UNAVAILABLE', reason);
   }
 
