@@ -52,6 +52,7 @@ export class LipsyncController {
         const code = done.error?.code ?? 'INTERNAL';
         throw new GatewayError(code, done.error?.message ?? `job ${done.status}`, { jobId: job.id });
       }
+      res.status(200);
       await sendMp4(res, this.jobs.outputPath(done), `${job.id}.mp4`);
     } finally {
       res.off('close', onClose);

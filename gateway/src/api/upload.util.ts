@@ -61,7 +61,8 @@ export class UploadCleanupInterceptor implements NestInterceptor {
     const req = context.switchToHttp().getRequest<Request>();
     return next.handle().pipe(
       finalize(() => {
-        for (const p of uploadedPaths(req)) fs.rm(p, { force: true }, () => undefined);
+        // Synchronous on purpose: the files are gone before the response goes out.
+        for (const p of uploadedPaths(req)) fs.rmSync(p, { force: true });
       }),
     );
   }
