@@ -1,0 +1,120 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { GatewayError } from '../../../gateway/src/common/errors';
+import { JobsService, JobsSettings } from '../../../gateway/src/jobs/jobs.service';
+import type { RenderHooks, RenderRequest, RenderResult, Renderer } from '../../../gateway/src/render/render.types';
+
+/** A renderer the test drives: each render waits until released (or aborted). */
+class ManualRenderer implements Renderer {
+  readonly calls: { req: RenderRequest; hooks: RenderHooks; release: (fail?: GatewayError) => void }[] = [];
+  render(req: RenderRequest, hooks: RenderHooks = {}): Promise<RenderResult> {
+    return new Promise((resolve, reject) => {
+      hooks.signal?.addEventListener('abort', () => reject(new GatewayError('CANCELLED', 'cancelled')));
+      this.calls.push({
+        req,
+        hooks,
+        release: (fail) => {
+          if (fail) return reject(fail);
+          fs.writeFileSync(req.outPath, 'mp4');
+          hooks.onProgress?.({ framesDone: 5, framesTotal: 5, progress: 1 });
+          resolve({ outPath: req.outPath, frames: 5, fps: 25, width: 8, height: 8, audioSeconds: 0.2, encoder: 'libx264', backend: 'fake', avatarCached: false, batchSizes: [5], timings: { total: 3 } });
+        },
+      });
+    });
+  }
+}
+
+const tick = () => new Promise((r) => setTimeout(r, 5));
+
+describe(JobsService.name, () => {
+  let settings: JobsSettings;
+  let renderer: ManualRenderer;
+  let sut: JobsService;
+  const finished: string[] = [];
+
+  const addJob = (s: JobsService) =>
+    s.create({}, async (dir) => {
+      fs.writeFileSync(path.join(dir, 'face.png'), 'f');
+      fs.writeFileSync(path.join(dir, 'audio.wav'), 'a');
+      return { input: { facePath: path.join(dir, 'face.png'), audioPath: path.join(dir, 'audio.wav') } };
+    });
+
+  beforeEach(() => {
+    settings = { dataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'jobs-')), concurrency: 1, queueMax: 5, resultTtlSeconds: 60 };
+    renderer = new ManualRenderer();
+    finished.length = 0;
+    sut = new JobsService(settings, renderer, { jobFinished: (s) => finished.push(s) });
+    sut.start();
+  });
+  afterEach(() => sut.close());
+
+  it('should run a job to success, keep only its result and record timings', async () => {
+    const job = await addJob(sut);
+    expect(job.status).toBe('running');
+    renderer.calls[0].release();
+    const done = await sut.waitForEnd(job.id);
+    expect(done).toMatchObject({ status: 'succeeded', progress: 1, framesDone: 5, resultPath: path.join(job.workDir, 'result.mp4') });
+    expect(done.timings.total).toBe(3);
+    expect(fs.readdirSync(job.workDir)).toEqual(['result.mp4']);
+    expect(finished).toEqual(['succeeded']);
+  });
+
+  it('should record a failure with its code and remove the job directory', async () => {
+    const job = await addJob(sut);
+    renderer.calls[0].release(new GatewayError('NO_FACE_FOUND', 'no face'));
+    const done = await sut.waitForEnd(job.id);
+    expect(done.error).toEqual({ code: 'NO_FACE_FOUND', message: 'no face' });
+    expect(fs.existsSync(job.workDir)).toBe(false);
+  });
+
+  it('should abort a running render on cancel and resolve after it stopped', async () => {
+    const job = await addJob(sut);
+    const signal = renderer.calls[0].hooks.signal!;
+    const cancelled = await sut.cancel(job.id);
+    expect(signal.aborted).toBe(true);
+    expect(cancelled.status).toBe('cancelled');
+    expect(fs.existsSync(job.workDir)).toBe(false);
+    await expect(sut.cancel(job.id)).rejects.toMatchObject({ code: 'CONFLICT' });
+    await expect(sut.cancel('nope')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('should delete finished jobs after the TTL, not before', async () => {
+    const job = await addJob(sut);
+    renderer.calls[0].release();
+    await sut.waitForEnd(job.id);
+    const finishedAt = Date.parse(sut.get(job.id).finishedAt!);
+    expect(await sut.sweep(finishedAt + 59_000)).toBe(0);
+    expect(await sut.sweep(finishedAt + 60_000)).toBe(1);
+    expect(() => sut.get(job.id)).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
+    expect(fs.existsSync(job.workDir)).toBe(false);
+  });
+
+  it('should, after a restart, fail the interrupted job, resume the queued one and fail one whose inputs vanished', async () => {
+    const running = await addJob(sut);
+    const queued = await addJob(sut);
+    const lost = await addJob(sut);
+    fs.rmSync(path.join(lost.workDir, 'audio.wav'));
+    await sut.close();
+
+    const renderer2 = new ManualRenderer();
+    const restarted = new JobsService(settings, renderer2);
+    restarted.start();
+    try {
+      expect(restarted.get(running.id)).toMatchObject({ status: 'failed', error: { code: 'INTERNAL', message: 'interrupted by restart' } });
+      expect(restarted.get(lost.id)).toMatchObject({ status: 'failed', error: { code: 'INTERNAL' } });
+      await tick();
+      expect(renderer2.calls.map((c) => path.basename(path.dirname(c.req.outPath)))).toEqual([queued.id]);
+      renderer2.calls[0].release();
+      expect((await restarted.waitForEnd(queued.id)).status).toBe('succeeded');
+    } finally {
+      await restarted.close();
+    }
+  });
+
+  it('should remove the directory and record nothing when building the inputs fails', async () => {
+    await expect(sut.create({}, async () => Promise.reject(new GatewayError('AUDIO_TOO_LONG', 'long')))).rejects.toMatchObject({ code: 'AUDIO_TOO_LONG' });
+    expect(fs.readdirSync(path.join(settings.dataDir, 'jobs'))).toEqual([]);
+  });
+});
+
