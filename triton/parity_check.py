@@ -1,4 +1,5 @@
 """Runs an exported ONNX file with onnxruntime-node (triton/ort_run.js) and compares it with PyTorch."""
+import copy
 import json
 import os
 import shutil
@@ -8,7 +9,7 @@ import tempfile
 import numpy as np
 import torch
 
-from wav2lip_model import FACE_SIZE, MEL_BANDS, MEL_WINDOW
+from wav2lip_model import FACE_SIZE, MEL_BANDS, MEL_WINDOW, ConvBlock, ConvTransposeBlock
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ORT_RUN = os.path.join(HERE, 'ort_run.js')
@@ -63,3 +64,31 @@ def torch_reference(served, mel, face):
 
 def max_grey_diff(a, b):
     return int(np.max(np.abs(a.astype(np.int16) - b.astype(np.int16))))
+
+
+def half_emulated_reference(served, mel, face):
+    """PyTorch FP32 run with FP16 weights and every layer's output rounded to FP16.
+
+    onnxruntime's CPU provider upcasts FP16 nodes to FP32 internally, so the ORT check of an FP16
+    file only sees the weight rounding; this emulates FP16 activations too (what a GPU FP16 engine does,
+    apart from its accumulation order), since torch 1.13 has no CPU half convolutions.
+    """
+    served = copy.deepcopy(served).eval()
+    gen = served.generator
+    for param in gen.parameters():
+        param.data = param.data.half().float()
+    for buf_name, buf in gen.named_buffers():
+        if buf.is_floating_point():
+            buf.data = buf.data.half().float()
+    round_half = lambda t: t.half().float()  # noqa: E731
+    handles = [gen.register_forward_pre_hook(lambda _m, args: tuple(round_half(a) for a in args))]
+    # round where a fused GPU kernel writes FP16: after each conv block (conv+BN+add+ReLU fuse into one
+    # kernel, accumulating in FP32), after the last plain conv and the sigmoid
+    blocks = [m for m in gen.modules() if isinstance(m, (ConvBlock, ConvTransposeBlock))]
+    for module in blocks + [gen.output_block[1], gen.output_block[2]]:
+        handles.append(module.register_forward_hook(lambda _m, _i, out: round_half(out)))
+    try:
+        return torch_reference(served, mel, face)
+    finally:
+        for h in handles:
+            h.remove()

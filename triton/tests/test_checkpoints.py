@@ -71,16 +71,20 @@ BAD = {
 }
 
 
-def test_official_checkpoint_loads_strictly_with_its_weights(tmp_path):
-    path = official_checkpoint(str(tmp_path / 'wav2lip.pth'), seed=5)
-    loaded = load_generator(path).state_dict()
-    expected = build_random(5).state_dict()
+@pytest.fixture(scope='module')
+def official_ckpt(tmp_path_factory):
+    return official_checkpoint(str(tmp_path_factory.mktemp('ckpt') / 'wav2lip_gan.pth'), seed=0)
+
+
+def test_official_checkpoint_loads_strictly_with_its_weights(official_ckpt):
+    loaded = load_generator(official_ckpt).state_dict()
+    expected = build_random(0).state_dict()
     assert list(loaded) == list(expected)
     assert all(torch.equal(loaded[k], expected[k]) for k in expected)
 
 
-def test_official_checkpoint_exports_with_the_checkpoint_weights(tmp_path, fp32_model):
-    ckpt = official_checkpoint(str(tmp_path / 'wav2lip_gan.pth'), seed=0)
+def test_official_checkpoint_exports_with_the_checkpoint_weights(tmp_path, official_ckpt, fp32_model):
+    ckpt = official_ckpt
     out = tmp_path / 'from-ckpt.onnx'
     assert export_onnx.main(['--checkpoint', ckpt, '--out', str(out)]) == 0  # in-process: saves a torch import
     mine = {i.name: numpy_helper.to_array(i) for i in onnx.load(str(out)).graph.initializer}

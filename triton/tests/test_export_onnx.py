@@ -4,8 +4,8 @@ import onnx
 import torch
 from onnx import TensorProto
 
-from parity_check import run_onnx
-from wav2lip_model import build_random
+from parity_check import half_emulated_reference, run_onnx
+from wav2lip_model import Wav2LipServed, build_random
 
 CONTRACT = {
     'inputs': [('mel', TensorProto.FLOAT, [1, 80, 16]), ('face', TensorProto.UINT8, [96, 96, 3])],
@@ -69,15 +69,11 @@ def test_fp32_file_declares_the_contract(fp32_model):
 
 
 def test_fp32_graph_matches_the_spelled_out_contract_within_1_grey_level(fp32_model):
-    mel, face = _sample(frames=3)
+    mel, face = _sample(frames=2)
     got = run_onnx(fp32_model, {'mel': mel, 'face': face})['mouth']
     want = _reference(build_random(0), mel, face)
-    assert got.dtype == np.uint8 and got.shape == (3, 96, 96, 3)
+    assert got.dtype == np.uint8 and got.shape == (2, 96, 96, 3)
     assert _max_diff(got, want) <= 1
-    # the masked lower half of the face input is ignored only in the masked copy: changing it changes the output
-    face2 = face.copy()
-    face2[:, 60:] = 255 - face2[:, 60:]
-    assert _max_diff(_reference(build_random(0), mel, face2), want) > 0
 
 
 def test_fp16_file_keeps_the_io_contract_and_stays_within_2_grey_levels(fp16_model, fp32_model):
@@ -92,3 +88,11 @@ def test_fp16_file_keeps_the_io_contract_and_stays_within_2_grey_levels(fp16_mod
     diff = _max_diff(half, full)
     print(f'FP16 vs FP32 max diff: {diff} grey levels')
     assert half.dtype == np.uint8 and diff <= 2
+
+
+def test_fp16_activations_emulated_in_pytorch_stay_within_2_grey_levels():
+    # ORT CPU upcasts FP16 nodes, so emulate a GPU's FP16 activations on the demo weights too
+    served = Wav2LipServed(build_random(0)).eval()
+    mel, face = _sample(frames=2, seed=9)
+    full = _reference(build_random(0), mel, face)
+    assert _max_diff(half_emulated_reference(served, mel, face), full) <= 2
