@@ -1,12 +1,12 @@
 import * as path from 'path';
 import { parseArgs } from 'util';
 import { KServeTestServer } from './kserve-test-server';
-import { DEMO_MODEL, makeTinyWav2LipModel } from './kserve-test-server.fixtures';
+import { makeTinyWav2LipModel } from './kserve-test-server.fixtures';
 
 /**
  * Runs the KServe test server standalone (a CPU Triton stand-in for the gateway and the load test):
  *   bash test/helpers/kserve-test-server.sh [--model FILE|tiny] [--port N] [--threads N] [--delay-ms N]
- * Prints the gRPC address and the metrics URL; stops on SIGINT/SIGTERM.
+ * Relative paths resolve against the repo root (the script runs there). Prints the gRPC address and the metrics URL; stops on SIGINT/SIGTERM.
  */
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -14,7 +14,7 @@ async function main(): Promise<void> {
       model: { type: 'string' }, port: { type: 'string' }, threads: { type: 'string' }, 'delay-ms': { type: 'string' },
     },
   });
-  const modelPath = values.model === 'tiny' ? makeTinyWav2LipModel() : path.resolve(values.model ?? DEMO_MODEL);
+  const modelPath = values.model === 'tiny' ? makeTinyWav2LipModel() : path.resolve(values.model ?? 'model_repository/wav2lip/1/model.onnx');
   const server = await KServeTestServer.start({
     modelPath,
     port: Number(values.port ?? 0),

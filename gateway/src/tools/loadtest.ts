@@ -74,7 +74,7 @@ export function parseLoadtestArgs(argv: string[], env: NodeJS.ProcessEnv): Loadt
     audio: path.resolve(audio),
     tritonMetricsUrl: values['triton-metrics-url'] ?? env.TRITON_METRICS_URL,
     tritonModel: values['triton-model'] ?? env.TRITON_MODEL ?? 'wav2lip',
-    pollMs: positiveInt('poll-ms', values['poll-ms'], 250),
+    pollMs: positiveInt('poll-ms', values['poll-ms'], 1000),
     jobTimeoutS: positiveInt('job-timeout', values['job-timeout'], 600),
   };
 }
@@ -95,6 +95,12 @@ export function jobStatusOf(body: unknown): { status?: string; error?: string } 
   return { status: typeof j?.status === 'string' ? j.status : undefined, error: typeof code === 'string' ? code : undefined };
 }
 
+/** Retry-After in seconds (the only form the gateway sends) → ms; the fallback when absent or unparsable. */
+export function retryAfterMs(header: string | null, fallbackMs: number): number {
+  const s = Number(header);
+  return header !== null && header.trim() !== '' && Number.isFinite(s) && s >= 0 ? Math.min(s, 60) * 1000 : fallbackMs;
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function runJob(opts: LoadtestOptions, files: { face: Blob; audio: Blob }, headers: Record<string, string>): Promise<JobOutcome> {
@@ -111,6 +117,11 @@ async function runJob(opts: LoadtestOptions, files: { face: Blob; audio: Blob },
     while (Date.now() - started < opts.jobTimeoutS * 1000) {
       await sleep(opts.pollMs);
       const res = await fetch(`${opts.gatewayUrl}/v1/jobs/${encodeURIComponent(id)}`, { headers });
+      if (res.status === 429) {
+        // our own polling hit the gateway's rate limit: the job is still running, so wait and poll again
+        await sleep(retryAfterMs(res.headers.get('retry-after'), opts.pollMs * 4));
+        continue;
+      }
       const { status, error } = jobStatusOf(await res.json().catch(() => undefined));
       if (status === 'succeeded') return { ok: true, latencyMs: Date.now() - started };
       if (status === 'failed' || status === 'cancelled') return fail(error ?? status.toUpperCase());

@@ -3,7 +3,7 @@ import * as http from 'http';
 import type { AddressInfo } from 'net';
 import * as os from 'os';
 import * as path from 'path';
-import { jobIdOf, jobStatusOf, parseLoadtestArgs, runLoadtest } from '../../../gateway/src/tools/loadtest';
+import { jobIdOf, jobStatusOf, parseLoadtestArgs, retryAfterMs, runLoadtest } from '../../../gateway/src/tools/loadtest';
 import {
   formatReport,
   parsePrometheusText,
@@ -79,6 +79,13 @@ describe('loadtest options and API parsing', () => {
     expect(() => parseLoadtestArgs(['--audio', 'a'], {})).toThrow(/--face and --audio are required/);
   });
 
+  it('should read Retry-After seconds, capped, with a fallback', () => {
+    expect(retryAfterMs('2', 500)).toBe(2000);
+    expect(retryAfterMs('600', 500)).toBe(60_000);
+    expect(retryAfterMs(null, 500)).toBe(500);
+    expect(retryAfterMs('Wed, 21 Oct 2015 07:28:00 GMT', 500)).toBe(500);
+  });
+
   it('should read job id and status in the shapes the API may use', () => {
     expect(jobIdOf({ id: 'a' })).toBe('a');
     expect(jobIdOf({ job: { id: 'b' } })).toBe('b');
@@ -97,6 +104,7 @@ describe('runLoadtest against a fake gateway', () => {
       computeInputNs: 0, computeInferNs: 0, computeOutputNs: 0, pending: 0, lastInferenceMs: 0, batchSizes: new Map() };
     const polls = new Map<string, number>();
     let posts = 0;
+    let rateLimited = false;
     let sawBoth = true;
     let auth = '';
     const server = http.createServer((req, res) => {
@@ -112,6 +120,10 @@ describe('runLoadtest against a fake gateway', () => {
         }
         if (req.url === '/metrics') return void res.writeHead(200).end(renderTritonMetrics('wav2lip', counters));
         const id = req.url!.split('/').pop()!;
+        if (id === 'j2' && !rateLimited) {
+          rateLimited = true;
+          return void res.writeHead(429, { 'retry-after': '0', 'content-type': 'application/json' }).end('{"error":{"code":"RATE_LIMITED"}}');
+        }
         const n = (polls.get(id) ?? 0) + 1;
         polls.set(id, n);
         if (n === 2) { // job finishes: one batch of 16 frames at Triton
@@ -131,6 +143,7 @@ describe('runLoadtest against a fake gateway', () => {
       expect(posts).toBe(4);
       expect(sawBoth).toBe(true);
       expect(auth).toBe('Bearer secret');
+      expect(rateLimited).toBe(true); // a 429 on polling is waited out, not counted as a failed job
       expect(report).toContain('jobs: 4 (succeeded 3, failed 1)');
       expect(report).toContain('errors: NO_FACE_FOUND×1');
       expect(report).toContain('64 inferences in 4 executions');
