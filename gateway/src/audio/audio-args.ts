@@ -36,7 +36,8 @@ export function monoMixFilter(channels: number | null): string | null {
   if (!channels || channels <= 1 || channels > 64) return null;
   const gain = 1 / channels;
   const terms = Array.from({ length: channels }, (_, c) => `${gain}*c${c}`).join('+');
-  return `pan=mono|c0=${terms}`;
+  // float first: pan on s16 input would round the mix to 16 bits
+  return `aformat=sample_fmts=flt,pan=mono|c0=${terms}`;
 }
 
 export interface DecodeArgsOptions {
@@ -91,6 +92,8 @@ export function parseProbe(json: string, displayName: string): AudioProbe {
   } catch {
     throw new GatewayError('AUDIO_UNDECODABLE', `${displayName}: ffprobe returned unreadable output`);
   }
+  // ffmpeg reads any *.txt as ANSI art (the `tty` demuxer): that is text, not media
+  if (raw.format?.format_name === 'tty') throw new GatewayError('AUDIO_UNDECODABLE', `${displayName} is a text file, not audio`);
   const audio = (raw.streams ?? []).filter((s) => s.codec_type === 'audio');
   if (!audio.length) throw new GatewayError('NO_AUDIO_STREAM', `${displayName} has no audio stream`);
   const s = audio[0];

@@ -26,13 +26,13 @@ describe('audio args', () => {
     expect(at('-map')).toBe('0:a:0');
     expect(at('-i')).toMatch(/^file:\/.*clip\.mp3$/);
     expect(args[args.length - 1]).toBe('pipe:1');
-    expect(at('-af')).toBe('pan=mono|c0=0.5*c0+0.5*c1,aresample=16000:resampler=soxr:precision=28');
+    expect(at('-af')).toBe('aformat=sample_fmts=flt,pan=mono|c0=0.5*c0+0.5*c1,aresample=16000:resampler=soxr:precision=28');
   });
 
   it('should mix channels by their mean and leave mono alone', () => {
     expect(monoMixFilter(1)).toBeNull();
     expect(monoMixFilter(null)).toBeNull();
-    expect(monoMixFilter(4)).toBe('pan=mono|c0=0.25*c0+0.25*c1+0.25*c2+0.25*c3');
+    expect(monoMixFilter(4)).toBe('aformat=sample_fmts=flt,pan=mono|c0=0.25*c0+0.25*c1+0.25*c2+0.25*c3');
   });
 
   it('should read duration from the audio stream, else from the format', () => {
@@ -50,6 +50,8 @@ describe('audio args', () => {
     expect(codeOf(() => parseProbe(JSON.stringify({ streams: [{ codec_type: 'video' }], format: {} }), 'x'))).toBe('NO_AUDIO_STREAM');
     expect(codeOf(() => parseProbe('{}', 'x'))).toBe('NO_AUDIO_STREAM');
     expect(codeOf(() => parseProbe('not json', 'x'))).toBe('AUDIO_UNDECODABLE');
+    const ttyText = { streams: [{ codec_type: 'video', codec_name: 'ansi' }], format: { format_name: 'tty' } };
+    expect(codeOf(() => parseProbe(JSON.stringify(ttyText), 'x'))).toBe('AUDIO_UNDECODABLE');
   });
 
   it('should refuse zero duration and durations over the limit', () => {
