@@ -33,6 +33,7 @@ import type { InferenceBackend } from './inference/inference-backend';
 import { DataLayout } from './jobs/job-files';
 import { JobsService } from './jobs/jobs.service';
 import type { Renderer } from './render/render.types';
+import { speechFromConfig } from './speech/espeak-synthesizer';
 import type { SpeechSynthesizer } from './speech/speech-synthesizer';
 
 export interface AppOverrides {
@@ -130,7 +131,11 @@ function guardedParser(parser: ReturnType<typeof json>) {
  */
 export async function createApp(config: AppConfig, overrides: AppOverrides = {}): Promise<INestApplication> {
   const metrics = new MetricsService();
-  const services = await createCoreServices(config, { backend: overrides.backend, speech: overrides.speech, observer: metrics });
+  const services = await createCoreServices(config, {
+    backend: overrides.backend,
+    speech: overrides.speech ?? speechFromConfig(config),
+    observer: metrics,
+  });
   try {
     const renderer = overrides.wrapRenderer ? overrides.wrapRenderer(services.renderer) : services.renderer;
     const jobs = new JobsService(

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Max, Min, validateSync } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, validateSync } from 'class-validator';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -35,6 +35,9 @@ export class EnvDto {
   @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(100_000) QUEUE_MAX?: number;
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) RESULT_TTL_SECONDS?: number;
   @IsOptional() @IsString() API_KEYS?: string;
+  @IsOptional() @IsString() ESPEAK_PATH?: string;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(100_000) TTS_MAX_CHARS?: number;
+  @IsOptional() @IsString() @Matches(/^[A-Za-z][A-Za-z0-9_/-]{0,39}(\+[A-Za-z0-9_-]{1,20})?$/) TTS_DEFAULT_VOICE?: string;
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) RATE_LIMIT_PER_MINUTE?: number;
   @IsOptional() @IsIn(['error', 'warn', 'log', 'debug', 'verbose']) LOG_LEVEL?: string;
 }
@@ -68,6 +71,8 @@ export interface AppConfig {
   jobs: { concurrency: number; queueMax: number; resultTtlSeconds: number };
   apiKeys: string[];
   rateLimitPerMinute: number;
+  /** text-to-speech (espeak-ng); optional so hand-built test configs stay valid */
+  speech?: { espeakPath: string; maxChars: number; defaultVoice: string };
   logLevel: string;
 }
 
@@ -127,6 +132,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     apiKeys: (dto.API_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean),
     rateLimitPerMinute: dto.RATE_LIMIT_PER_MINUTE ?? 120,
+    speech: { espeakPath: dto.ESPEAK_PATH ?? 'espeak-ng', maxChars: dto.TTS_MAX_CHARS ?? 2000, defaultVoice: dto.TTS_DEFAULT_VOICE ?? 'en-us' },
     logLevel: dto.LOG_LEVEL ?? 'log',
   };
 }

@@ -91,3 +91,9 @@ export class EspeakSynthesizer implements SpeechSynthesizer {
     });
   }
 }
+
+/** The configured espeak-ng (ESPEAK_PATH, TTS_MAX_CHARS, TTS_DEFAULT_VOICE); defaults when the config has no speech block. */
+export function speechFromConfig(config: { speech?: { espeakPath: string; maxChars: number; defaultVoice: string } }): EspeakSynthesizer {
+  const s = config.speech;
+  return new EspeakSynthesizer(s ? { binary: s.espeakPath, defaultVoice: s.defaultVoice, limits: { ...DEFAULT_SPEECH_LIMITS, maxChars: s.maxChars } } : {});
+}

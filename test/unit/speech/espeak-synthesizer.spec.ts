@@ -1,7 +1,8 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { EspeakSynthesizer, espeakArgs } from '../../../gateway/src/speech/espeak-synthesizer';
+import { loadConfig } from '../../../gateway/src/config/config';
+import { EspeakSynthesizer, espeakArgs, speechFromConfig } from '../../../gateway/src/speech/espeak-synthesizer';
 import { DEFAULT_SPEECH_LIMITS, SAFE_VOICE, validateSpeechInput } from '../../../gateway/src/speech/speech-synthesizer';
 
 describe('speech input validation', () => {
@@ -47,5 +48,13 @@ describe(EspeakSynthesizer.name, () => {
     const ctl = new AbortController();
     ctl.abort();
     await expect(new EspeakSynthesizer().synthesize({ text: 'hello' }, path.join(dir, 'c.wav'), ctl.signal)).rejects.toMatchObject({ code: 'CANCELLED' });
+  });
+});
+
+describe('speechFromConfig', () => {
+  it('should apply TTS_MAX_CHARS from the environment', () => {
+    const sut = speechFromConfig(loadConfig({ TTS_MAX_CHARS: '5' }));
+    expect(() => sut.validate({ text: 'abcdef' })).toThrow(/longer than 5/);
+    expect(sut.validate({ text: 'abcde' })).toBe('abcde');
   });
 });
