@@ -103,9 +103,13 @@ export class MixedRadixFft {
       const s2 = j + 4 * stride;
       const s3 = j + 6 * stride;
       const a0r = src[j], a0i = src[j + 1];
-      const a1r = src[s1] * w1r - src[s1 + 1] * w1i, a1i = src[s1] * w1i + src[s1 + 1] * w1r;
-      const a2r = src[s2] * w2r - src[s2 + 1] * w2i, a2i = src[s2] * w2i + src[s2 + 1] * w2r;
-      const a3r = src[s3] * w3r - src[s3 + 1] * w3i, a3i = src[s3] * w3i + src[s3 + 1] * w3r;
+      // q = 0 (all of the first stage) has unit twiddles: skip the multiplications
+      const a1r = q === 0 ? src[s1] : src[s1] * w1r - src[s1 + 1] * w1i;
+      const a1i = q === 0 ? src[s1 + 1] : src[s1] * w1i + src[s1 + 1] * w1r;
+      const a2r = q === 0 ? src[s2] : src[s2] * w2r - src[s2 + 1] * w2i;
+      const a2i = q === 0 ? src[s2 + 1] : src[s2] * w2i + src[s2 + 1] * w2r;
+      const a3r = q === 0 ? src[s3] : src[s3] * w3r - src[s3 + 1] * w3i;
+      const a3i = q === 0 ? src[s3 + 1] : src[s3] * w3i + src[s3 + 1] * w3r;
       const s02r = a0r + a2r, s02i = a0i + a2i, d02r = a0r - a2r, d02i = a0i - a2i;
       const s13r = a1r + a3r, s13i = a1i + a3i, d13r = a1r - a3r, d13i = a1i - a3i;
       const h = 2 * span;
