@@ -1,4 +1,8 @@
-import * as path from 'path';
+import { Logger } from '@nestjs/common';
+import type { Worker } from 'worker_threads';
+import { GatewayError, type ErrorCode } from '../common/errors';
+import { siblingModule, startModuleWorker } from '../common/worker-loader';
+import type { FaceWorkerSettings, FromFaceWorker, ToFaceWorker } from './face-detector.protocol';
 import type { DetectedFace } from './face.types';
 
 /**
@@ -15,70 +19,135 @@ export interface FaceApiDetectorOptions {
   /** SSD MobileNet v1 score threshold (Wav2Lip's S3FD keeps scores > 0.5) */
   minConfidence?: number;
   maxResults?: number;
+  /** how long close() waits for the worker to finish its current frame before terminating it */
+  closeTimeoutMs?: number;
 }
 
-type FaceApi = typeof import('@vladmandic/face-api');
-type Tf = typeof import('@tensorflow/tfjs');
+/** Starts the thread that runs detections; tests swap it for a scripted worker. */
+export type FaceWorkerStarter = (settings: FaceWorkerSettings) => Worker;
 
-let runtime: Promise<{ faceapi: FaceApi; tf: Tf }> | undefined;
+export const startFaceWorker: FaceWorkerStarter = (settings) =>
+  startModuleWorker(siblingModule(__filename, 'face-detector.worker'), { workerData: settings });
+
+interface Pending {
+  resolve(faces: DetectedFace[]): void;
+  reject(err: Error): void;
+}
 
 /**
- * Loads tfjs on the WASM backend and the SSD MobileNet v1 weights that ship inside the face-api
- * package, once per process (tfjs keeps its backend in global state). Nothing is downloaded: the
- * .wasm binaries and the weights are read from node_modules.
+ * @vladmandic/face-api SSD MobileNet v1 on tfjs-wasm, in a worker thread so a detection never blocks
+ * the event loop. The worker (and the model) starts on the first detect or warmUp; requests run in
+ * FIFO order. If the worker dies, pending requests fail with INTERNAL and the next call starts a new
+ * one; after close() the next call starts a new one too.
  */
-export function loadFaceApi(): Promise<{ faceapi: FaceApi; tf: Tf }> {
-  runtime ??= (async () => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const tf = require('@tensorflow/tfjs') as Tf;
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const wasm = require('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm');
-    // the node-wasm build binds face-api to the tfjs packages above instead of tfjs-node
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const faceapi = require('@vladmandic/face-api/dist/face-api.node-wasm.js') as FaceApi;
-    const wasmDir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
-    wasm.setWasmPaths(wasmDir + path.sep);
-    if (!(await tf.setBackend('wasm'))) throw new Error('the tfjs wasm backend failed to start');
-    await tf.ready();
-    const modelDir = path.join(path.dirname(require.resolve('@vladmandic/face-api/package.json')), 'model');
-    await faceapi.nets.ssdMobilenetv1.loadFromDisk(modelDir);
-    return { faceapi, tf };
-  })();
-  runtime.catch(() => (runtime = undefined)); // a failed start may be retried
-  return runtime;
-}
-
-/** @vladmandic/face-api SSD MobileNet v1 on tfjs-wasm. The model is loaded on the first detect (or warmUp). */
 export class FaceApiDetector extends FaceDetector {
   readonly id: string;
-  private readonly minConfidence: number;
-  private readonly maxResults: number;
+  private readonly logger = new Logger(FaceApiDetector.name);
+  private readonly settings: FaceWorkerSettings;
+  private readonly closeTimeoutMs: number;
+  private worker?: Worker;
+  /** the worker's reason for not starting, reported when it exits */
+  private startError?: string;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
 
-  constructor(opts: FaceApiDetectorOptions = {}) {
+  constructor(
+    opts: FaceApiDetectorOptions = {},
+    private readonly startWorker: FaceWorkerStarter = startFaceWorker,
+  ) {
     super();
-    this.minConfidence = opts.minConfidence ?? 0.5;
-    this.maxResults = opts.maxResults ?? 10;
-    this.id = `face-api-ssd-mobilenetv1@${this.minConfidence}`;
+    this.settings = { minConfidence: opts.minConfidence ?? 0.5, maxResults: opts.maxResults ?? 10 };
+    this.closeTimeoutMs = opts.closeTimeoutMs ?? 10_000;
+    this.id = `face-api-ssd-mobilenetv1@${this.settings.minConfidence}`;
   }
 
-  /** Loads the backend and weights now and runs one tiny detection, so the first request is not slow. */
+  /** Starts the worker, loads the model and runs one tiny detection, so the first request is not slow. */
   async warmUp(): Promise<void> {
     await this.detect(new Uint8Array(64 * 64 * 3), 64, 64);
   }
 
-  async detect(rgb: Uint8Array, width: number, height: number): Promise<DetectedFace[]> {
-    const { faceapi, tf } = await loadFaceApi();
-    if (rgb.length !== width * height * 3) throw new RangeError(`expected ${width}x${height}x3 bytes, got ${rgb.length}`);
-    const input = tf.tensor3d(rgb, [height, width, 3], 'int32');
-    try {
-      const options = new faceapi.SsdMobilenetv1Options({ minConfidence: this.minConfidence, maxResults: this.maxResults });
-      const found = await faceapi.detectAllFaces(input as never, options);
-      return found.map((d) => ({
-        score: d.score,
-        box: { x1: d.box.x, y1: d.box.y, x2: d.box.x + d.box.width, y2: d.box.y + d.box.height },
-      }));
-    } finally {
-      input.dispose();
+  detect(rgb: Uint8Array, width: number, height: number): Promise<DetectedFace[]> {
+    if (rgb.length !== width * height * 3) {
+      return Promise.reject(new RangeError(`expected ${width}x${height}x3 bytes, got ${rgb.length}`));
     }
+    const worker = this.worker ?? this.spawn();
+    return new Promise((resolve, reject) => {
+      const id = this.nextId++;
+      this.pending.set(id, { resolve, reject });
+      if (this.pending.size === 1) worker.ref(); // an awaited detection keeps the process alive
+      // copy into a fresh buffer and transfer that: the caller keeps its frame (video frames share one buffer)
+      const frame = new Uint8Array(rgb);
+      this.post(worker, { type: 'detect', id, rgb: frame.buffer, width, height }, [frame.buffer]);
+    });
+  }
+
+  /**
+   * Fails pending requests, asks the worker to finish its current frame and exit, and terminates it
+   * only if it has not exited within closeTimeoutMs (terminating mid-computation can crash the process).
+   */
+  async close(): Promise<void> {
+    const w = this.worker;
+    if (!w) return;
+    this.worker = undefined;
+    this.failAll('BACKEND_UNAVAILABLE', 'the face detector was closed');
+    let timer: NodeJS.Timeout | undefined;
+    const exited = new Promise<boolean>((resolve) => {
+      w.once('exit', () => resolve(true));
+      timer = setTimeout(() => resolve(false), this.closeTimeoutMs);
+    });
+    this.post(w, { type: 'close' });
+    const clean = await exited;
+    clearTimeout(timer);
+    if (!clean) {
+      this.logger.warn(`face detector worker did not exit within ${this.closeTimeoutMs} ms; terminating it`);
+      await w.terminate();
+    }
+  }
+
+  private spawn(): Worker {
+    const w = this.startWorker(this.settings);
+    this.worker = w;
+    this.startError = undefined;
+    w.unref(); // an idle detector must not keep a CLI process alive; ref'd while requests are pending
+    w.on('message', (msg: FromFaceWorker) => this.onMessage(w, msg));
+    w.on('error', (err) => this.onWorkerGone(w, `face detector worker failed: ${err.message}`));
+    w.on('exit', (code) => this.onWorkerGone(w, `face detector worker exited (code ${code})`));
+    return w;
+  }
+
+  private onMessage(w: Worker, msg: FromFaceWorker): void {
+    if (w !== this.worker) return; // a closed worker's late reply
+    if (msg.type === 'ready') {
+      this.logger.log(`face-api loaded in the worker in ${Math.round(msg.loadMs)} ms`);
+      return;
+    }
+    if (msg.type === 'load-failed') {
+      this.startError = msg.message; // the worker exits next; onWorkerGone fails the requests
+      return;
+    }
+    const p = this.pending.get(msg.id);
+    if (!p) return;
+    this.pending.delete(msg.id);
+    if (this.pending.size === 0) w.unref();
+    if (msg.type === 'done') p.resolve(msg.faces);
+    else p.reject(new GatewayError('INTERNAL', `face detection failed: ${msg.message}`));
+  }
+
+  private onWorkerGone(w: Worker, reason: string): void {
+    if (w !== this.worker) return; // closed on purpose, or already handled ('error' is followed by 'exit')
+    this.worker = undefined;
+    const why = this.startError ? `face detector failed to start: ${this.startError}` : reason;
+    if (this.pending.size) this.logger.error(why);
+    this.failAll('INTERNAL', why);
+  }
+
+  private failAll(code: ErrorCode, message: string): void {
+    const all = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of all) p.reject(new GatewayError(code, message));
+  }
+
+  private post(w: Worker, msg: ToFaceWorker, transfer: ArrayBuffer[] = []): void {
+    w.postMessage(msg, transfer);
   }
 }

@@ -8,7 +8,7 @@ import type { FromWorker, ToWorker } from './onnx-worker.protocol';
  * Worker thread that owns one onnxruntime session. ORT's `session.run` is synchronous in native code
  * (the JS promise only defers it with setImmediate), so running it here keeps the gateway's event loop
  * free. Batches are run one at a time in arrival order; a `cancel` removes a batch that has not started.
- * Started by OnnxBackend through worker-loader.ts; this is the only `onnxruntime-node` import.
+ * Started by OnnxBackend through common/worker-loader.ts; this is the only `onnxruntime-node` import.
  */
 type RunMsg = Extract<ToWorker, { type: 'run' }>;
 

@@ -9,7 +9,7 @@ import type { BackendReadiness, InferenceBackend, InferOptions, Wav2LipBatch } f
 import { checkContract, FACE_ELEMENTS, MEL_WINDOW_ELEMENTS } from './model-contract';
 import type { FromWorker, ToWorker } from './onnx-worker.protocol';
 import { signatureFromOrtMetadata } from './ort-signature';
-import { siblingModule, startModuleWorker } from './worker-loader';
+import { siblingModule, startModuleWorker } from '../common/worker-loader';
 
 export type OnnxBackendOptions = Pick<AppConfig, 'modelPath' | 'onnxThreads' | 'batchSize'>;
 
