@@ -15,8 +15,10 @@ from wav2lip_model import build_random
 def official_checkpoint(path, seed=0):
     """The layout wav2lip_train.py saves: DataParallel keys plus optimizer state and counters."""
     sd = {f'module.{k}': v for k, v in build_random(seed).state_dict().items()}
-    torch.save({'state_dict': sd, 'optimizer': {'state': {}, 'param_groups': [{'lr': 1e-4}]},
-                'global_step': 250000, 'global_epoch': 123}, path)
+    adam = {'state': {0: {'step': 250000, 'exp_avg': torch.zeros(16), 'exp_avg_sq': torch.zeros(16)}},
+            'param_groups': [{'lr': 1e-4, 'betas': (0.5, 0.999), 'eps': 1e-8, 'weight_decay': 0,
+                              'amsgrad': False, 'params': list(range(len(sd)))}]}
+    torch.save({'state_dict': sd, 'optimizer': adam, 'global_step': 250000, 'global_epoch': 123}, path)
     return path
 
 
@@ -56,6 +58,23 @@ def torchscript(path):
     torch.jit.script(torch.nn.Conv2d(6, 16, 7)).save(path)
 
 
+class Payload:
+    def __reduce__(self):
+        return (os.system, ('echo pwned',))
+
+
+def code_in_pickle(path):
+    torch.save({'state_dict': {'x': torch.zeros(1)}, 'extra': Payload()}, path)
+
+
+def test_loader_never_runs_code_from_a_pickle(tmp_path, capfd):
+    path = str(tmp_path / 'evil.pth')
+    code_in_pickle(path)
+    with pytest.raises(CheckpointError):
+        load_generator(path)
+    assert 'pwned' not in capfd.readouterr().out
+
+
 def no_state_dict(path):
     torch.save({'model': 'wav2lip', 'global_step': 3}, path)
 
@@ -68,6 +87,7 @@ BAD = {
     'not-torch': (not_torch, 'not a readable PyTorch checkpoint'),
     'torchscript': (torchscript, 'TorchScript'),
     'no-state-dict': (no_state_dict, 'state_dict'),
+    'code-in-pickle': (code_in_pickle, 'could run code'),
 }
 
 
@@ -80,6 +100,16 @@ def test_official_checkpoint_loads_strictly_with_its_weights(official_ckpt):
     loaded = load_generator(official_ckpt).state_dict()
     expected = build_random(0).state_dict()
     assert list(loaded) == list(expected)
+    assert all(torch.equal(loaded[k], expected[k]) for k in expected)
+
+
+def test_legacy_container_of_the_released_files_loads(tmp_path, official_ckpt):
+    # the released .pth files were written by torch 1.1, which only had the legacy (non-zip) container
+    legacy = str(tmp_path / 'wav2lip_legacy.pth')
+    with open(official_ckpt, 'rb') as fh:
+        torch.save(torch.load(fh), legacy, _use_new_zipfile_serialization=False)
+    expected = build_random(0).state_dict()
+    loaded = load_generator(legacy).state_dict()
     assert all(torch.equal(loaded[k], expected[k]) for k in expected)
 
 
