@@ -21,7 +21,7 @@ VERSION_DIR="$REPO_DIR/wav2lip/1"
 SEED="${WAV2LIP_SEED:-0}"
 CALIBRATE="${WAV2LIP_DEMO_BN_CALIBRATE:-1}"
 
-die() { echo "setup-model: $*" >&2; exit "${2:-1}"; }
+die() { echo "setup-model: $1" >&2; exit "${2:-1}"; }
 
 check_prerequisites() {
   local missing=()

@@ -27,7 +27,7 @@ MAX_BATCH=128
 WORKSPACE_MIB="${ENGINE_WORKSPACE_MIB:-4096}"
 TRTEXEC="${TRTEXEC:-}"
 
-die() { echo "build_engine: $*" >&2; exit "${2:-1}"; }
+die() { echo "build_engine: $1" >&2; exit "${2:-1}"; }
 
 usage() {
   sed -n '2,8p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'

@@ -15,7 +15,7 @@ RUN_REPOSITORY="${RUN_REPOSITORY:-/var/run/wav2lip/model_repository}"
 BACKEND="${WAV2LIP_BACKEND:-tensorrt}"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
-die() { echo "wav2lip-entrypoint: $*" >&2; exit 1; }
+die() { echo "wav2lip-entrypoint: $1" >&2; exit 1; }
 
 SRC="$MODEL_SOURCE/wav2lip"
 [[ -f "$SRC/1/model.onnx" ]] || die "$SRC/1/model.onnx missing: run 'bash scripts/setup-model.sh' on the host and mount model_repository at $MODEL_SOURCE"

@@ -87,7 +87,7 @@ def test_build_engine_rejects_a_bad_profile(tmp_path):
     trtexec, _ = fake_trtexec(tmp_path, 100800)
     onnx_path = _onnx_stub(tmp_path / 'model.onnx', fp16=True)
     proc = _run(['bash', BUILD_ENGINE, '--onnx', onnx_path, '--opt', '256'], {'TRTEXEC': trtexec})
-    assert proc.returncode == 2 and 'min <= opt <= max' in proc.stderr
+    assert proc.returncode == 2 and proc.stderr.strip() == 'build_engine: need min <= opt <= max batch'
 
 
 @pytest.mark.parametrize('backend', ['tensorrt', 'onnx'])
@@ -148,3 +148,11 @@ def test_setup_model_builds_once_then_is_a_no_op_and_rebuilds_when_the_source_ch
     assert third.returncode == 2 and 'not a readable PyTorch checkpoint' in third.stderr
     assert not stamp.exists()  # the old model is no longer vouched for, so the next run rebuilds it
     assert model.stat().st_mtime_ns == mtime  # and nothing half-written replaced it
+
+
+def test_setup_model_refuses_a_missing_checkpoint_with_exit_2(tmp_path):
+    proc = _run(['bash', SETUP_MODEL], {'WAV2LIP_CHECKPOINT': str(tmp_path / 'wav2lip_gan.pth'),
+                                        'MODEL_REPOSITORY': str(tmp_path / 'repo')})
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [f'setup-model: WAV2LIP_CHECKPOINT={tmp_path}/wav2lip_gan.pth: no such file']
+    assert not (tmp_path / 'repo' / 'wav2lip' / '1' / 'model.onnx').exists()
