@@ -21,7 +21,8 @@ SRC="$MODEL_SOURCE/wav2lip"
 [[ -f "$SRC/1/model.onnx" ]] || die "$SRC/1/model.onnx missing: run 'bash scripts/setup-model.sh' on the host and mount model_repository at $MODEL_SOURCE"
 
 DEST="$RUN_REPOSITORY/wav2lip"
-rm -rf "$RUN_REPOSITORY"
+case "$RUN_REPOSITORY" in /|"$MODEL_SOURCE"|"$ENGINE_DIR") die "RUN_REPOSITORY=$RUN_REPOSITORY would be wiped; use a directory of its own" ;; esac
+rm -rf "$RUN_REPOSITORY"  # regenerated on every start
 mkdir -p "$DEST/1"
 
 case "$BACKEND" in
