@@ -70,7 +70,12 @@ export class FaceApiDetector extends FaceDetector {
     if (rgb.length !== width * height * 3) {
       return Promise.reject(new RangeError(`expected ${width}x${height}x3 bytes, got ${rgb.length}`));
     }
-    const worker = this.worker ?? this.spawn();
+    let worker: Worker;
+    try {
+      worker = this.worker ?? this.spawn();
+    } catch (e) {
+      return Promise.reject(new GatewayError('INTERNAL', `face detector worker did not start: ${(e as Error).message}`, undefined, { cause: e }));
+    }
     return new Promise((resolve, reject) => {
       const id = this.nextId++;
       this.pending.set(id, { resolve, reject });
