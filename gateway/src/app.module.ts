@@ -33,7 +33,6 @@ import type { InferenceBackend } from './inference/inference-backend';
 import { DataLayout } from './jobs/job-files';
 import { JobsService } from './jobs/jobs.service';
 import type { Renderer } from './render/render.types';
-import { speechFromConfig } from './speech/espeak-synthesizer';
 import type { SpeechSynthesizer } from './speech/speech-synthesizer';
 
 export interface AppOverrides {
@@ -133,7 +132,7 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
   const metrics = new MetricsService();
   const services = await createCoreServices(config, {
     backend: overrides.backend,
-    speech: overrides.speech ?? speechFromConfig(config),
+    speech: overrides.speech,
     observer: metrics,
   });
   try {

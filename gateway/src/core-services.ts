@@ -15,7 +15,7 @@ import { chooseEncoder } from './render/encoder-probe';
 import type { VideoEncoder } from './render/encoder-args';
 import { AudioPort, AvatarPort, RenderPipeline } from './render/render-pipeline';
 import type { PipelineObserver, Renderer } from './render/render.types';
-import { EspeakSynthesizer } from './speech/espeak-synthesizer';
+import { speechFromConfig } from './speech/espeak-synthesizer';
 import type { SpeechSynthesizer } from './speech/speech-synthesizer';
 
 /**
@@ -45,13 +45,14 @@ export interface CoreOverrides {
 export async function createCoreServices(config: AppConfig, overrides: CoreOverrides = {}): Promise<CoreServices> {
   const runner = new FfmpegRunner({ ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath });
   const audio = new AudioService(runner, { maxAudioSeconds: config.limits.maxAudioSeconds });
-  const avatars = new AvatarService(runner, new ImageAdapter(), new FaceApiDetector(), {
+  const detector = new FaceApiDetector();
+  const avatars = new AvatarService(runner, new ImageAdapter(), detector, {
     cacheDir: path.join(config.dataDir, 'avatar-cache'),
     maxImagePixels: config.limits.maxImagePixels,
     maxVideoSeconds: config.limits.maxVideoSeconds,
   });
   const backend = overrides.backend ?? createBackend(config);
-  const speech = overrides.speech ?? new EspeakSynthesizer();
+  const speech = overrides.speech ?? speechFromConfig(config);
   // Encoder probe and model load are independent start-up costs: do them together.
   const [encoder] = await Promise.all([chooseEncoder(runner, config.encoder), backend.start()]);
 
@@ -83,7 +84,9 @@ export async function createCoreServices(config: AppConfig, overrides: CoreOverr
     renderer,
     encoder: { name: encoder },
     modelNotice: () => (config.backend === 'onnx' ? demoModelNotice(config.modelPath) : undefined),
-    close: () => backend.close(),
+    close: async () => {
+      await Promise.all([backend.close(), detector.close()]);
+    },
   };
 }
 

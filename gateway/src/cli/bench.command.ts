@@ -6,6 +6,7 @@ import * as path from 'path';
 import { benchMel } from '../audio/mel.bench';
 import { loadConfig, REPO_ROOT } from '../config/config';
 import { createBackend } from '../inference/backend-factory';
+import { benchOnnx, formatOnnxBench } from '../inference/onnx.bench';
 import { FACE_ELEMENTS, MEL_WINDOW_ELEMENTS } from '../inference/model-contract';
 import type { RenderResult, StageName } from '../render/render.types';
 import { FfmpegRunner } from '../media/ffmpeg-runner';
@@ -22,6 +23,7 @@ interface BenchOpts {
   face: string;
   batch?: number;
   skipRender?: boolean;
+  skipModel?: boolean;
 }
 
 export function registerBenchCommand(program: Command): void {
@@ -31,7 +33,8 @@ export function registerBenchCommand(program: Command): void {
     .option('--seconds <list>', 'audio lengths to render, comma separated', '10,60')
     .option('--face <file>', 'avatar image', path.join(REPO_ROOT, '..', 'shared', 'fixtures', 'faces', 'astronaut.png'))
     .option('--batch <n>', 'batch size', parseIntOption('--batch', 1, 128))
-    .option('--skip-render', 'only the mel benchmark')
+    .option('--skip-model', 'skip the model-only batch-size sweep')
+    .option('--skip-render', 'skip the full renders')
     .action(async (opts: BenchOpts) => {
       try {
         process.exitCode = await runBench(opts);
@@ -44,9 +47,13 @@ export function registerBenchCommand(program: Command): void {
 async function runBench(opts: BenchOpts): Promise<number> {
   const mel = await benchMel();
   print(`mel: ${mel.audioSeconds} s of audio in ${mel.ms.toFixed(1)} ms = ${mel.realTimeFactor.toFixed(0)}× real time (target ≥ 500×)`);
+  const config = loadConfig();
+  if (config.backend === 'onnx' && !opts.skipModel) {
+    print(`onnx model alone (${config.onnxThreads} threads), per batch size:`);
+    print(formatOnnxBench(await benchOnnx(config.modelPath, [1, 8, 32], { threads: config.onnxThreads })));
+  }
   if (opts.skipRender) return EXIT_OK;
 
-  const config = loadConfig();
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'lipsync-bench-'));
   try {
     const rows: { seconds: number; r: RenderResult & { peakRssMb: number }; modelMs: number }[] = [];

@@ -4,7 +4,9 @@ import type { OrtValueMetadata } from './ort-signature';
 export type ToWorker =
   | { type: 'load'; modelPath: string; threads: number }
   | { type: 'run'; id: number; n: number; mel: ArrayBuffer; face: ArrayBuffer }
-  | { type: 'cancel'; id: number };
+  | { type: 'cancel'; id: number }
+  /** finish the batch that is running (if any), drop the queue, release the session, exit */
+  | { type: 'close' };
 
 export type FromWorker =
   | { type: 'loaded'; inputs: OrtValueMetadata[]; outputs: OrtValueMetadata[] }

@@ -81,6 +81,19 @@ async function drain(): Promise<void> {
   }
 }
 
+/**
+ * Graceful exit. Terminating a worker while `session.run` is inside native code aborts the whole
+ * process (`terminate called after throwing an instance of 'Napi::Error'`), so the parent asks
+ * instead: the running batch completes, queued ones are dropped, the session is released.
+ */
+async function closeWorker(): Promise<void> {
+  for (const job of queue.splice(0)) send({ type: 'dropped', id: job.id });
+  while (draining) await new Promise((r) => setTimeout(r, 5));
+  await session?.release().catch(() => undefined);
+  session = undefined;
+  process.exit(0);
+}
+
 port.on('message', (msg: ToWorker) => {
   switch (msg.type) {
     case 'load':
@@ -89,6 +102,9 @@ port.on('message', (msg: ToWorker) => {
     case 'run':
       queue.push(msg);
       void drain();
+      break;
+    case 'close':
+      void closeWorker();
       break;
     case 'cancel': {
       const i = queue.findIndex((j) => j.id === msg.id);

@@ -11,6 +11,9 @@ import type { FromWorker, ToWorker } from './onnx-worker.protocol';
 import { signatureFromOrtMetadata } from './ort-signature';
 import { siblingModule, startModuleWorker } from '../common/worker-loader';
 
+/** a batch of 128 frames takes ~17 s on one slow core: wait that long before forcing the worker down */
+const WORKER_EXIT_TIMEOUT_MS = 60_000;
+
 export type OnnxBackendOptions = Pick<AppConfig, 'modelPath' | 'onnxThreads' | 'batchSize'>;
 
 export const MODEL_BUILD_HINT = 'build it with `bash scripts/setup-model.sh`';
@@ -121,7 +124,7 @@ export class OnnxBackend implements InferenceBackend {
     const w = this.worker;
     this.worker = undefined;
     this.starting = undefined;
-    if (w) await w.terminate();
+    if (w) await this.stopWorker(w);
   }
 
   private async load(): Promise<void> {
@@ -263,8 +266,25 @@ export class OnnxBackend implements InferenceBackend {
     this.worker?.postMessage(msg, transfer);
   }
 
+  /**
+   * Asks the worker to exit once its running batch is done (see closeWorker in onnx-worker.ts);
+   * terminate() mid-run would abort the process. Terminates only if it does not exit in time.
+   */
   private async stopWorker(worker: Worker): Promise<void> {
     if (this.worker === worker) this.worker = undefined;
-    await worker.terminate();
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    worker.ref(); // keep the process alive until the worker is really gone
+    try {
+      worker.postMessage({ type: 'close' } satisfies ToWorker);
+    } catch {
+      return; // already gone
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      exited.then(() => false),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), WORKER_EXIT_TIMEOUT_MS))),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) await worker.terminate();
   }
 }
