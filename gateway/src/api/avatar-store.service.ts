@@ -6,7 +6,7 @@ import { DataLayout, moveFile, randomName } from '../jobs/job-files';
 import type { AvatarPort } from '../render/render-pipeline';
 import type { AvatarDto } from './dto/responses.dto';
 import { AVATAR_ID_PATTERN } from './dto/create-job.dto';
-import type { SniffResult } from './media-sniff.util';
+import type { SniffResult } from '../media/media-sniff';
 
 interface AvatarMeta extends AvatarDto {
   /** random file name inside the avatar's directory */

@@ -6,7 +6,8 @@ import { diskStorage } from 'multer';
 import { Observable, finalize } from 'rxjs';
 import { GatewayError } from '../common/errors';
 import { randomName } from '../jobs/job-files';
-import { FIELD_KINDS, SNIFF_BYTES, SniffResult, sniffMedia } from './media-sniff.util';
+import { SNIFF_BYTES, SniffResult, sniffMedia } from '../media/media-sniff';
+import { acceptsUpload, UploadField } from './media-sniff.util';
 
 /** Multer options: random names under DATA_DIR/uploads, size and count limits (LIMIT_FILE_SIZE → 413). */
 export function multerOptions(uploadsDir: string, maxUploadBytes: number): MulterModuleOptions {
@@ -20,7 +21,7 @@ export function multerOptions(uploadsDir: string, maxUploadBytes: number): Multe
 }
 
 /** Reads the first bytes of an uploaded file and checks them against what the field accepts (415 otherwise). */
-export async function sniffUpload(file: Express.Multer.File, field: keyof typeof FIELD_KINDS): Promise<SniffResult> {
+export async function sniffUpload(file: Express.Multer.File, field: UploadField): Promise<SniffResult> {
   const fh = await fs.promises.open(file.path, 'r');
   let head: Buffer;
   try {
@@ -32,9 +33,8 @@ export async function sniffUpload(file: Express.Multer.File, field: keyof typeof
   }
   if (head.length === 0) throw new GatewayError('VALIDATION_FAILED', `${field}: the uploaded file is empty`);
   const found = sniffMedia(head);
-  const allowed: readonly string[] = FIELD_KINDS[field];
-  if (!found || !allowed.includes(found.kind)) {
-    const what = field === 'audio' ? 'audio (WAV, MP3, OGG, FLAC, M4A) or a video with sound' : 'image (PNG, JPEG, WebP, GIF) or video (MP4, MOV, WebM, MKV)';
+  if (!found || !acceptsUpload(field, found)) {
+    const what = field === 'audio' ? 'audio (WAV, MP3, OGG, FLAC, M4A) or a video with sound' : 'image (PNG, JPEG, WebP) or video (MP4, MOV, WebM, MKV)';
     throw new GatewayError('UNSUPPORTED_MEDIA', `${field}: the file content is not a supported ${what}${found ? ` (found ${found.format})` : ''}`);
   }
   return found;

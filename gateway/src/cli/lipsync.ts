@@ -1,8 +1,10 @@
 import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/config';
 import { registerBenchCommand } from './bench.command';
 import { EXIT_BAD_INPUT, EXIT_FAILED } from './cli-util';
+import { CliLogger } from './cli-logger';
 import { registerMelCommand } from './mel.command';
 import { registerRenderCommand } from './render.command';
 
@@ -10,8 +12,10 @@ import { registerRenderCommand } from './render.command';
 export function buildProgram(): Command {
   const program = new Command('lipsync')
     .description('lip-synced MP4s from a face and speech (Wav2Lip on ONNX Runtime or Triton)')
+    .option('-v, --verbose', 'log what the services do (to stderr)')
     .showHelpAfterError()
-    .exitOverride();
+    .exitOverride()
+    .hook('preAction', (cmd) => Logger.overrideLogger(new CliLogger(Boolean(cmd.opts().verbose))));
   registerRenderCommand(program);
   registerMelCommand(program);
   registerBenchCommand(program);
@@ -19,6 +23,7 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  Logger.overrideLogger(new CliLogger(false));
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

@@ -15,7 +15,7 @@ import { trackFaces } from './face-track';
 import type { AvatarTimings, FaceBox, PreparedAvatar, PrepareOptions } from './face.types';
 import { ImageAdapter } from './image.adapter';
 import { LruCache } from './lru-cache';
-import { SNIFF_BYTES, SniffedMedia, sniffMedia } from './media-sniff';
+import { SNIFF_BYTES, SniffedMedia, sniffAvatarMedia } from './media-sniff';
 import { decodeVideo } from './video-frames';
 
 export interface AvatarServiceOptions {
@@ -72,7 +72,7 @@ export class AvatarService {
   /** Prepares the avatar in a file (image or short video, recognised by content). */
   async prepare(file: string, o: PrepareOptions = {}): Promise<PreparedAvatar> {
     const t0 = performance.now();
-    const kind = sniffMedia(await readHead(file));
+    const kind = sniffAvatarMedia(await readHead(file));
     if (kind === 'unknown') throw new GatewayError('UNSUPPORTED_MEDIA', 'the avatar must be a PNG, JPEG or WebP image or a video');
     let src: Source;
     if (kind === 'video') src = { kind, path: file, hash: await hashFile(file) };
@@ -86,7 +86,7 @@ export class AvatarService {
   /** Same as prepare() for bytes in memory (a video is written to a temp file for ffmpeg, then removed). */
   async prepareBuffer(bytes: Buffer, o: PrepareOptions = {}): Promise<PreparedAvatar> {
     const t0 = performance.now();
-    const kind = sniffMedia(bytes.subarray(0, SNIFF_BYTES));
+    const kind = sniffAvatarMedia(bytes.subarray(0, SNIFF_BYTES));
     if (kind === 'unknown') throw new GatewayError('UNSUPPORTED_MEDIA', 'the avatar must be a PNG, JPEG or WebP image or a video');
     if (kind !== 'video') return this.prepareSource({ kind, bytes, hash: sha256(bytes) }, o, t0);
     await fs.mkdir(this.opts.cacheDir, { recursive: true });

@@ -1,9 +1,9 @@
-import { sniffMedia } from '../../../gateway/src/face/media-sniff';
+import { sniffAvatarMedia } from '../../../gateway/src/face/media-sniff';
 
 const bytes = (...parts: (string | number[])[]) =>
   Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'latin1') : Buffer.from(p))));
 
-describe(sniffMedia.name, () => {
+describe(sniffAvatarMedia.name, () => {
   it.each([
     ['png', bytes([0x89], 'PNG', [0x0d, 0x0a, 0x1a, 0x0a], 'rest')],
     ['jpeg', bytes([0xff, 0xd8, 0xff, 0xe0], 'JFIF')],
@@ -18,6 +18,6 @@ describe(sniffMedia.name, () => {
     ['unknown', bytes('RIFF', [1, 2, 3, 4], 'WAVEfmt ')],
     ['unknown', bytes([])],
   ])('should recognise %s', (kind, b) => {
-    expect(sniffMedia(b)).toBe(kind);
+    expect(sniffAvatarMedia(b)).toBe(kind);
   });
 });

@@ -1,4 +1,5 @@
-import { FIELD_KINDS, sniffMedia } from '../../../gateway/src/api/media-sniff.util';
+import { acceptsUpload, FIELD_KINDS } from '../../../gateway/src/api/media-sniff.util';
+import { sniffMedia } from '../../../gateway/src/media/media-sniff';
 
 const bytes = (...parts: (number[] | string)[]): Uint8Array =>
   Uint8Array.from(parts.flatMap((p) => (typeof p === 'string' ? [...p].map((c) => c.charCodeAt(0)) : p)));
@@ -17,13 +18,18 @@ describe('sniffMedia', () => {
     ['mp4', bytes([0, 0, 0, 0x20], 'ftypisom'), 'video', 'mp4'],
     ['m4a', bytes([0, 0, 0, 0x1c], 'ftypM4A '), 'video', 'mp4'],
     ['webm', bytes([0x1a, 0x45, 0xdf, 0xa3, 0x9f]), 'video', 'webm'],
+    ['avi', bytes('RIFF', [1, 2, 3, 4], 'AVI LIST'), 'video', 'avi'],
+    ['avif', bytes([0, 0, 0, 0x1c], 'ftypavif'), 'image', 'avif'],
+    ['heic', bytes([0, 0, 0, 0x18], 'ftypheic'), 'image', 'heic'],
+    ['flv', bytes('FLV', [1, 5]), 'video', 'flv'],
+    ['mpeg-ts', Uint8Array.from({ length: 376 }, (_, i) => (i % 188 === 0 ? 0x47 : 0)), 'video', 'mpeg'],
   ])('should classify %s by its magic bytes', (_name, head, kind, format) => {
     expect(sniffMedia(head)).toEqual({ kind, format });
   });
 
   it.each([
     ['plain text', bytes('hello world, not media')],
-    ['an unknown RIFF form', bytes('RIFF', [1, 2, 3, 4], 'AVI LIST')],
+    ['an unknown RIFF form', bytes('RIFF', [1, 2, 3, 4], 'CDDAfmt ')],
     ['a reserved MPEG version', bytes([0xff, 0xeb, 0x90])],
     ['an empty file', new Uint8Array(0)],
     ['a truncated PNG signature', bytes([0x89], 'PN')],
@@ -34,5 +40,21 @@ describe('sniffMedia', () => {
   it('should accept only images and videos as faces and only audio or video as speech', () => {
     expect(FIELD_KINDS.face).not.toContain('audio');
     expect(FIELD_KINDS.audio).not.toContain('image');
+  });
+});
+
+describe(acceptsUpload.name, () => {
+  it('should accept faces only in formats the avatar pipeline decodes', () => {
+    expect(acceptsUpload('face', { kind: 'image', format: 'png' })).toBe(true);
+    expect(acceptsUpload('face', { kind: 'video', format: 'mp4' })).toBe(true);
+    expect(acceptsUpload('face', { kind: 'image', format: 'gif' })).toBe(false);
+    expect(acceptsUpload('face', { kind: 'audio', format: 'wav' })).toBe(false);
+    expect(acceptsUpload('face', null)).toBe(false);
+  });
+
+  it('should accept audio or a video track as speech, never an image', () => {
+    expect(acceptsUpload('audio', { kind: 'audio', format: 'mp3' })).toBe(true);
+    expect(acceptsUpload('audio', { kind: 'video', format: 'mp4' })).toBe(true);
+    expect(acceptsUpload('audio', { kind: 'image', format: 'jpg' })).toBe(false);
   });
 });
