@@ -4,7 +4,7 @@ import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { benchMel } from '../audio/mel.bench';
-import { loadConfig, REPO_ROOT } from '../config/config';
+import { envWith, loadConfig, REPO_ROOT } from '../config/config';
 import { createBackend } from '../inference/backend-factory';
 import { benchOnnx, formatOnnxBench } from '../inference/onnx.bench';
 import { FACE_ELEMENTS, MEL_WINDOW_ELEMENTS } from '../inference/model-contract';
@@ -63,7 +63,9 @@ async function runBench(opts: BenchOpts): Promise<number> {
       const out = path.join(work, `out-${seconds}s.mp4`);
       const args = ['render', '--face', opts.face, '--audio', audio, '--out', out, '--json'];
       if (opts.batch) args.push('--batch', String(opts.batch));
-      const r = JSON.parse(await runSelf(args)) as RenderResult & { peakRssMb: number };
+      // a fresh DATA_DIR per run: each render pays its own face detection, as a first render would
+      const env = envWith({ DATA_DIR: path.join(work, `data-${seconds}s`) });
+      const r = JSON.parse(await runSelf(args, env)) as RenderResult & { peakRssMb: number };
       const modelMs = await modelOnlyMs(config, r.batchSizes);
       rows.push({ seconds, r, modelMs });
       printRender(seconds, r, modelMs);
@@ -117,13 +119,13 @@ async function makeSpeech(out: string, seconds: number): Promise<void> {
   await new FfmpegRunner().run(['-hide_banner', '-loglevel', 'error', '-y', '-stream_loop', '-1', '-i', base, '-t', String(seconds), '-ar', '16000', '-ac', '1', out]);
 }
 
-function runSelf(args: string[]): Promise<string> {
-  return runCmd(process.execPath, [path.join(REPO_ROOT, 'bin', 'lipsync.js'), ...args]);
+function runSelf(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
+  return runCmd(process.execPath, [path.join(REPO_ROOT, 'bin', 'lipsync.js'), ...args], env);
 }
 
-function runCmd(cmd: string, args: string[]): Promise<string> {
+function runCmd(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
     let out = '';
     let err = '';
     child.stdout.on('data', (c) => (out += c));

@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { loadConfig } from '../config/config';
+import { envWith, loadConfig } from '../config/config';
 import { createCoreServices } from '../core-services';
 import type { RenderResult, StageName } from '../render/render.types';
 import { badInput, EXIT_OK, parseIntOption, parseNumberOption, parseTblr, reportError } from './cli-util';
@@ -61,7 +61,7 @@ export async function runRender(opts: RenderOpts): Promise<number> {
     if (!!opts.audio === !!opts.text) throw badInput('give exactly one of --audio <file> or --text "..."');
     await assertFile(opts.face, 'face');
     if (opts.audio) await assertFile(opts.audio, 'audio');
-    const config = loadConfig(opts.backend ? { ...process.env, INFERENCE_BACKEND: opts.backend } : process.env);
+    const config = loadConfig(envWith({ INFERENCE_BACKEND: opts.backend }));
     services = await createCoreServices(config);
     const notice = services.modelNotice();
     if (notice) process.stderr.write(`${notice}\n`);

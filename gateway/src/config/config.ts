@@ -91,6 +91,13 @@ function findRepoRoot(start: string): string {
   }
 }
 
+/** This process's environment with some variables replaced (CLI flags that map to env config, child processes); undefined values change nothing. */
+export function envWith(overrides: Record<string, string | undefined>): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const [k, v] of Object.entries(overrides)) if (v !== undefined) env[k] = v;
+  return env;
+}
+
 /** Validates an environment (default: process.env) and returns the typed config; throws ConfigError listing every problem. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const dto = plainToInstance(EnvDto, { ...env }, { excludeExtraneousValues: false });
