@@ -1,0 +1,162 @@
+import { promises as fs } from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { GatewayError } from '../../../gateway/src/common/errors';
+import { FakeBackend } from '../../../gateway/src/inference/fake.backend';
+import { FACE_ELEMENTS, MEL_WINDOW_ELEMENTS } from '../../../gateway/src/inference/model-contract';
+import type { FfmpegProcess, FfmpegRunner } from '../../../gateway/src/media/ffmpeg-runner';
+import { AudioPort, AvatarPort, AvatarView, RenderPipeline } from '../../../gateway/src/render/render-pipeline';
+
+/** A strict fake encoder: records frames, fails if used after end/kill. */
+class FakeEncoder implements FfmpegProcess {
+  readonly frames: Uint8Array[] = [];
+  state: 'open' | 'ended' | 'killed' = 'open';
+  readonly stdin = undefined as never;
+  readonly stdout = undefined as never;
+  readonly pid = 4242;
+  readonly exited = Promise.resolve(0);
+  constructor(private readonly outPath: string) {}
+  async write(chunk: Uint8Array): Promise<void> {
+    if (this.state !== 'open') throw new Error(`write after ${this.state}`);
+    this.frames.push(Uint8Array.from(chunk));
+  }
+  async end() {
+    if (this.state !== 'open') throw new Error(`end after ${this.state}`);
+    this.state = 'ended';
+    await fs.writeFile(this.outPath, 'mp4');
+    return { stdout: Buffer.alloc(0), stderr: '' };
+  }
+  async kill() {
+    this.state = 'killed';
+  }
+}
+
+const W = 8;
+const H = 6;
+const box = { x1: 2, y1: 1, x2: 6, y2: 5 };
+
+/** A 'video' avatar of 3 frames whose pixels hold 10 + the frame index, so the output order shows. */
+function fakeAvatar(): AvatarView {
+  const frames = [0, 1, 2].map((i) => new Uint8Array(W * H * 3).fill(10 + i));
+  const crop = new Uint8Array(FACE_ELEMENTS).fill(200);
+  const mask = new Float32Array((box.x2 - box.x1) * (box.y2 - box.y1)).fill(1);
+  return { width: W, height: H, frameCount: 3, cached: false, timings: { decode: 1, detect: 2, prepare: 3 }, frame: (i) => frames[i], box: () => box, crop: () => crop, mask: () => mask };
+}
+
+/** T mel frames of constant value v per frame index, so windows are easy to check. */
+function fakeAudio(melFrames: number, seconds: number): AudioPort {
+  return {
+    load: async () => ({ pcm: new Float32Array(16), durationSec: seconds }),
+    mel: () => ({ data: new Float32Array(80 * melFrames), frames: melFrames }),
+    frameCount: (T, fps) => Math.ceil((T * fps) / 80),
+    fillWindows: (_mel, from, to, _fps, out) => {
+      for (let i = from; i < to; i++) out.fill(i, (i - from) * MEL_WINDOW_ELEMENTS, (i - from + 1) * MEL_WINDOW_ELEMENTS);
+    },
+  };
+}
+
+const avatars: AvatarPort = { prepare: async () => fakeAvatar(), frameIndex: (i, n) => i % n };
+
+describe(RenderPipeline.name, () => {
+  let work: string;
+  let encoders: FakeEncoder[];
+  let runner: FfmpegRunner;
+
+  beforeEach(async () => {
+    work = await fs.mkdtemp(path.join(os.tmpdir(), 'pipeline-unit-'));
+    encoders = [];
+    runner = {
+      open: (args: string[]) => {
+        const enc = new FakeEncoder(args[args.length - 1]);
+        encoders.push(enc);
+        return enc;
+      },
+    } as unknown as FfmpegRunner;
+  });
+  afterEach(() => fs.rm(work, { recursive: true, force: true }));
+
+  const make = async (backend = new FakeBackend({ maxBatch: 4 })) => {
+    await backend.start();
+    return { backend, sut: new RenderPipeline(runner, fakeAudio(80, 1), avatars, backend, { defaultBatchSize: 4, encoder: 'libx264' }) };
+  };
+
+  it('should send every frame once, in order, in batches of at most B, and rename the output on success', async () => {
+    const { backend, sut } = await make();
+    const out = path.join(work, 'out.mp4');
+    const r = await sut.render({ facePath: 'f.png', audioPath: 'a.wav', outPath: out, fps: 10 });
+    expect(r.frames).toBe(10); // ⌈80·10/80⌉
+    expect(r.batchSizes).toEqual([4, 4, 2]);
+    expect(backend.calls).toEqual([4, 4, 2]);
+    expect(encoders[0].frames).toHaveLength(10);
+    expect(encoders[0].frames.map((f) => f[0])).toEqual([10, 11, 12, 10, 11, 12, 10, 11, 12, 10]); // looped avatar, in order
+    expect(encoders[0].state).toBe('ended');
+    expect(await fs.readdir(work)).toEqual(['out.mp4']);
+    expect(r.timings.detect).toBe(2);
+  });
+
+  it('should leave pixels outside the box untouched and paste the model output inside it', async () => {
+    const { sut } = await make();
+    await sut.render({ facePath: 'f.png', audioPath: 'a.wav', outPath: path.join(work, 'o.mp4'), fps: 10 });
+    const f = encoders[0].frames[0];
+    for (let y = 0; y < H; y++) {
+      for (let x = 0; x < W; x++) {
+        const inside = x >= box.x1 && x < box.x2 && y >= box.y1 && y < box.y2;
+        if (!inside) expect(f[(y * W + x) * 3]).toBe(10); // frame 0 of the avatar
+      }
+    }
+    // the fake model keeps the top half of the crop (200) and the mask is 1: the box's top row is 200
+    expect(f[(box.y1 * W + box.x1) * 3]).toBe(200);
+  });
+
+  it('should kill the encoder, remove the partial file and report the backend error when a batch fails', async () => {
+    const { sut } = await make(new FakeBackend({ maxBatch: 4, failOnCall: 2 }));
+    const out = path.join(work, 'fail.mp4');
+    const err = await sut.render({ facePath: 'f.png', audioPath: 'a.wav', outPath: out, fps: 10 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(GatewayError);
+    expect((err as GatewayError).code).toBe('INFERENCE_FAILED');
+    expect(encoders[0].state).toBe('killed');
+    expect(await fs.readdir(work)).toEqual([]);
+  });
+
+  it('should stop with CANCELLED when the caller aborts mid-render', async () => {
+    const { sut } = await make(new FakeBackend({ maxBatch: 4, delayMs: 5 }));
+    const ac = new AbortController();
+    const p = sut.render({ facePath: 'f.png', audioPath: 'a.wav', outPath: path.join(work, 'c.mp4'), fps: 10 }, {
+      signal: ac.signal,
+      onProgress: () => ac.abort(),
+    });
+    await expect(p).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect(encoders[0].state).toBe('killed');
+    expect(encoders[0].frames.length).toBeLessThan(10);
+    expect(await fs.readdir(work)).toEqual([]);
+  });
+
+  it('should refuse a backend that is not ready before opening an encoder', async () => {
+    const { sut } = await make(new FakeBackend({ notReadyReason: 'model missing' }));
+    await expect(sut.render({ facePath: 'f.png', audioPath: 'a.wav', outPath: path.join(work, 'x.mp4') })).rejects.toMatchObject({
+      code: 'BACKEND_UNAVAILABLE',
+      message: expect.stringContaining('model missing'),
+    });
+    expect(encoders).toHaveLength(0);
+  });
+
+  it.each([
+    [{ fps: 0 }, /fps/],
+    [{ batchSize: 129 }, /batch size/],
+    [{ outputHeight: 101 }, /output height/],
+    [{ quality: 52 }, /quality/],
+  ])('should refuse invalid options %p', async (opt, msg) => {
+    const { sut } = await make();
+    await expect(sut.render({ facePath: 'f.png', audioPath: 'a.wav', outPath: path.join(work, 'x.mp4'), ...opt })).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+      message: expect.stringMatching(msg),
+    });
+  });
+
+  it('should refuse a forced NVENC encoder when the server probed none', async () => {
+    const { sut } = await make();
+    await expect(sut.render({ facePath: 'f.png', audioPath: 'a.wav', outPath: path.join(work, 'x.mp4'), encoder: 'h264_nvenc' })).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+    });
+  });
+});
