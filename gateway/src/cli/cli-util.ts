@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import { ERROR_HTTP_STATUS, GatewayError, toGatewayError } from '../common/errors';
+import { ERROR_HTTP_STATUS, ErrorCode, GatewayError, toGatewayError } from '../common/errors';
 import type { Tblr } from '../render/render.types';
 
 /** Exit codes of every lipsync subcommand. */
@@ -7,11 +7,14 @@ export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_BAD_INPUT = 2;
 
+/** On the command line the output path is the user's input, unlike on the server. */
+const CLI_BAD_INPUT: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['OUTPUT_UNWRITABLE']);
+
 /** Bad input (a 4xx-class code) exits 2, anything else 1; the message is one line. */
 export function reportError(err: unknown, write: (s: string) => void = (s) => process.stderr.write(s)): number {
   const gw = toGatewayError(err);
   write(`error ${gw.code}: ${gw.message.split('\n')[0]}\n`);
-  return ERROR_HTTP_STATUS[gw.code] < 500 ? EXIT_BAD_INPUT : EXIT_FAILED;
+  return ERROR_HTTP_STATUS[gw.code] < 500 || CLI_BAD_INPUT.has(gw.code) ? EXIT_BAD_INPUT : EXIT_FAILED;
 }
 
 export function parseIntOption(name: string, min: number, max: number) {

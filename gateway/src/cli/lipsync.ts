@@ -13,7 +13,6 @@ export function buildProgram(): Command {
   const program = new Command('lipsync')
     .description('lip-synced MP4s from a face and speech (Wav2Lip on ONNX Runtime or Triton)')
     .option('-v, --verbose', 'log what the services do (to stderr)')
-    .showHelpAfterError()
     .exitOverride()
     .hook('preAction', (cmd) => Logger.overrideLogger(new CliLogger(Boolean(cmd.opts().verbose))));
   registerRenderCommand(program);

@@ -9,6 +9,7 @@ describe('reportError', () => {
     const lines: string[] = [];
     expect(reportError(new GatewayError('NO_FACE_FOUND', 'no face in x.png\nsecond line'), (s) => lines.push(s))).toBe(EXIT_BAD_INPUT);
     expect(reportError(new GatewayError('FFMPEG_FAILED', 'boom'), (s) => lines.push(s))).toBe(EXIT_FAILED);
+    expect(reportError(new GatewayError('OUTPUT_UNWRITABLE', 'no dir'), () => undefined)).toBe(EXIT_BAD_INPUT);
     expect(reportError(new Error('plain'), (s) => lines.push(s))).toBe(EXIT_FAILED);
     expect(lines).toEqual(['error NO_FACE_FOUND: no face in x.png\n', 'error FFMPEG_FAILED: boom\n', 'error INTERNAL: plain\n']);
   });

@@ -1,0 +1,67 @@
+import { execFile } from 'child_process';
+import { promises as fs } from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { ASTRONAUT, REPO_ROOT, ffprobe, makeSpeech } from '../../helpers/media';
+
+/** `lipsync render` through the real entry point (bin/lipsync.js → dist/), as a user runs it. */
+function lipsync(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [path.join(REPO_ROOT, 'bin', 'lipsync.js'), ...args], { env, maxBuffer: 1 << 24 }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe('lipsync render (CLI)', () => {
+  let work: string;
+  let env: NodeJS.ProcessEnv;
+  let speech: string;
+
+  beforeAll(async () => {
+    await fs.access(path.join(REPO_ROOT, 'dist', 'cli', 'lipsync.js')); // scripts/test.sh builds before the tests
+    work = await fs.mkdtemp(path.join(os.tmpdir(), 'render-cli-'));
+    env = { ...process.env, DATA_DIR: path.join(work, 'data'), BATCH_SIZE: '16' };
+    speech = path.join(work, 'speech.wav');
+    await makeSpeech(speech, 1);
+  });
+  afterAll(() => fs.rm(work, { recursive: true, force: true }));
+
+  it('should render spoken --text into an MP4 and print the result as JSON, with the demo-model notice on stderr', async () => {
+    const out = path.join(work, 'text.mp4');
+    const r = await lipsync(['render', '--face', ASTRONAUT, '--text', 'Hi there', '--out', out, '--fps', '20', '--json'], env);
+    expect(r.stderr).toMatch(/DEMO model/);
+    expect(r.code).toBe(0);
+    const result = JSON.parse(r.stdout);
+    expect(result.fps).toBe(20);
+    expect(result.peakRssMb).toBeGreaterThan(0);
+    const probe = await ffprobe(out);
+    expect(probe.streams.map((s) => s.codec_type).sort()).toEqual(['audio', 'video']);
+    expect(Number(probe.streams.find((s) => s.codec_type === 'video')!.nb_frames)).toBe(result.frames);
+  });
+
+  it('should print the per-stage table after a render', async () => {
+    const r = await lipsync(['render', '--face', ASTRONAUT, '--audio', speech, '--out', path.join(work, 'table.mp4')], env);
+    expect(r.code).toBe(0);
+    for (const stage of ['decode', 'mel', 'detect', 'prepare', 'infer', 'composite', 'encode', 'total']) expect(r.stdout).toMatch(new RegExp(`^\\s+${stage}\\s+\\d+`, 'm'));
+    expect(r.stdout).toMatch(/frames\/s/);
+  });
+
+  it.each([
+    ['a missing face file', (w: string, s: string) => ['--face', path.join(w, 'none.png'), '--audio', s], /error VALIDATION_FAILED: face file not found/],
+    ['both --audio and --text', (_w: string, s: string) => ['--face', ASTRONAUT, '--audio', s, '--text', 'hi'], /error VALIDATION_FAILED: give exactly one/],
+    ['an unwritable output directory', (_w: string, s: string) => ['--face', ASTRONAUT, '--audio', s, '--out', '/proc/nope/x.mp4'], /error OUTPUT_UNWRITABLE/],
+    ['an unknown option', (_w: string, s: string) => ['--face', ASTRONAUT, '--audio', s, '--speed', '2'], /unknown option/],
+    ['a bad --box', (_w: string, s: string) => ['--face', ASTRONAUT, '--audio', s, '--box', '1,2,3'], /--box must be four/],
+  ])('should exit 2 with a one-line error and no output file for %s', async (_name, args, message) => {
+    const out = path.join(work, 'bad.mp4');
+    const argv = ['render', ...args(work, speech)];
+    if (!argv.includes('--out')) argv.push('--out', out);
+    const r = await lipsync(argv, env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr.split('\n').filter((l) => /^error/.test(l))).toHaveLength(1);
+    expect(r.stderr).not.toMatch(/Usage:/);
+    await expect(fs.access(out)).rejects.toThrow();
+  });
+});
