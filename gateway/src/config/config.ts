@@ -78,13 +78,13 @@ export interface AppConfig {
 
 export class ConfigError extends Error {}
 
-/** The repository root (holds package.json), whether running from gateway/src (ts) or dist/ (compiled). */
+/** The repository (or image) root: the nearest folder up with package.json, from gateway/src (ts) or dist/ (compiled). */
 export const REPO_ROOT = findRepoRoot(__dirname);
 
 function findRepoRoot(start: string): string {
   let dir = start;
   for (;;) {
-    if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(path.join(dir, 'model_repository'))) return dir;
+    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
     const up = path.dirname(dir);
     if (up === dir) return path.resolve(start, '..', '..', '..');
     dir = up;
