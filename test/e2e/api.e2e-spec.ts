@@ -147,6 +147,20 @@ describe('REST API (fake backend)', () => {
     expect(job.status).toBe('succeeded');
   });
 
+  it('should accept the form exactly as Swagger UI "Try it out" sends it (defaults and empty fields)', async () => {
+    // the field set Swagger UI posted for POST /v1/jobs in headless Chromium with two files chosen
+    const res = await request(t.server)
+      .post('/v1/lipsync')
+      .set(KEY)
+      .field({ rate: '165', pads: '0,10,0,0', stream: 'false', loop: 'loop', outputHeight: '', fps: '25', box: '', text: '', smooth: 'true', voice: 'en-us', avatarId: '', encoder: 'auto', quality: '20' })
+      .attach('face', ASTRONAUT)
+      .attach('audio', speech)
+      .buffer(true)
+      .parse(binaryParser);
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toBe('video/mp4');
+  });
+
   it('should publish an OpenAPI document listing every route, with a multipart job form', async () => {
     const doc = (await request(t.server).get('/docs-json').expect(200)).body;
     const routes = Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops as object).map((m) => `${m.toUpperCase()} ${p}`));

@@ -35,9 +35,8 @@ export class JobSubmission {
   async submit(dto: CreateJobDto, files: JobFiles): Promise<JobRecord> {
     if (!!dto.avatarId === !!files.face) throw new GatewayError('VALIDATION_FAILED', 'give exactly one of avatarId or a face file');
     if ((dto.text !== undefined) === !!files.audio) throw new GatewayError('VALIDATION_FAILED', 'give exactly one of text or an audio file');
-    if (dto.text === undefined && (dto.voice !== undefined || dto.rate !== undefined)) {
-      throw new GatewayError('VALIDATION_FAILED', 'voice and rate apply only to text');
-    }
+    // voice and rate only matter for text; with an audio file they are ignored (forms such as
+    // Swagger UI's "Try it out" send their defaults whatever the input is)
     const speech = dto.text !== undefined ? { text: this.speech.validate({ text: dto.text, voice: dto.voice, rate: dto.rate }), voice: dto.voice, rate: dto.rate } : undefined;
     const faceSniff = files.face ? await sniffUpload(files.face, 'face') : undefined;
     const audioSniff = files.audio ? await sniffUpload(files.audio, 'audio') : undefined;

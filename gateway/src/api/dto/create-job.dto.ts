@@ -24,19 +24,21 @@ export const AVATAR_ID_PATTERN = /^[a-f0-9]{64}$/;
 
 /** The text fields of POST /v1/jobs and POST /v1/lipsync (files come separately: `face`, `audio`). */
 export class CreateJobDto {
-  @ApiPropertyOptional({ description: 'an avatar from POST /v1/avatars (instead of a `face` file)', example: 'b3f1…(64 hex)' })
+  // Swagger UI's "Try it out" pre-fills every form field with its example, or with a type placeholder
+  // ("string", 0) when there is none; the empty example keeps fields that change the render empty.
+  @ApiPropertyOptional({ description: 'an avatar from POST /v1/avatars (instead of a `face` file): 64 hex characters', example: '' })
   @IsOptional() @Transform(trimString) @IsString() @Matches(AVATAR_ID_PATTERN, { message: 'avatarId must be 64 lowercase hex characters' })
   avatarId?: string;
 
-  @ApiPropertyOptional({ description: 'text to speak with espeak-ng (instead of an `audio` file)', example: 'Hello from the lip-sync gateway.' })
-  @IsOptional() @IsString() @MaxLength(20_000)
+  @ApiPropertyOptional({ description: 'text to speak with espeak-ng (instead of an `audio` file), e.g. "Hello from the lip-sync gateway."', example: '' })
+  @IsOptional() @Transform(trimString) @IsString() @MaxLength(20_000)
   text?: string;
 
-  @ApiPropertyOptional({ description: 'espeak-ng voice for `text`', example: 'en-us', default: 'en-us' })
+  @ApiPropertyOptional({ description: 'espeak-ng voice for `text` (ignored for an audio file)', example: 'en-us', default: 'en-us' })
   @IsOptional() @Transform(trimString) @IsString() @Matches(SAFE_VOICE, { message: 'voice must be a voice name such as en-us or en-us+f3' })
   voice?: string;
 
-  @ApiPropertyOptional({ description: 'speaking rate for `text`, words per minute', example: 165, minimum: 80, maximum: 450 })
+  @ApiPropertyOptional({ description: 'speaking rate for `text`, words per minute (ignored for an audio file)', example: 165, minimum: 80, maximum: 450 })
   @IsOptional() @Transform(toNumber) @IsInt() @Min(80) @Max(450)
   rate?: number;
 
@@ -44,11 +46,11 @@ export class CreateJobDto {
   @IsOptional() @Transform(toNumber) @IsNumber() @Min(1) @Max(60)
   fps?: number;
 
-  @ApiPropertyOptional({ description: 'scale the video to this even height (default: the avatar size)', example: 480 })
+  @ApiPropertyOptional({ description: 'scale the video to this even height, e.g. 480 (default: the avatar size)', type: Number, example: '' })
   @IsOptional() @Transform(toNumber) @IsInt() @Min(32) @Max(4320) @IsDivisibleBy(2, { message: 'outputHeight must be even' })
   outputHeight?: number;
 
-  @ApiPropertyOptional({ description: 'manual face box "top,bottom,left,right" in pixels; skips detection', example: '72,180,170,275', type: String })
+  @ApiPropertyOptional({ description: 'manual face box "top,bottom,left,right" in pixels, e.g. "72,180,170,275"; skips detection', type: String, example: '' })
   @IsOptional() @Transform(toTblr) @IsArray({ message: 'box must be "top,bottom,left,right" integers' }) @ArrayMinSize(4) @ArrayMaxSize(4) @IsInt({ each: true }) @Min(0, { each: true })
   box?: Tblr;
 
