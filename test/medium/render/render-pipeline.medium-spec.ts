@@ -1,3 +1,4 @@
+import { execFile } from 'child_process';
 import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -87,6 +88,20 @@ describe('RenderPipeline (onnx demo model)', () => {
     const video = (await ffprobe(out)).streams.find((s) => s.codec_type === 'video')!;
     expect([video.width, video.height, video.r_frame_rate]).toEqual([256, 256, '30/1']);
     expect(Number(video.nb_frames)).toBe(Math.ceil((241 * 30) / 80));
+  });
+
+  it('should loop a short video avatar (ping-pong) to cover longer audio, keeping its size', async () => {
+    // a 0.4 s, 25 fps, 320×240 clip of the portrait slowly zooming in, made with ffmpeg (10 frames: each is detected)
+    const clip = path.join(work, 'clip.mp4');
+    await new Promise<void>((resolve, reject) =>
+      execFile('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-loop', '1', '-i', ASTRONAUT, '-vf', "zoompan=z='1+0.01*on':d=10:s=320x240:fps=25", '-frames:v', '10', '-pix_fmt', 'yuv420p', clip], (e) => (e ? reject(e) : resolve())),
+    );
+    const out = path.join(work, 'video-avatar.mp4');
+    const r = await sut.renderer.render({ facePath: clip, audioPath: speech, outPath: out, loop: 'pingpong' });
+    expect(r.frames).toBe(Math.ceil((241 * 25) / 80)); // 3 s of audio from a 0.4 s clip
+    const video = (await ffprobe(out)).streams.find((s) => s.codec_type === 'video')!;
+    expect([video.width, video.height]).toEqual([320, 240]);
+    expect(Number(video.nb_frames)).toBe(r.frames);
   });
 
   describe('bad input', () => {
