@@ -4,15 +4,8 @@ import { AudioService } from '../../../gateway/src/audio/audio.service';
 import { GatewayError } from '../../../gateway/src/common/errors';
 import { FfmpegRunner } from '../../../gateway/src/media/ffmpeg-runner';
 import { ffmpeg, headerOnlyWav, MEL_REFERENCE, python, readF32, speech16k, tempDir } from '../../helpers/audio-clips';
+import { codeOf } from '../../helpers/errors';
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'resolved';
-  } catch (err) {
-    return err instanceof GatewayError ? err.code : `not a GatewayError: ${String(err)}`;
-  }
-}
 
 describe('AudioService with real ffmpeg', () => {
   let dir: string;

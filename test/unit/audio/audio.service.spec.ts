@@ -4,6 +4,7 @@ import * as path from 'path';
 import { AudioService } from '../../../gateway/src/audio/audio.service';
 import { GatewayError } from '../../../gateway/src/common/errors';
 import { FfmpegRunner, RunOptions, RunResult } from '../../../gateway/src/media/ffmpeg-runner';
+import { codeOf } from '../../helpers/errors';
 
 /** Strict fake: only what a test sets up may be called. */
 class FakeRunner {
@@ -33,14 +34,6 @@ const probeJson = (duration: string | undefined, channels = 1) =>
 
 const pcmBytes = (n: number) => Buffer.from(new Float32Array(n).fill(0.25).buffer);
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'resolved';
-  } catch (err) {
-    return err instanceof GatewayError ? err.code : `not a GatewayError: ${String(err)}`;
-  }
-}
 
 describe(AudioService.name, () => {
   let dir: string;
