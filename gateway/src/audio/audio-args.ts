@@ -1,6 +1,7 @@
 import * as path from 'path';
 import { GatewayError } from '../common/errors';
 import { SAMPLE_RATE } from './audio.constants';
+import { ffmpegInputUrl } from '../media/ffmpeg-runner';
 
 /**
  * Pure ffprobe/ffmpeg argument builders and probe interpretation for the audio front end. The
@@ -19,10 +20,6 @@ export interface AudioProbe {
   audioIndex: number;
 }
 
-/** `file:` stops ffmpeg from reading a name such as `concat:…` or `http:…` as a protocol. */
-export function ffmpegInputUrl(file: string): string {
-  return `file:${path.resolve(file)}`;
-}
 
 export function buildProbeArgs(file: string): string[] {
   return ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_format', ffmpegInputUrl(file)];

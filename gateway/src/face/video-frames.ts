@@ -1,5 +1,5 @@
 import { GatewayError } from '../common/errors';
-import type { FfmpegRunner } from '../media/ffmpeg-runner';
+import { ffmpegInputUrl, type FfmpegRunner } from '../media/ffmpeg-runner';
 
 /** What the avatar needs to know about a video before decoding it. */
 export interface VideoInfo {
@@ -30,7 +30,7 @@ export interface DecodedVideo {
 const MAX_FPS = 60;
 
 export function probeArgs(path: string): string[] {
-  return ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_format', '-select_streams', 'v:0', path];
+  return ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_format', '-select_streams', 'v:0', ffmpegInputUrl(path)];
 }
 
 function parseRate(r: unknown): number | undefined {
@@ -63,7 +63,7 @@ export function parseVideoProbe(json: string): VideoInfo | undefined {
 /** Raw RGB24 frames at a constant rate, cropped to even size (top-left anchored), at most maxFrames+1 of them. */
 export function decodeArgs(path: string, info: VideoInfo, maxFrames: number): string[] {
   return [
-    '-v', 'error', '-nostdin', '-i', path,
+    '-v', 'error', '-nostdin', '-i', ffmpegInputUrl(path),
     '-map', '0:v:0', '-an', '-sn',
     '-vf', 'crop=trunc(iw/2)*2:trunc(ih/2)*2:0:0',
     '-fps_mode', 'cfr', '-r', String(info.fps),

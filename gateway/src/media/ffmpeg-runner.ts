@@ -1,5 +1,5 @@
 import { spawn, ChildProcess } from 'child_process';
-import { once } from 'events';
+import * as path from 'path';
 import { Readable, Writable } from 'stream';
 import { GatewayError } from '../common/errors';
 
@@ -29,6 +29,11 @@ export interface RunResult {
 }
 
 const STDERR_TAIL_BYTES = 4096;
+
+/** `file:` + absolute path stops ffmpeg from reading a name such as `concat:…`, `http:…` or `take:1.wav` as a protocol. */
+export function ffmpegInputUrl(file: string): string {
+  return `file:${path.resolve(file)}`;
+}
 
 /** Keeps the last N bytes of a stream as text. */
 export class TailBuffer {
@@ -113,10 +118,23 @@ export class FfmpegRunner {
       pid: child.pid,
       exited,
       write: async (chunk) => {
-        if (stdinError || proc.hasExited()) throw proc.failure('ffmpeg exited while receiving frames');
-        if (!stdin.write(chunk)) {
-          await Promise.race([once(stdin, 'drain'), proc.exitPromise]);
-          if (proc.hasExited()) throw proc.failure('ffmpeg exited while receiving frames');
+        if (!stdinError && !proc.hasExited() && !stdin.write(chunk)) {
+          // wait for room in the pipe, or for the pipe to break / ffmpeg to exit (EPIPE comes first)
+          await new Promise<void>((resolve) => {
+            const done = () => {
+              stdin.off('drain', done);
+              stdin.off('error', done);
+              resolve();
+            };
+            stdin.on('drain', done);
+            stdin.on('error', done);
+            void proc.exitPromise.then(done);
+          });
+        }
+        if (stdinError || proc.hasExited()) {
+          // the exit code and stderr say why, not the EPIPE
+          await proc.exitPromise;
+          throw proc.failure('ffmpeg exited while receiving frames');
         }
       },
       end: async () => {

@@ -2,6 +2,8 @@
  * Pure builders for the encoder's ffmpeg arguments. One process per job: raw RGB frames on stdin,
  * the original audio muxed from its file, H.264 yuv420p in MP4. No intermediate files, no second encode.
  */
+import { ffmpegInputUrl } from '../media/ffmpeg-runner';
+
 export type VideoEncoder = 'libx264' | 'h264_nvenc';
 
 export interface EncodeSpec {
@@ -36,7 +38,7 @@ export function buildEncodeArgs(s: EncodeSpec): string[] {
   const args = ['-hide_banner', '-loglevel', 'error', '-y'];
   // Input 0: raw frames on stdin. Input 1: the audio as the user gave it (no re-decode to wav first).
   args.push('-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${s.width}x${s.height}`, '-framerate', String(s.fps), '-i', 'pipe:0');
-  args.push('-i', s.audioPath);
+  args.push('-i', ffmpegInputUrl(s.audioPath));
   args.push('-map', '0:v:0', '-map', '1:a:0');
   if (s.outputHeight) {
     if (s.outputHeight % 2 || s.outputHeight < 2) throw new RangeError(`output height must be even, got ${s.outputHeight}`);

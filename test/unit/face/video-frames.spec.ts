@@ -42,7 +42,7 @@ describe('video-frames', () => {
 
   it('decodeArgs should ask for even-cropped RGB24 raw frames at a constant rate, one more than the cap', () => {
     const args = decodeArgs('/x/in.mp4', { width: 641, height: 361, fps: 25 }, 50).join(' ');
-    expect(args).toContain('-i /x/in.mp4');
+    expect(args).toContain('-i file:/x/in.mp4');
     expect(args).toContain('crop=trunc(iw/2)*2:trunc(ih/2)*2:0:0');
     expect(args).toContain('-frames:v 51');
     expect(args).toContain('-r 25');

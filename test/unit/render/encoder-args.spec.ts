@@ -14,7 +14,7 @@ describe('buildEncodeArgs', () => {
       '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', '512x512', '-framerate', '25', '-i', 'pipe:0',
     ]);
     expect(args.filter((a) => a === '-i')).toHaveLength(2);
-    expect(args[args.lastIndexOf('-i') + 1]).toBe('/in/a.wav');
+    expect(args[args.lastIndexOf('-i') + 1]).toBe('file:/in/a.wav'); // never read as a protocol (take:1.wav, concat:…)
     expect(args).toEqual(expect.arrayContaining(['-map', '0:v:0', '-map', '1:a:0']));
   });
 
