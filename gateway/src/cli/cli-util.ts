@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import { ERROR_HTTP_STATUS, ErrorCode, GatewayError, toGatewayError } from '../common/errors';
+import { ConfigError } from '../config/config';
 import type { Tblr } from '../render/render.types';
 
 /** Exit codes of every lipsync subcommand. */
@@ -12,6 +13,11 @@ const CLI_BAD_INPUT: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['OUTPUT_UNWRIT
 
 /** Bad input (a 4xx-class code) exits 2, anything else 1; the message is one line. */
 export function reportError(err: unknown, write: (s: string) => void = (s) => process.stderr.write(s)): number {
+  if (err instanceof ConfigError) {
+    // the environment is the user's input too; every bad variable is listed, so keep all lines
+    write(`error CONFIG: ${err.message}\n`);
+    return EXIT_BAD_INPUT;
+  }
   const gw = toGatewayError(err);
   write(`error ${gw.code}: ${gw.message.split('\n')[0]}\n`);
   return ERROR_HTTP_STATUS[gw.code] < 500 || CLI_BAD_INPUT.has(gw.code) ? EXIT_BAD_INPUT : EXIT_FAILED;

@@ -1,7 +1,6 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { Command, CommanderError } from 'commander';
-import { ConfigError } from '../config/config';
 import { registerBenchCommand } from './bench.command';
 import { EXIT_BAD_INPUT, EXIT_FAILED } from './cli-util';
 import { CliLogger } from './cli-logger';
@@ -30,10 +29,6 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) {
       // --help / --version exit 0; usage errors (unknown option, missing argument) are bad input.
       return err.exitCode === 0 ? 0 : EXIT_BAD_INPUT;
-    }
-    if (err instanceof ConfigError) {
-      process.stderr.write(`error CONFIG: ${err.message}\n`);
-      return EXIT_FAILED;
     }
     throw err;
   }

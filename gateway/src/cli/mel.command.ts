@@ -7,6 +7,7 @@ import { writeNpy, writeNpyAtomic } from '../audio/npy';
 import { loadConfig } from '../config/config';
 import { FfmpegRunner } from '../media/ffmpeg-runner';
 import { EXIT_OK, parseNumberOption, reportError } from './cli-util';
+import { assertWritableDirFor } from '../common/fs-util';
 
 export interface MelCommandDeps {
   /** builds the AudioService (default: from loadConfig()) */
@@ -35,6 +36,7 @@ export function registerMelCommand(program: Command, deps: MelCommandDeps = {}):
     .option('--fps <n>', 'video frame rate for --windows', parseNumberOption('--fps', 1, 120), DEFAULT_FPS)
     .action(async (audioFile: string, opts: MelOpts) => {
       try {
+        await assertWritableDirFor(opts.out);
         const audio = deps.createAudio ? deps.createAudio() : defaultAudioService();
         const { mel } = await audio.loadMel(audioFile);
         await writeMelNpy(opts.out, mel, opts.windows ? opts.fps : null);

@@ -57,12 +57,22 @@ export function registerRenderCommand(program: Command): void {
 export async function runRender(opts: RenderOpts): Promise<number> {
   let services: Awaited<ReturnType<typeof createCoreServices>> | undefined;
   let tmpDir: string | undefined;
+  // Ctrl-C / SIGTERM cancel the render so ffmpeg is killed and no partial file or temp dir is left.
+  const cancel = new AbortController();
+  let interrupted: NodeJS.Signals | undefined;
+  const onSignal = (sig: NodeJS.Signals) => {
+    interrupted = sig;
+    cancel.abort();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     if (!!opts.audio === !!opts.text) throw badInput('give exactly one of --audio <file> or --text "..."');
     await assertFile(opts.face, 'face');
     if (opts.audio) await assertFile(opts.audio, 'audio');
     const config = loadConfig(envWith({ INFERENCE_BACKEND: opts.backend }));
     services = await createCoreServices(config);
+    if (cancel.signal.aborted) throw new Error('interrupted');
     const notice = services.modelNotice();
     if (notice) process.stderr.write(`${notice}\n`);
 
@@ -70,7 +80,7 @@ export async function runRender(opts: RenderOpts): Promise<number> {
     if (opts.text) {
       tmpDir = await fs.mkdtemp(path.join(os.tmpdir(), 'lipsync-cli-'));
       audioPath = path.join(tmpDir, 'speech.wav');
-      await services.speech.synthesize({ text: opts.text, voice: opts.voice }, audioPath);
+      await services.speech.synthesize({ text: opts.text, voice: opts.voice }, audioPath, cancel.signal);
     }
     const bar = process.stderr.isTTY ? new ProgressBar(process.stderr) : undefined;
     const result = await services.renderer.render(
@@ -88,15 +98,21 @@ export async function runRender(opts: RenderOpts): Promise<number> {
         quality: opts.quality,
         loop: opts.loop,
       },
-      { onProgress: (p) => bar?.update(p.framesDone, p.framesTotal) },
+      { signal: cancel.signal, onProgress: (p) => bar?.update(p.framesDone, p.framesTotal) },
     );
     bar?.done();
     const peakRssMb = process.resourceUsage().maxRSS / 1024; // maxRSS is in KiB
     process.stdout.write(opts.json ? `${JSON.stringify({ ...result, peakRssMb }, null, 2)}\n` : formatSummary(result, peakRssMb));
     return EXIT_OK;
   } catch (err) {
+    if (interrupted) {
+      process.stderr.write(`\ninterrupted (${interrupted}): render cancelled, nothing written\n`);
+      return interrupted === 'SIGINT' ? 130 : 143;
+    }
     return reportError(err);
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     if (tmpDir) await fs.rm(tmpDir, { recursive: true, force: true });
     await services?.close();
   }

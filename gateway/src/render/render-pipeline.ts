@@ -1,6 +1,7 @@
 import { promises as fs } from 'fs';
 import * as path from 'path';
 import { GatewayError, throwIfAborted, toGatewayError } from '../common/errors';
+import { assertWritableDirFor } from '../common/fs-util';
 import { FACE_ELEMENTS, MEL_WINDOW_ELEMENTS } from '../inference/model-contract';
 import type { InferenceBackend } from '../inference/inference-backend';
 import { FfmpegProcess, FfmpegRunner } from '../media/ffmpeg-runner';
@@ -86,7 +87,7 @@ export class RenderPipeline implements Renderer {
     const signal = abort.signal;
 
     const outDir = path.dirname(path.resolve(req.outPath));
-    await assertWritableDir(outDir);
+    await assertWritableDirFor(req.outPath);
     // Non-fragmented output goes to a temp name and is renamed on success; fragmented output is
     // written in place so it can be streamed while it grows, and removed on failure.
     const writePath = req.fragmented ? req.outPath : path.join(outDir, `.${path.basename(req.outPath)}.${process.pid}.${Date.now()}.partial.mp4`);
@@ -256,14 +257,4 @@ function validateRequest(req: RenderRequest): void {
     throw bad(`output height must be an even integer in 32..4320, got ${req.outputHeight}`);
   }
   if (req.quality !== undefined && !(Number.isInteger(req.quality) && req.quality >= 0 && req.quality <= 51)) throw bad(`quality must be an integer in 0..51, got ${req.quality}`);
-}
-
-async function assertWritableDir(dir: string): Promise<void> {
-  try {
-    await fs.access(dir, (await import('fs')).constants.W_OK);
-    const st = await fs.stat(dir);
-    if (!st.isDirectory()) throw new Error('not a directory');
-  } catch {
-    throw new GatewayError('OUTPUT_UNWRITABLE', `cannot write the output: ${dir} is not a writable directory`);
-  }
 }

@@ -96,6 +96,12 @@ describe('lipsync mel', () => {
     await expect(fs.stat(path.join(dir, 'nope.npy'))).rejects.toThrow();
   });
 
+  it('should exit 2 with OUTPUT_UNWRITABLE when the output folder does not exist', async () => {
+    const r = await runMel([wav, '--out', path.join(dir, 'no-such-dir', 'x.npy')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^error OUTPUT_UNWRITABLE: /);
+  });
+
   it('should refuse a bad --fps and a missing --out as usage errors', async () => {
     await expect(runMel([wav, '--out', path.join(dir, 'f.npy'), '--fps', '0'])).rejects.toMatchObject({ code: 'commander.invalidArgument' });
     await expect(runMel([wav])).rejects.toMatchObject({ code: 'commander.missingMandatoryOptionValue' });

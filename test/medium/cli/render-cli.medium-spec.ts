@@ -1,4 +1,4 @@
-import { execFile } from 'child_process';
+import { execFile, spawn } from 'child_process';
 import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -47,17 +47,37 @@ describe('lipsync render (CLI)', () => {
     expect(r.stdout).toMatch(/frames\/s/);
   });
 
+  it('should cancel on SIGTERM: exit 143, ffmpeg gone, no partial output', async () => {
+    const dir = path.join(work, 'sigterm');
+    await fs.mkdir(dir);
+    const long = path.join(work, 'long.wav');
+    await makeSpeech(long, 6);
+    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'lipsync.js'), 'render', '--face', ASTRONAUT, '--audio', long, '--out', path.join(dir, 'x.mp4'), '--batch', '4'], { env });
+    let stderr = '';
+    child.stderr.on('data', (c) => (stderr += c));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    // the encoder has started once its temp output exists
+    for (let i = 0; i < 600 && !(await fs.readdir(dir)).some((f) => f.endsWith('.partial.mp4')); i++) await new Promise((r) => setTimeout(r, 100));
+    expect((await fs.readdir(dir)).some((f) => f.endsWith('.partial.mp4'))).toBe(true);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(143);
+    expect(stderr).toMatch(/interrupted \(SIGTERM\)/);
+    expect(await fs.readdir(dir)).toEqual([]);
+  });
+
   it.each([
-    ['a missing face file', (w: string, s: string) => ['--face', path.join(w, 'none.png'), '--audio', s], /error VALIDATION_FAILED: face file not found/],
-    ['both --audio and --text', (_w: string, s: string) => ['--face', ASTRONAUT, '--audio', s, '--text', 'hi'], /error VALIDATION_FAILED: give exactly one/],
-    ['an unwritable output directory', (_w: string, s: string) => ['--face', ASTRONAUT, '--audio', s, '--out', '/proc/nope/x.mp4'], /error OUTPUT_UNWRITABLE/],
-    ['an unknown option', (_w: string, s: string) => ['--face', ASTRONAUT, '--audio', s, '--speed', '2'], /unknown option/],
-    ['a bad --box', (_w: string, s: string) => ['--face', ASTRONAUT, '--audio', s, '--box', '1,2,3'], /--box must be four/],
-  ])('should exit 2 with a one-line error and no output file for %s', async (_name, args, message) => {
+    ['a missing face file', (w: string, s: string) => ['--face', path.join(w, 'none.png'), '--audio', s], /error VALIDATION_FAILED: face file not found/, {}],
+    ['both --audio and --text', (_w: string, s: string) => ['--face', ASTRONAUT, '--audio', s, '--text', 'hi'], /error VALIDATION_FAILED: give exactly one/, {}],
+    ['an unwritable output directory', (_w: string, s: string) => ['--face', ASTRONAUT, '--audio', s, '--out', '/proc/nope/x.mp4'], /error OUTPUT_UNWRITABLE/, {}],
+    ['an invalid environment', (_w: string, s: string) => ['--face', ASTRONAUT, '--audio', s], /error CONFIG: invalid configuration:\n\s+BATCH_SIZE/, { BATCH_SIZE: '999' }],
+    ['an unknown option', (_w: string, s: string) => ['--face', ASTRONAUT, '--audio', s, '--speed', '2'], /unknown option/, {}],
+    ['a bad --box', (_w: string, s: string) => ['--face', ASTRONAUT, '--audio', s, '--box', '1,2,3'], /--box must be four/, {}],
+  ])('should exit 2 with a one error line and no output file for %s', async (_name, args, message, extraEnv: Record<string, string>) => {
+    // every row has the same four columns: jest takes a longer parameter list for a `done` callback
     const out = path.join(work, 'bad.mp4');
     const argv = ['render', ...args(work, speech)];
     if (!argv.includes('--out')) argv.push('--out', out);
-    const r = await lipsync(argv, env);
+    const r = await lipsync(argv, { ...env, ...extraEnv });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
     expect(r.stderr.split('\n').filter((l) => /^error/.test(l))).toHaveLength(1);

@@ -4,10 +4,13 @@ import { FfmpegRunner } from '../../../gateway/src/media/ffmpeg-runner';
 const FRAME = new Uint8Array(64 * 64 * 3);
 const rawIn = ['-hide_banner', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', '64x64', '-framerate', '25', '-i', 'pipe:0'];
 
-async function writeUntilFailure(sut: FfmpegRunner, args: string[], signal?: AbortSignal): Promise<unknown> {
+async function writeUntilFailure(sut: FfmpegRunner, args: string[], signal?: AbortSignal, afterFrame?: (i: number) => void): Promise<unknown> {
   const proc = sut.open(args, { signal });
   try {
-    for (let i = 0; i < 2000; i++) await proc.write(FRAME);
+    for (let i = 0; i < 2000; i++) {
+      await proc.write(FRAME);
+      afterFrame?.(i);
+    }
     await proc.end();
     return 'finished';
   } catch (err) {
@@ -28,8 +31,7 @@ describe(`${FfmpegRunner.name} with real ffmpeg`, () => {
 
   it('should end with CANCELLED and a dead process when the signal aborts mid-stream', async () => {
     const ac = new AbortController();
-    setTimeout(() => ac.abort(), 200);
-    const err = await writeUntilFailure(sut, [...rawIn, '-f', 'null', '-'], ac.signal);
+    const err = await writeUntilFailure(sut, [...rawIn, '-f', 'null', '-'], ac.signal, (i) => i === 20 && ac.abort());
     expect(err).toMatchObject({ code: 'CANCELLED' });
   });
 
