@@ -10,11 +10,27 @@ ensure_build
 ensure_model
 
 export CI="${CI:-true}" # jest: no watch mode, no interactive output
+results="$(mktemp -d)"
+trap 'rm -rf "$results"' EXIT
 status=0
 run() { say "$1"; shift; "$@" || status=1; }
-run "python: model toolchain tests" /usr/bin/python3 -m pytest -q -p no:cacheprovider triton/tests
-run "jest: unit" npx jest --config test/jest.unit.config.js
-run "jest: medium (real ffmpeg, sharp, onnxruntime)" npx jest --config test/jest.medium.config.js
-run "jest: e2e (HTTP)" npx jest --config test/jest.e2e.config.js
+run "python: model toolchain tests" /usr/bin/python3 -m pytest -q -p no:cacheprovider --junitxml="$results/python.xml" triton/tests
+for layer in unit medium e2e; do
+  run "jest: $layer" npx jest --config "test/jest.$layer.config.js" --json --outputFile="$results/$layer.json"
+done
+
+# one closing line over every layer: "tests: N passed, N failed"
+node -e '
+  const fs = require("fs"), dir = process.argv[1];
+  let passed = 0, failed = 0;
+  for (const f of fs.readdirSync(dir)) {
+    const text = fs.readFileSync(`${dir}/${f}`, "utf8");
+    if (f.endsWith(".json")) { const r = JSON.parse(text); passed += r.numPassedTests; failed += r.numFailedTests + (r.numRuntimeErrorTestSuites || 0); }
+    else { const m = /<testsuite[^>]*\btests="(\d+)"[^>]*/.exec(text) || []; const t = Number(m[1] || 0);
+      const n = (k) => Number((new RegExp(`\\b${k}="(\\d+)"`).exec(m[0] || "") || [])[1] || 0);
+      passed += t - n("failures") - n("errors") - n("skipped"); failed += n("failures") + n("errors"); }
+  }
+  console.log(`tests: ${passed} passed, ${failed} failed`);
+' "$results" || status=1
 if [ $status -eq 0 ]; then say "all test layers passed"; else say "some test layers FAILED"; fi
 exit $status
