@@ -41,6 +41,8 @@ export interface AvatarView {
   height: number;
   frameCount: number;
   cached: boolean;
+  /** the clip's frame rate (videos only) */
+  fps?: number;
   timings: { decode: number; detect: number; prepare: number };
   frame(i: number): Uint8Array;
   box(i: number): FaceBoxLike;
@@ -63,6 +65,7 @@ export interface PipelineOptions {
 }
 
 const MAX_FPS = 60;
+const DEFAULT_FPS = 25;
 
 export class RenderPipeline implements Renderer {
   constructor(
@@ -77,7 +80,6 @@ export class RenderPipeline implements Renderer {
   async render(req: RenderRequest, hooks: RenderHooks = {}): Promise<RenderResult> {
     validateRequest(req);
     const clock = new StageClock(this.observer);
-    const fps = req.fps ?? 25;
     const batchSize = req.batchSize ?? this.opts.defaultBatchSize;
     const encoder = this.pickEncoder(req.encoder);
     const abort = new AbortController();
@@ -104,6 +106,8 @@ export class RenderPipeline implements Renderer {
       clock.add('detect', avatar.timings.detect);
       clock.add('prepare', avatar.timings.decode + avatar.timings.prepare);
       throwIfAborted(signal);
+      // Like upstream Wav2Lip, a video avatar keeps its own frame rate unless the request sets one.
+      const fps = req.fps ?? (avatar.fps ? Math.min(avatar.fps, MAX_FPS) : DEFAULT_FPS);
       const mel = clock.timeSync('mel', () => this.audio.mel(pcm));
       const total = this.audio.frameCount(mel.frames, fps);
       if (total < 1) throw new GatewayError('AUDIO_EMPTY', 'the audio is too short to make a single frame');
@@ -185,7 +189,7 @@ export class RenderPipeline implements Renderer {
     const sizes: number[] = [];
     let launched = 0;
     let inferBusyUntil = 0;
-    const frameIdx = (i: number) => this.avatars.frameIndex(i, avatar.frameCount, a.loop);
+    const frameIdx = (i: number) => this.avatars.frameIndex(sourceFrameAt(i, fps, avatar.fps), avatar.frameCount, a.loop);
 
     const launch = () => {
       const start = launched * batchSize;
@@ -241,6 +245,13 @@ export class RenderPipeline implements Renderer {
     }
     return sizes;
   }
+}
+
+/** Source clip frame shown at output frame i: the clip plays at its own speed whatever the output fps. */
+export function sourceFrameAt(i: number, fps: number, avatarFps: number | undefined): number {
+  if (!avatarFps || avatarFps === fps) return i;
+  // the epsilon keeps exact ratios (e.g. 30→25 fps) from landing one frame early through rounding
+  return Math.floor((i * avatarFps) / fps + 1e-9);
 }
 
 export function evenWidthFor(width: number, height: number, outHeight: number): number {

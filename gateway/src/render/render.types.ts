@@ -13,7 +13,7 @@ export interface RenderRequest {
   audioPath: string;
   /** final MP4 path; written to a temp name beside it and renamed on success, removed on failure */
   outPath: string;
-  fps?: number; // default 25
+  fps?: number; // default: a video avatar's own frame rate, else 25
   batchSize?: number; // default from config
   /** manual face box (top, bottom, left, right); skips detection, pads and smoothing */
   box?: Tblr;

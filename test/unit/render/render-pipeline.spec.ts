@@ -35,12 +35,16 @@ const W = 8;
 const H = 6;
 const box = { x1: 2, y1: 1, x2: 6, y2: 5 };
 
-/** A 'video' avatar of 3 frames whose pixels hold 10 + the frame index, so the output order shows. */
-function fakeAvatar(): AvatarView {
-  const frames = [0, 1, 2].map((i) => new Uint8Array(W * H * 3).fill(10 + i));
+/** A 'video' avatar of n frames whose pixels hold 10 + the frame index, so the output order shows. */
+function fakeAvatar(n = 3, fps?: number): AvatarView {
+  const frames = Array.from({ length: n }, (_, i) => new Uint8Array(W * H * 3).fill(10 + i));
   const crop = new Uint8Array(FACE_ELEMENTS).fill(200);
   const mask = new Float32Array((box.x2 - box.x1) * (box.y2 - box.y1)).fill(1);
-  return { width: W, height: H, frameCount: 3, cached: false, timings: { decode: 1, detect: 2, prepare: 3 }, frame: (i) => frames[i], box: () => box, crop: () => crop, mask: () => mask };
+  const frame = (i: number) => {
+    if (!(i >= 0 && i < n)) throw new RangeError(`frame ${i} out of range`);
+    return frames[i];
+  };
+  return { width: W, height: H, frameCount: n, fps, cached: false, timings: { decode: 1, detect: 2, prepare: 7 }, frame, box: () => box, crop: () => crop, mask: () => mask };
 }
 
 /** T mel frames of constant value v per frame index, so windows are easy to check. */
@@ -75,10 +79,11 @@ describe(RenderPipeline.name, () => {
   });
   afterEach(() => fs.rm(work, { recursive: true, force: true }));
 
-  const make = async (backend = new FakeBackend({ maxBatch: 4 })) => {
+  const make = async (backend = new FakeBackend({ maxBatch: 4 }), avatarPort: AvatarPort = avatars) => {
     await backend.start();
-    return { backend, sut: new RenderPipeline(runner, fakeAudio(80, 1), avatars, backend, { defaultBatchSize: 4, encoder: 'libx264' }) };
+    return { backend, sut: new RenderPipeline(runner, fakeAudio(80, 1), avatarPort, backend, { defaultBatchSize: 4, encoder: 'libx264' }) };
   };
+  const videoAvatars = (n: number, fps: number): AvatarPort => ({ prepare: async () => fakeAvatar(n, fps), frameIndex: (i, k) => i % k });
 
   it('should send every frame once, in order, in batches of at most B, and rename the output on success', async () => {
     const { backend, sut } = await make();
@@ -92,6 +97,38 @@ describe(RenderPipeline.name, () => {
     expect(encoders[0].state).toBe('ended');
     expect(await fs.readdir(work)).toEqual(['out.mp4']);
     expect(r.timings.detect).toBe(2);
+  });
+
+  it("should render at a video avatar's own frame rate when the request sets none", async () => {
+    const { sut } = await make(undefined, videoAvatars(60, 50));
+    const r = await sut.render({ facePath: 'f.mp4', audioPath: 'a.wav', outPath: path.join(work, 'v.mp4') });
+    expect(r.fps).toBe(50);
+    expect(r.frames).toBe(50); // 1 s of audio
+    expect(encoders[0].frames.map((f) => f[0] - 10)).toEqual(Array.from({ length: 50 }, (_, i) => i)); // one source frame per output frame
+  });
+
+  it('should keep 25 fps for an image avatar (no frame rate of its own)', async () => {
+    const { sut } = await make();
+    const r = await sut.render({ facePath: 'f.png', audioPath: 'a.wav', outPath: path.join(work, 'i.mp4') });
+    expect(r.fps).toBe(25);
+  });
+
+  it.each([
+    [50, 25, [0, 2, 4, 6, 8, 10]],
+    [25, 50, [0, 0, 1, 1, 2, 2]],
+    [30, 25, [0, 1, 2, 3, 4, 6]], // ⌊1.2·i⌋
+  ])('should play a %p fps clip at its own speed in a %p fps output', async (avatarFps, fps, firstSources) => {
+    const { sut } = await make(undefined, videoAvatars(60, avatarFps));
+    const r = await sut.render({ facePath: 'f.mp4', audioPath: 'a.wav', outPath: path.join(work, 'r.mp4'), fps });
+    expect(r.fps).toBe(fps);
+    expect(encoders[0].frames.slice(0, 6).map((f) => f[0] - 10)).toEqual(firstSources);
+  });
+
+  it('should map the output time to the clip before looping it', async () => {
+    const { sut } = await make(undefined, videoAvatars(4, 20));
+    await sut.render({ facePath: 'f.mp4', audioPath: 'a.wav', outPath: path.join(work, 'l.mp4'), fps: 10 });
+    // source frames 0,2,4,6,8,… of a 4-frame clip, looped
+    expect(encoders[0].frames.map((f) => f[0] - 10)).toEqual([0, 2, 0, 2, 0, 2, 0, 2, 0, 2]);
   });
 
   it('should leave pixels outside the box untouched and paste the model output inside it', async () => {
