@@ -103,8 +103,9 @@ export class RenderPipeline implements Renderer {
         clock.time('decode', () => this.audio.load(req.audioPath, signal)),
         this.avatars.prepare(req.facePath, { box: req.box, pads: req.pads, smooth: req.smooth, signal }),
       ]);
+      // The avatar's `prepare` is its whole call (decode and detect included): count detect once, under 'detect'.
       clock.add('detect', avatar.timings.detect);
-      clock.add('prepare', avatar.timings.decode + avatar.timings.prepare);
+      clock.add('prepare', Math.max(0, avatar.timings.prepare - avatar.timings.detect));
       throwIfAborted(signal);
       // Like upstream Wav2Lip, a video avatar keeps its own frame rate unless the request sets one.
       const fps = req.fps ?? (avatar.fps ? Math.min(avatar.fps, MAX_FPS) : DEFAULT_FPS);

@@ -99,6 +99,15 @@ describe(RenderPipeline.name, () => {
     expect(r.timings.detect).toBe(2);
   });
 
+  it("should count the avatar's prepare call once, without its detection, under 'prepare'", async () => {
+    // the batch-side 'prepare' (mel windows, crops) adds a little on top: bound it from both sides
+    const { sut } = await make(undefined, { prepare: async () => ({ ...fakeAvatar(), timings: { decode: 1000, detect: 2000, prepare: 5000 } }), frameIndex: (i, n) => i % n });
+    const r = await sut.render({ facePath: 'f.png', audioPath: 'a.wav', outPath: path.join(work, 't.mp4'), fps: 10 });
+    expect(r.timings.detect).toBe(2000);
+    expect(r.timings.prepare).toBeGreaterThanOrEqual(3000);
+    expect(r.timings.prepare).toBeLessThan(4000);
+  });
+
   it("should render at a video avatar's own frame rate when the request sets none", async () => {
     const { sut } = await make(undefined, videoAvatars(60, 50));
     const r = await sut.render({ facePath: 'f.mp4', audioPath: 'a.wav', outPath: path.join(work, 'v.mp4') });
