@@ -147,6 +147,19 @@ describe('REST API (fake backend)', () => {
     expect(job.status).toBe('succeeded');
   });
 
+  it('should serve byte ranges of a result and refuse an unsatisfiable one with 416 JSON', async () => {
+    const done = await request(t.server).post('/v1/lipsync').set(KEY).attach('face', ASTRONAUT).field('text', 'Hi.').buffer(true).parse(binaryParser).expect(200);
+    const url = `/v1/jobs/${done.headers['x-job-id']}/result`;
+    const part = await request(t.server).get(url).set(KEY).set('Range', 'bytes=0-7').buffer(true).parse(binaryParser).expect(206);
+    expect(part.body.subarray(4, 8).toString('latin1')).toBe('ftyp');
+    const bad = await request(t.server).get(url).set(KEY).set('Range', 'bytes=999999999-');
+    expectError(bad, 416, 'RANGE_NOT_SATISFIABLE');
+    expect(bad.headers['content-type']).toMatch(/^application\/json/);
+    expect(bad.headers['content-range']).toBe(`bytes */${done.body.length}`);
+    for (const h of ['content-disposition', 'last-modified']) expect(bad.headers).not.toHaveProperty(h);
+    expect(bad.headers.etag).not.toBe(part.headers.etag); // Express tags the JSON body itself; the MP4's tag must not stay
+  });
+
   it('should accept the form exactly as Swagger UI "Try it out" sends it (defaults and empty fields)', async () => {
     // the field set Swagger UI posted for POST /v1/jobs in headless Chromium with two files chosen
     const res = await request(t.server)

@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import type { Response } from 'express';
 import { mapError } from './error-mapping';
+import { clearFileHeaders } from './send-file.util';
 
 /** The one exception filter: every error becomes `{ error: { code, message, jobId? } }` with the code's status; no stacks. */
 @Catch()
@@ -19,6 +20,8 @@ export class GatewayExceptionFilter implements ExceptionFilter {
       res.destroy();
       return;
     }
+    // A failed file send (bad range, vanished file) may have set video headers already.
+    clearFileHeaders(res);
     res.status(mapped.status).json(mapped.body);
   }
 }
