@@ -41,6 +41,10 @@ export class OnnxBackend implements InferenceBackend {
   private state: BackendReadiness = { ready: false, reason: 'not started' };
   private notReadyCode: ErrorCode = 'BACKEND_UNAVAILABLE';
   private starting?: Promise<void>;
+  /** close() was called: no lazy restarts */
+  private closed = false;
+  /** the loaded worker died while serving: the next readiness() or infer() starts a new one */
+  private lost = false;
   private onLoad?: (msg: FromWorker | Error) => void;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
@@ -54,6 +58,8 @@ export class OnnxBackend implements InferenceBackend {
 
   /** Loads the model in the worker and checks the contract; when not ready, a later start() tries again. */
   start(): Promise<void> {
+    this.closed = false;
+    this.lost = false;
     this.starting ??= this.load().finally(() => {
       if (this.state.ready) {
         this.logger.log(`model ${this.options.modelPath} loaded (${this.options.onnxThreads} threads, batches ≤ ${this.options.batchSize})`);
@@ -66,6 +72,8 @@ export class OnnxBackend implements InferenceBackend {
   }
 
   readiness(): BackendReadiness {
+    // a worker that died while serving is restarted once, in the background, so callers that gate on readiness recover
+    if (this.lost && !this.closed && !this.starting) void this.start();
     return { ...this.state };
   }
 
@@ -84,6 +92,8 @@ export class OnnxBackend implements InferenceBackend {
 
   async infer(batch: Wav2LipBatch, opts: InferOptions = {}): Promise<Uint8Array> {
     throwIfAborted(opts.signal);
+    // not ready (the worker died, or the model was not loadable): one start per call, joining one in progress
+    if (!this.state.ready && !this.closed) await this.start();
     if (!this.state.ready || !this.worker) {
       throw new GatewayError(this.notReadyCode, `onnx backend is not ready: ${this.state.reason}`);
     }
@@ -118,6 +128,7 @@ export class OnnxBackend implements InferenceBackend {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     this.state = { ready: false, reason: 'closed' };
     this.notReadyCode = 'BACKEND_UNAVAILABLE';
     this.failAll('BACKEND_UNAVAILABLE', 'the onnx backend was closed');
@@ -246,6 +257,7 @@ export class OnnxBackend implements InferenceBackend {
     if (!this.worker) return; // closed on purpose
     this.worker = undefined;
     this.starting = undefined;
+    this.lost = true;
     this.state = { ready: false, reason };
     this.logger.error(reason);
     this.failAll('BACKEND_UNAVAILABLE', reason);

@@ -156,14 +156,34 @@ describe(`${OnnxBackend.name} (tiny contract model)`, () => {
     expect(await codeOf(sut.infer(bad))).toBe('INFERENCE_FAILED');
   });
 
-  it('should turn not ready, naming the cause, when the worker dies', async () => {
+  it('should turn not ready, naming the cause, when the worker dies, and restart for the next batch', async () => {
+    const sut = backend(good);
+    await sut.start();
+    const dead = (sut as unknown as { worker: Worker }).worker;
+    await dead.terminate();
+    expect(sut.readiness()).toMatchObject({ ready: false, reason: expect.stringMatching(/onnx worker exited/) });
+    const batch = batchWithSums([8, -2]);
+    expect(byteDiff(await sut.infer(batch), tinyModelExpected(batch.n, batch.mel, batch.face))).toBe('same');
+    expect(sut.readiness().ready).toBe(true);
+    expect((sut as unknown as { worker: Worker }).worker).not.toBe(dead);
+  });
+
+  it('should become ready again on its own after the worker dies (callers that only check readiness recover)', async () => {
     const sut = backend(good);
     await sut.start();
     await (sut as unknown as { worker: Worker }).worker.terminate();
-    expect(sut.readiness()).toMatchObject({ ready: false, reason: expect.stringMatching(/onnx worker exited/) });
-    expect(await codeOf(sut.infer(batchWithSums([1])))).toBe('BACKEND_UNAVAILABLE');
-    await sut.start(); // and a later start() brings it back
+    expect(sut.readiness().ready).toBe(false); // this look starts one restart in the background
+    for (let i = 0; i < 500 && !sut.readiness().ready; i++) await new Promise((r) => setTimeout(r, 20));
     expect(sut.readiness().ready).toBe(true);
+  });
+
+  it('should not restart after close()', async () => {
+    const sut = backend(good);
+    await sut.start();
+    await sut.close();
+    expect(await codeOf(sut.infer(batchWithSums([1])))).toBe('BACKEND_UNAVAILABLE');
+    expect(sut.readiness()).toEqual({ ready: false, reason: 'closed' });
+    expect((sut as unknown as { worker?: Worker }).worker).toBeUndefined();
   });
 
   it('should terminate the worker on close() and refuse later batches', async () => {
