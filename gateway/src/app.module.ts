@@ -1,4 +1,5 @@
 import {
+  BeforeApplicationShutdown,
   DynamicModule,
   Inject,
   INestApplication,
@@ -53,16 +54,23 @@ interface AppDeps {
   submission: JobSubmission;
 }
 
-/** Stops jobs (leaving queued ones in the journal) and the core services when the app closes. */
+/**
+ * Stops jobs (leaving them queued in the journal) and the core services when the app closes. Jobs
+ * stop *before* the HTTP server closes: Nest's close() waits for open requests, and waiting
+ * streams/one-shot requests only end once the jobs service wakes them.
+ */
 @Injectable()
-class AppLifecycle implements OnApplicationShutdown {
+class AppLifecycle implements BeforeApplicationShutdown, OnApplicationShutdown {
   constructor(
     @Inject(JobsService) private readonly jobs: JobsService,
     @Inject(CORE_SERVICES) private readonly services: CoreServices,
   ) {}
 
-  async onApplicationShutdown(): Promise<void> {
+  async beforeApplicationShutdown(): Promise<void> {
     await this.jobs.close();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
     await this.services.close();
   }
 }
@@ -147,6 +155,8 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
     jobs.start();
     const app = await NestFactory.create(AppModule.forRoot({ config, services, metrics, jobs, avatars, submission }), {
       bodyParser: false,
+      // close() must not wait for clients still downloading or holding a stream open
+      forceCloseConnections: true,
       logger: overrides.logger ?? logLevels(config.logLevel),
     });
     const http = app.getHttpAdapter().getInstance() as { disable?: (name: string) => void };

@@ -45,7 +45,9 @@ export class LipsyncController {
     res.on('close', onClose);
     try {
       const done = await this.jobs.waitForEnd(job.id, gone.signal).catch(async (err) => {
-        if (!isTerminal(this.jobs.get(job.id).status)) await this.jobs.cancel(job.id).catch(() => undefined);
+        // Only a client that left cancels; a shutdown (BACKEND_UNAVAILABLE) leaves the job to resume.
+        const leftEarly = err instanceof GatewayError && err.code === 'CANCELLED';
+        if (leftEarly && !isTerminal(this.jobs.get(job.id).status)) await this.jobs.cancel(job.id).catch(() => undefined);
         throw err;
       });
       if (done.status !== 'succeeded') {

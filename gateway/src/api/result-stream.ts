@@ -19,14 +19,16 @@ export function assertResultReady(job: JobRecord, path: string): void {
   if (!fs.existsSync(path)) throw new GatewayError('NOT_FOUND', `the result of job ${job.id} is gone (expired)`, { jobId: job.id });
 }
 
-/** Resolves on the job's next update, or after `ms` (whichever first). */
-function nextChange(jobs: JobsService, id: string, ms: number): Promise<void> {
+/** Resolves on the job's next update (close() wakes every watcher), when the client leaves, or after `ms`. */
+function nextChange(jobs: JobsService, id: string, ms: number, res: Response): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(done, ms);
     const off = jobs.watch(id, done);
+    res.once('close', done);
     function done() {
       clearTimeout(timer);
       off();
+      res.off('close', done);
       resolve();
     }
   });
@@ -58,7 +60,8 @@ export async function streamJobOutput(jobs: JobsService, id: string, res: Respon
   if (job.status === 'failed' || job.status === 'cancelled') assertResultReady(job, '');
   // Wait for the first bytes (streamed jobs) or for the end (others).
   while (!gone && !isTerminal(job.status) && !(job.options.stream && job.outputStarted)) {
-    await nextChange(jobs, id, 1000);
+    if (jobs.isClosing) throw new GatewayError('BACKEND_UNAVAILABLE', 'the server is shutting down', { jobId: id });
+    await nextChange(jobs, id, 1000, res);
     job = jobs.get(id);
   }
   if (gone) return;
@@ -89,7 +92,12 @@ export async function streamJobOutput(jobs: JobsService, id: string, res: Respon
         else res.destroy();
         return;
       }
-      await nextChange(jobs, id, POLL_MS);
+      // Shutting down mid-render: cut the connection (a truncated MP4 must not look complete).
+      if (jobs.isClosing) {
+        res.destroy();
+        return;
+      }
+      await nextChange(jobs, id, POLL_MS, res);
     }
   } finally {
     await fh.close();

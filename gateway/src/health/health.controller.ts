@@ -35,7 +35,8 @@ export class HealthController {
   @ApiResponse({ status: 200, type: ReadinessDto })
   @ApiResponse({ status: 503, type: ReadinessDto })
   readyz(@Res({ passthrough: true }) res: Response): ReadinessDto {
-    const r = this.services.backend.readiness();
+    // A closing server takes no new work, so load balancers should stop sending it any.
+    const r = this.jobs.isClosing ? { ready: false, reason: 'shutting down' } : this.services.backend.readiness();
     res.status(r.ready ? 200 : 503);
     const body: ReadinessDto = { ready: r.ready, backend: this.services.backend.kind, queueDepth: this.jobs.queueDepth };
     if (!r.ready) body.reason = r.reason ?? 'not ready';

@@ -145,23 +145,33 @@ export class JobsService {
     return job;
   }
 
-  /** Resolves with the record once the job is final; rejects with CANCELLED if `signal` aborts first. */
+  /**
+   * Resolves with the record once the job is final; rejects with CANCELLED if `signal` aborts first,
+   * and with BACKEND_UNAVAILABLE when the service closes before the job ends.
+   */
   waitForEnd(id: string, signal?: AbortSignal): Promise<JobRecord> {
     const job = this.get(id);
     if (isTerminal(job.status)) return Promise.resolve(job);
+    if (this.closing) return Promise.reject(shuttingDown(id));
     return new Promise((resolve, reject) => {
       const onAbort = () => {
         off();
         reject(new GatewayError('CANCELLED', 'the client went away', { jobId: id }));
       };
       const off = this.watch(id, (j) => {
-        if (!isTerminal(j.status)) return;
+        if (!isTerminal(j.status) && !this.closing) return;
         off();
         signal?.removeEventListener('abort', onAbort);
-        resolve(j);
+        if (isTerminal(j.status)) resolve(j);
+        else reject(shuttingDown(id));
       });
       signal?.addEventListener('abort', onAbort, { once: true });
     });
+  }
+
+  /** true once close() began: no new jobs, waiters have been woken. */
+  get isClosing(): boolean {
+    return this.closing;
   }
 
   /** Subscribes to a job's updates (progress, output started, final status); returns the unsubscribe function. */
@@ -205,6 +215,11 @@ export class JobsService {
     this.closing = true;
     if (this.sweeper) clearInterval(this.sweeper);
     this.queue.pause();
+    // Wake everyone waiting on a job (streams, one-shot requests) so their requests end now.
+    for (const id of this.events.eventNames()) {
+      const job = this.records.get(String(id));
+      if (job) this.emit(job);
+    }
     const runs = [...this.running.values()];
     for (const r of runs) r.abort.abort();
     await Promise.all(runs.map((r) => r.done));
@@ -308,6 +323,8 @@ export class JobsService {
     this.events.emit(job.id, job);
   }
 }
+
+const shuttingDown = (jobId: string) => new GatewayError('BACKEND_UNAVAILABLE', 'the server is shutting down; the job resumes when it is back', { jobId });
 
 function inputsExist(input: JobInput): boolean {
   return fs.existsSync(input.facePath) && fs.existsSync(input.audioPath);

@@ -112,6 +112,18 @@ describe(JobsService.name, () => {
     }
   });
 
+  it('should wake waiters with BACKEND_UNAVAILABLE on close and start no queued job', async () => {
+    const running = await addJob(sut);
+    const queued = await addJob(sut);
+    const waits = [sut.waitForEnd(running.id), sut.waitForEnd(queued.id)];
+    await sut.close();
+    expect(sut.isClosing).toBe(true);
+    for (const w of waits) await expect(w).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE', details: { jobId: expect.any(String) } });
+    await expect(sut.waitForEnd(queued.id)).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE' });
+    await tick();
+    expect(renderer.calls).toHaveLength(1);
+  });
+
   it('should remove the directory and record nothing when building the inputs fails', async () => {
     await expect(sut.create({}, async () => Promise.reject(new GatewayError('AUDIO_TOO_LONG', 'long')))).rejects.toMatchObject({ code: 'AUDIO_TOO_LONG' });
     expect(fs.readdirSync(path.join(settings.dataDir, 'jobs'))).toEqual([]);
