@@ -49,6 +49,8 @@ export class OnnxBackend implements InferenceBackend {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private readonly timings = new BatchTimingRecorder();
+  /** workers whose 'exit' has fired: stopping one must not wait for an exit that already happened */
+  private readonly exited = new WeakSet<Worker>();
 
   constructor(private readonly options: OnnxBackendOptions) {}
 
@@ -148,13 +150,21 @@ export class OnnxBackend implements InferenceBackend {
     this.worker = worker;
     worker.on('message', (msg: FromWorker) => this.onMessage(msg));
     worker.on('error', (err) => this.onWorkerGone(`onnx worker failed: ${err.message}`));
-    worker.on('exit', (code) => this.onWorkerGone(`onnx worker exited (code ${code})`));
+    worker.on('exit', (code) => {
+      this.exited.add(worker);
+      this.onWorkerGone(`onnx worker exited (code ${code})`);
+    });
 
     const reply = await new Promise<FromWorker | Error>((resolve) => {
       this.onLoad = resolve;
       this.post({ type: 'load', modelPath, threads: onnxThreads });
     });
     this.onLoad = undefined;
+    if (this.worker !== worker) {
+      // close() ran during the load (it drops this.worker): keep its 'closed' state and make sure this worker is gone
+      await this.stopWorker(worker);
+      return;
+    }
     if (reply instanceof Error || reply.type !== 'loaded') {
       const why = reply instanceof Error ? reply.message : reply.type === 'load-failed' ? reply.message : reply.type;
       this.state = { ready: false, reason: `failed to load ${modelPath}: ${why}; ${MODEL_BUILD_HINT}` };
@@ -284,6 +294,7 @@ export class OnnxBackend implements InferenceBackend {
    */
   private async stopWorker(worker: Worker): Promise<void> {
     if (this.worker === worker) this.worker = undefined;
+    if (this.exited.has(worker)) return;
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
     worker.ref(); // keep the process alive until the worker is really gone
     try {

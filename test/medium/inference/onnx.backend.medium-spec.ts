@@ -186,6 +186,16 @@ describe(`${OnnxBackend.name} (tiny contract model)`, () => {
     expect((sut as unknown as { worker?: Worker }).worker).toBeUndefined();
   });
 
+  it('should close promptly while the model is still loading and stay closed', async () => {
+    const sut = backend(good);
+    const started = sut.start();
+    // a hung close() waits WORKER_EXIT_TIMEOUT_MS (60 s) for an exit that already happened
+    const hung = new Promise<string>((resolve) => setTimeout(() => resolve('close() hung'), 15_000).unref());
+    expect(await Promise.race([Promise.all([sut.close(), started]).then(() => 'closed'), hung])).toBe('closed');
+    expect(sut.readiness()).toEqual({ ready: false, reason: 'closed' });
+    expect(await codeOf(sut.infer(batchWithSums([1])))).toBe('BACKEND_UNAVAILABLE');
+  });
+
   it('should terminate the worker on close() and refuse later batches', async () => {
     const sut = backend(good);
     await sut.start();
