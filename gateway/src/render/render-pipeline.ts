@@ -87,6 +87,7 @@ export class RenderPipeline implements Renderer {
     hooks.signal?.addEventListener('abort', onOuterAbort, { once: true });
     if (hooks.signal?.aborted) abort.abort();
     const signal = abort.signal;
+    let over = false; // the render returned or failed: stops the output watcher
 
     const outDir = path.dirname(path.resolve(req.outPath));
     await assertWritableDirFor(req.outPath);
@@ -127,7 +128,7 @@ export class RenderPipeline implements Renderer {
         }),
         { signal },
       );
-      const batchSizes = await this.runBatches({ avatar, mel, total, fps, batchSize, loop: req.loop ?? 'loop', enc, clock, signal, hooks, writePath });
+      const batchSizes = await this.runBatches({ avatar, mel, total, fps, batchSize, loop: req.loop ?? 'loop', enc, clock, signal, hooks, writePath, isOver: () => over });
       await clock.time('encode', () => enc!.end());
       enc = undefined;
       if (!req.fragmented) await fs.rename(writePath, req.outPath);
@@ -153,6 +154,7 @@ export class RenderPipeline implements Renderer {
       // A job cancelled from outside reports CANCELLED even if a stage failed while dying.
       throw hooks.signal?.aborted ? new GatewayError('CANCELLED', 'the render was cancelled') : gw;
     } finally {
+      over = true;
       hooks.signal?.removeEventListener('abort', onOuterAbort);
     }
   }
@@ -182,6 +184,7 @@ export class RenderPipeline implements Renderer {
     signal: AbortSignal;
     hooks: RenderHooks;
     writePath: string;
+    isOver: () => boolean;
   }): Promise<number[]> {
     const { avatar, mel, total, fps, batchSize, enc, clock, signal } = a;
     const nBatches = Math.ceil(total / batchSize);
@@ -238,14 +241,34 @@ export class RenderPipeline implements Renderer {
         await clock.time('encode', () => enc.write(frame));
       }
       done += head.n;
-      if (!started) {
+      if (!started && a.hooks.onOutputStarted) {
         started = true;
-        a.hooks.onOutputStarted?.(a.writePath);
+        whenFileExists(a.writePath, a.isOver, a.hooks.onOutputStarted);
       }
       a.hooks.onProgress?.({ framesDone: done, framesTotal: total, progress: done / total });
     }
     return sizes;
   }
+}
+
+const OUTPUT_POLL_MS = 20;
+
+/**
+ * Calls `then(file)` once `file` exists, polling without holding up the caller: ffmpeg creates the
+ * output some time after its first input frames, and a reader must not open a missing file. Gives
+ * up silently once `isOver()` (the render ended first).
+ */
+function whenFileExists(file: string, isOver: () => boolean, then: (file: string) => void): void {
+  const tick = () => {
+    if (isOver()) return;
+    fs.stat(file).then(
+      () => {
+        if (!isOver()) then(file);
+      },
+      () => void setTimeout(tick, OUTPUT_POLL_MS).unref(),
+    );
+  };
+  tick();
 }
 
 /** Source clip frame shown at output frame i: the clip plays at its own speed whatever the output fps. */

@@ -1,4 +1,4 @@
-import { promises as fs } from 'fs';
+import { existsSync, promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { GatewayError } from '../../../gateway/src/common/errors';
@@ -15,10 +15,12 @@ class FakeEncoder implements FfmpegProcess {
   readonly stdout = undefined as never;
   readonly pid = 4242;
   readonly exited = Promise.resolve(0);
-  constructor(private readonly outPath: string) {}
+  /** like ffmpeg, creates the output only after some input: at the k-th frame (default: at end()) */
+  constructor(private readonly outPath: string, private readonly createAtFrame?: number) {}
   async write(chunk: Uint8Array): Promise<void> {
     if (this.state !== 'open') throw new Error(`write after ${this.state}`);
     this.frames.push(Uint8Array.from(chunk));
+    if (this.frames.length === this.createAtFrame) await fs.writeFile(this.outPath, 'ftyp');
   }
   async end() {
     if (this.state !== 'open') throw new Error(`end after ${this.state}`);
@@ -65,13 +67,15 @@ describe(RenderPipeline.name, () => {
   let work: string;
   let encoders: FakeEncoder[];
   let runner: FfmpegRunner;
+  let createAtFrame: number | undefined;
 
   beforeEach(async () => {
     work = await fs.mkdtemp(path.join(os.tmpdir(), 'pipeline-unit-'));
     encoders = [];
+    createAtFrame = undefined;
     runner = {
       open: (args: string[]) => {
-        const enc = new FakeEncoder(args[args.length - 1]);
+        const enc = new FakeEncoder(args[args.length - 1], createAtFrame);
         encoders.push(enc);
         return enc;
       },
@@ -152,6 +156,25 @@ describe(RenderPipeline.name, () => {
     }
     // the fake model keeps the top half of the crop (200) and the mask is 1: the box's top row is 200
     expect(f[(box.y1 * W + box.x1) * 3]).toBe(200);
+  });
+
+  it('should signal the output start once, only when the encoder has created the file', async () => {
+    createAtFrame = 6; // during the second batch
+    const { sut } = await make(new FakeBackend({ maxBatch: 4, delayMs: 30 }));
+    const seen: boolean[] = [];
+    const r = await sut.render({ facePath: 'f.png', audioPath: 'a.wav', outPath: path.join(work, 's.mp4'), fps: 25, fragmented: true }, {
+      onOutputStarted: (p) => seen.push(existsSync(p)),
+    });
+    expect(r.frames).toBe(25); // 7 batches: time enough after the 6th frame for the watcher to see the file
+    expect(seen).toEqual([true]);
+  });
+
+  it('should not signal the output start when the file never appears before the render ends', async () => {
+    const { sut } = await make(new FakeBackend({ maxBatch: 4, delayMs: 5 }));
+    const seen: string[] = [];
+    await sut.render({ facePath: 'f.png', audioPath: 'a.wav', outPath: path.join(work, 'n.mp4'), fps: 10, fragmented: true }, { onOutputStarted: (p) => seen.push(p) });
+    await new Promise((r) => setTimeout(r, 60)); // a watcher left running would fire now that the file exists
+    expect(seen).toEqual([]);
   });
 
   it('should kill the encoder, remove the partial file and report the backend error when a batch fails', async () => {
