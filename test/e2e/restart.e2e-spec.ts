@@ -8,11 +8,14 @@ import { ASTRONAUT, binaryParser, getJob, pollJob, startApp, tempDataDir } from 
 
 // Restart semantics on the fake backend: jobs live in DATA_DIR/jobs.jsonl across app instances.
 describe('restart', () => {
-  it('should resume a queued job and fail the interrupted one after a restart on the same DATA_DIR', async () => {
+  it('should resume the job a clean shutdown interrupted and the queued one, and fail a crashed one, on the same DATA_DIR', async () => {
     const dataDir = tempDataDir('restart');
     const speech = path.join(dataDir, 'speech.wav');
     await makeSpeech(speech, 1, 'Hello.');
     const env = { DATA_DIR: dataDir, INFERENCE_BACKEND: 'fake', JOB_CONCURRENCY: '1', QUEUE_MAX: '5' };
+    const journal = path.join(dataDir, 'jobs.jsonl');
+    const lastRecord = (id: string) =>
+      fs.readFileSync(journal, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.job?.id === id).pop().job;
 
     // App A never finishes a render: the first job stays running, the second stays queued.
     const stuck = (): Renderer => ({
@@ -25,22 +28,29 @@ describe('restart', () => {
     expect((await getJob(a.server, first.body.id)).status).toBe('running');
     expect((await getJob(a.server, second.body.id)).status).toBe('queued');
     await a.close();
-    expect(fs.readFileSync(path.join(dataDir, 'jobs.jsonl'), 'utf8')).toContain(second.body.id);
+    // The clean shutdown journaled the interrupted job back to queued, from scratch.
+    expect(lastRecord(first.body.id)).toMatchObject({ status: 'queued', progress: 0 });
+    expect(lastRecord(second.body.id)).toMatchObject({ status: 'queued' });
+    // What a crash leaves behind: a record still marked running.
+    const crashedId = '00000000-0000-4000-8000-000000000000';
+    const crashed = { ...lastRecord(first.body.id), id: crashedId, status: 'running', workDir: path.join(dataDir, 'jobs', crashedId) };
+    fs.appendFileSync(journal, JSON.stringify({ op: 'put', job: crashed }) + '\n');
 
     const b = await startApp(env);
     try {
-      const interrupted = await getJob(b.server, first.body.id);
+      const interrupted = await getJob(b.server, crashedId);
       expect(interrupted.status).toBe('failed');
       expect(interrupted.error).toEqual({ code: 'INTERNAL', message: 'interrupted by restart' });
-      expect(fs.existsSync(path.join(dataDir, 'jobs', first.body.id))).toBe(false);
 
-      const resumed = await pollJob(b.server, second.body.id);
-      expect(resumed.status).toBe('succeeded');
-      const mp4 = await request(b.server).get(`/v1/jobs/${second.body.id}/result`).buffer(true).parse(binaryParser).expect(200);
-      expect(mp4.body.subarray(4, 8).toString('latin1')).toBe('ftyp');
-      // The journal was compacted on start: one line per job, then the resumed job's updates.
-      const lines = fs.readFileSync(path.join(dataDir, 'jobs.jsonl'), 'utf8').trim().split('\n');
-      expect(lines.length).toBeLessThanOrEqual(2 + 3);
+      for (const id of [first.body.id, second.body.id]) {
+        const resumed = await pollJob(b.server, id);
+        expect(resumed.status).toBe('succeeded');
+        const mp4 = await request(b.server).get(`/v1/jobs/${id}/result`).buffer(true).parse(binaryParser).expect(200);
+        expect(mp4.body.subarray(4, 8).toString('latin1')).toBe('ftyp');
+      }
+      // The journal was compacted on start: one line per job, then the crashed one failed and the resumed ones ran.
+      const lines = fs.readFileSync(journal, 'utf8').trim().split('\n');
+      expect(lines.length).toBeLessThanOrEqual(3 + 1 + 2 * 2);
     } finally {
       await b.close();
     }

@@ -30,9 +30,11 @@ const RESULT_NAME = 'result.mp4';
  * persistence (journal), resume after a restart, and file cleanup on every path. No Nest
  * dependency, so it can be driven directly in tests.
  *
- * Restart policy: queued jobs whose inputs still exist are re-queued in their original order;
- * jobs that were running are marked failed (INTERNAL, "interrupted by restart") rather than
- * re-run, so a job that crashes the process cannot crash it again on every start.
+ * Restart policy: a clean shutdown puts the jobs it interrupts back to `queued`, so the next
+ * start resumes them with the waiting ones, in their original order (when their inputs still
+ * exist). A record still `running` at start was left by a crash: it is marked failed (INTERNAL,
+ * "interrupted by restart") rather than re-run, so a job that crashes the process cannot crash it
+ * again on every start.
  */
 export class JobsService {
   private readonly log = new Logger(JobsService.name);
@@ -207,8 +209,8 @@ export class JobsService {
   }
 
   /**
-   * Stops admission and interrupts running renders without recording an outcome, so the next
-   * start sees them as interrupted; waiting jobs stay queued in the journal and resume then.
+   * Stops admission and interrupts running renders, putting them back to `queued`; they resume
+   * with the waiting jobs at the next start.
    */
   async close(): Promise<void> {
     if (this.closing) return;
@@ -288,7 +290,7 @@ export class JobsService {
       };
       await this.finish(job, 'succeeded');
     } catch (err) {
-      if (this.closing) return; // left as 'running' in the journal: the next start marks it interrupted
+      if (this.closing) return this.requeueInterrupted(job);
       const gw = toGatewayError(err);
       if (gw.code === 'INTERNAL') this.log.error(`job ${job.id} failed: ${gw.message}`, gw.stack);
       await this.finish(job, gw.code === 'CANCELLED' ? 'cancelled' : 'failed', gw);
@@ -306,6 +308,20 @@ export class JobsService {
     this.journal.put(job);
     this.observer.jobFinished?.(status);
     this.log.log(`job ${job.id} ${status}${err ? ` (${err.code})` : ''} timings=${JSON.stringify(job.timings)}`);
+    this.emit(job);
+  }
+
+  /** A render stopped by a clean shutdown: back to `queued` from scratch (journaled), so the next start runs it again. */
+  private async requeueInterrupted(job: JobRecord): Promise<void> {
+    job.status = 'queued';
+    job.progress = 0;
+    job.framesDone = 0;
+    job.framesTotal = 0;
+    delete job.startedAt;
+    delete job.outputStarted;
+    delete job.timings.queue;
+    await fs.promises.rm(path.join(job.workDir, RESULT_NAME), { force: true });
+    this.journal.put(job);
     this.emit(job);
   }
 

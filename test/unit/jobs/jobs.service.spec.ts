@@ -90,23 +90,52 @@ describe(JobsService.name, () => {
     expect(fs.existsSync(job.workDir)).toBe(false);
   });
 
-  it('should, after a restart, fail the interrupted job, resume the queued one and fail one whose inputs vanished', async () => {
+  it('should, after a clean shutdown, resume the interrupted and the queued job in order and fail one whose inputs vanished', async () => {
     const running = await addJob(sut);
+    renderer.calls[0].hooks.onProgress?.({ framesDone: 2, framesTotal: 5, progress: 0.4 });
     const queued = await addJob(sut);
     const lost = await addJob(sut);
     fs.rmSync(path.join(lost.workDir, 'audio.wav'));
     await sut.close();
+    // The interrupted job was journaled back to queued, from scratch.
+    expect(sut.get(running.id)).toMatchObject({ status: 'queued', progress: 0, framesDone: 0, framesTotal: 0 });
+    expect(sut.get(running.id).startedAt).toBeUndefined();
 
     const renderer2 = new ManualRenderer();
     const restarted = new JobsService(settings, renderer2);
     restarted.start();
     try {
-      expect(restarted.get(running.id)).toMatchObject({ status: 'failed', error: { code: 'INTERNAL', message: 'interrupted by restart' } });
       expect(restarted.get(lost.id)).toMatchObject({ status: 'failed', error: { code: 'INTERNAL' } });
+      expect(restarted.get(running.id).progress).toBe(0);
       await tick();
-      expect(renderer2.calls.map((c) => path.basename(path.dirname(c.req.outPath)))).toEqual([queued.id]);
+      const rendered = () => renderer2.calls.map((c) => path.basename(path.dirname(c.req.outPath)));
+      expect(rendered()).toEqual([running.id]);
       renderer2.calls[0].release();
+      expect((await restarted.waitForEnd(running.id)).status).toBe('succeeded');
+      await tick();
+      expect(rendered()).toEqual([running.id, queued.id]);
+      renderer2.calls[1].release();
       expect((await restarted.waitForEnd(queued.id)).status).toBe('succeeded');
+    } finally {
+      await restarted.close();
+    }
+  });
+
+  it('should fail a job the journal still shows running (a crash), without running it again', async () => {
+    const job = await addJob(sut);
+    const crashed = JSON.stringify({ op: 'put', job: { ...sut.get(job.id), status: 'running' } });
+    await sut.close();
+    // What a crash leaves behind: the last journal line of the job says running.
+    fs.appendFileSync(path.join(settings.dataDir, 'jobs.jsonl'), crashed + '\n');
+
+    const renderer2 = new ManualRenderer();
+    const restarted = new JobsService(settings, renderer2);
+    restarted.start();
+    try {
+      expect(restarted.get(job.id)).toMatchObject({ status: 'failed', error: { code: 'INTERNAL', message: 'interrupted by restart' } });
+      expect(fs.existsSync(job.workDir)).toBe(false);
+      await tick();
+      expect(renderer2.calls).toEqual([]);
     } finally {
       await restarted.close();
     }
@@ -115,10 +144,11 @@ describe(JobsService.name, () => {
   it('should wake waiters with BACKEND_UNAVAILABLE on close and start no queued job', async () => {
     const running = await addJob(sut);
     const queued = await addJob(sut);
-    const waits = [sut.waitForEnd(running.id), sut.waitForEnd(queued.id)];
+    // caught at once: they reject while close() is still stopping the running render
+    const waits = [sut.waitForEnd(running.id), sut.waitForEnd(queued.id)].map((w) => w.then(() => 'resolved', (e: unknown) => e));
     await sut.close();
     expect(sut.isClosing).toBe(true);
-    for (const w of waits) await expect(w).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE', details: { jobId: expect.any(String) } });
+    for (const w of waits) expect(await w).toMatchObject({ code: 'BACKEND_UNAVAILABLE', details: { jobId: expect.any(String) } });
     await expect(sut.waitForEnd(queued.id)).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE' });
     await tick();
     expect(renderer.calls).toHaveLength(1);
