@@ -1,3 +1,5 @@
+import { LruCache } from './lru-cache';
+
 /**
  * The feathered blend mask for pasting the model's output back into the frame.
  *
@@ -21,8 +23,9 @@ function axis(len: number): Float32Array {
   return a;
 }
 
-const maskCache = new Map<string, Float32Array>();
-const MAX_CACHED_MASKS = 256;
+/** total bytes of cached masks (a 4K face box alone is ~30 MiB): least recently used go first */
+export const MASK_CACHE_BYTES = 64 * 1024 * 1024;
+const maskCache = new LruCache<Float32Array>(Number.POSITIVE_INFINITY, MASK_CACHE_BYTES);
 
 /** Row-major w*h weights in [0,1]; cached per size (callers must not modify the array). */
 export function blendMask(w: number, h: number): Float32Array {
@@ -40,7 +43,6 @@ export function blendMask(w: number, h: number): Float32Array {
     if (row === 0) continue;
     for (let x = 0; x < w; x++) m[y * w + x] = row * col[x];
   }
-  if (maskCache.size >= MAX_CACHED_MASKS) maskCache.delete(maskCache.keys().next().value!);
-  maskCache.set(key, m);
+  maskCache.set(key, m, m.byteLength);
   return m;
 }

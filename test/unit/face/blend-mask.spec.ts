@@ -1,4 +1,4 @@
-import { blendMask, MASK_TOP_START } from '../../../gateway/src/face/blend-mask';
+import { blendMask, MASK_CACHE_BYTES, MASK_TOP_START } from '../../../gateway/src/face/blend-mask';
 
 describe(blendMask.name, () => {
   const w = 84;
@@ -52,5 +52,17 @@ describe(blendMask.name, () => {
   it('should reuse the mask for the same box size', () => {
     expect(blendMask(w, h)).toBe(m);
     expect(blendMask(w + 2, h)).not.toBe(m);
+  });
+
+  it('should bound the cache by bytes, dropping the least recently used mask first', () => {
+    // five big masks of slightly different sizes, four of which fit in the byte budget
+    const side = Math.floor(Math.sqrt(MASK_CACHE_BYTES / 4.5 / Float32Array.BYTES_PER_ELEMENT));
+    const sizes = [0, 1, 2, 3, 4].map((k) => [side, side - k] as const);
+    expect(sizes.slice(0, 4).reduce((t, [a, b]) => t + a * b * 4, 0)).toBeLessThanOrEqual(MASK_CACHE_BYTES);
+    const first = sizes.slice(0, 4).map(([a, b]) => blendMask(a, b));
+    expect(blendMask(...sizes[0])).toBe(first[0]); // a hit, and now the most recently used
+    blendMask(...sizes[4]); // over budget: the least recently used (sizes[1]) goes
+    expect(blendMask(...sizes[0])).toBe(first[0]);
+    expect(blendMask(...sizes[1])).not.toBe(first[1]);
   });
 });
