@@ -1,6 +1,6 @@
 import * as path from 'path';
 import { GatewayError } from '../common/errors';
-import { moveFile, randomName } from '../jobs/job-files';
+import { linkOrCopy, moveFile, randomName } from '../jobs/job-files';
 import type { JobsService } from '../jobs/jobs.service';
 import type { JobOptions, JobRecord } from '../jobs/job.types';
 import type { SpeechSynthesizer } from '../speech/speech-synthesizer';
@@ -44,8 +44,15 @@ export class JobSubmission {
     this.jobs.assertAccepting();
 
     return this.jobs.create(jobOptionsOf(dto), async (workDir) => {
-      let facePath = avatarFace;
-      if (!facePath) {
+      let facePath: string;
+      if (avatarFace) {
+        // The job keeps its own link to the avatar's file: deleting the avatar must not break a queued job.
+        facePath = path.join(workDir, randomName('face', path.extname(avatarFace).slice(1) || 'bin'));
+        await linkOrCopy(avatarFace, facePath).catch((err: NodeJS.ErrnoException) => {
+          if (err.code !== 'ENOENT') throw err;
+          throw new GatewayError('NOT_FOUND', `avatar ${dto.avatarId} was deleted`);
+        });
+      } else {
         facePath = path.join(workDir, randomName('face', faceSniff!.format));
         await moveFile(files.face!.path, facePath);
       }

@@ -47,6 +47,17 @@ export async function moveFile(from: string, to: string): Promise<void> {
   }
 }
 
+/** Gives `to` the content of `from` without moving it: a hard link (no copy, same device), else a copy. */
+export async function linkOrCopy(from: string, to: string): Promise<void> {
+  try {
+    await fs.promises.link(from, to);
+  } catch (err) {
+    // ENOENT (the source is gone) is a real failure; anything else (EXDEV, EPERM, EMLINK…) falls back to a copy.
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw err;
+    await fs.promises.copyFile(from, to);
+  }
+}
+
 /** Removes everything in `dir` except the named files. */
 export async function removeAllBut(dir: string, keep: string[]): Promise<void> {
   const names = await fs.promises.readdir(dir).catch(() => [] as string[]);

@@ -1,0 +1,60 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import type { AvatarStore } from '../../../gateway/src/api/avatar-store.service';
+import type { CreateJobDto } from '../../../gateway/src/api/dto/create-job.dto';
+import { JobSubmission } from '../../../gateway/src/api/job-submission.service';
+import { JobsService } from '../../../gateway/src/jobs/jobs.service';
+import type { Renderer } from '../../../gateway/src/render/render.types';
+import type { SpeechSynthesizer } from '../../../gateway/src/speech/speech-synthesizer';
+
+const AVATAR_ID = 'a'.repeat(64);
+
+describe(JobSubmission.name, () => {
+  let dataDir: string;
+  let jobs: JobsService;
+  let avatarFile: string;
+  let submission: JobSubmission;
+
+  beforeEach(() => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'submission-'));
+    // Renders never end until aborted (close): with concurrency 1 the second job stays queued.
+    const idle: Renderer = {
+      render: (_req, hooks) => new Promise((_resolve, reject) => hooks?.signal?.addEventListener('abort', () => reject(new Error('stopped')))),
+    };
+    jobs = new JobsService({ dataDir, concurrency: 1, queueMax: 5, resultTtlSeconds: 60 }, idle);
+    jobs.start();
+    avatarFile = path.join(dataDir, 'avatars', AVATAR_ID, 'face-1.png');
+    fs.mkdirSync(path.dirname(avatarFile), { recursive: true });
+    fs.writeFileSync(avatarFile, 'the avatar image');
+    const avatars = { facePath: () => avatarFile } as unknown as AvatarStore;
+    const speech: SpeechSynthesizer = {
+      name: 'stub',
+      validate: (req) => req.text,
+      synthesize: async (_req, outPath) => {
+        fs.writeFileSync(outPath, 'wav');
+        return { outPath, ms: 1 };
+      },
+    };
+    submission = new JobSubmission(jobs, avatars, speech, { probe: async () => ({}) });
+  });
+  afterEach(() => jobs.close());
+
+  const submitWithAvatar = () => submission.submit({ avatarId: AVATAR_ID, text: 'Hi.' } as CreateJobDto, {});
+
+  it('should give a job that names an avatar its own copy of the face, so deleting the avatar leaves the job intact', async () => {
+    await submitWithAvatar(); // takes the only render slot
+    const queued = await submitWithAvatar();
+    expect(queued.status).toBe('queued');
+    expect(path.dirname(queued.input.facePath)).toBe(queued.workDir);
+    expect(path.extname(queued.input.facePath)).toBe('.png');
+    fs.rmSync(path.dirname(avatarFile), { recursive: true });
+    expect(fs.readFileSync(queued.input.facePath, 'utf8')).toBe('the avatar image');
+  });
+
+  it('should refuse with NOT_FOUND when the avatar file vanished before the job was built', async () => {
+    fs.rmSync(avatarFile);
+    await expect(submitWithAvatar()).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect(fs.readdirSync(path.join(dataDir, 'jobs'))).toEqual([]);
+  });
+});
