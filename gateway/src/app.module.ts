@@ -85,7 +85,7 @@ export class AppModule {
         MulterModule.register(multerOptions(new DataLayout(config.dataDir).uploadsDir, config.limits.maxUploadBytes)),
         ThrottlerModule.forRoot({
           throttlers: [{ ttl: 60_000, limit: config.rateLimitPerMinute }],
-          getTracker: (req: Record<string, any>) => rateLimitTracker(req.headers, req.ip),
+          getTracker: (req: Record<string, any>) => rateLimitTracker(req.headers, req.ip, config.apiKeys),
         }),
       ],
       controllers: [AvatarsController, JobsController, LipsyncController, HealthController],

@@ -219,3 +219,16 @@ describe('rate limit', () => {
     for (let i = 0; i < 5; i++) await request(t.server).get('/healthz').expect(200);
   });
 });
+
+describe('rate limit without API keys', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startApp({ DATA_DIR: tempDataDir('ratelimit-open'), INFERENCE_BACKEND: 'fake', RATE_LIMIT_PER_MINUTE: '3' });
+  });
+  afterAll(() => t?.close());
+
+  it('should limit by client IP whatever key a request presents', async () => {
+    for (let i = 0; i < 3; i++) await request(t.server).get('/v1/avatars').set('X-API-Key', `random-${i}`).expect(200);
+    expectError(await request(t.server).get('/v1/avatars').set('X-API-Key', 'random-3'), 429, 'RATE_LIMITED');
+  });
+});

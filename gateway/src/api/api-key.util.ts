@@ -30,8 +30,12 @@ export function isValidApiKey(candidate: string | undefined, keys: readonly stri
   return ok;
 }
 
-/** Rate-limit identity: a short hash of the key (the raw key never sits in the limiter's store), else the IP. */
-export function rateLimitTracker(headers: HeaderBag, ip: string | undefined): string {
+/**
+ * Rate-limit identity: a short hash of a *configured* key (the raw key never sits in the limiter's
+ * store), else the IP. Any other presented key is ignored: with no keys configured, or an invalid
+ * key, a fresh random value per request would otherwise get a fresh bucket and bypass the limit.
+ */
+export function rateLimitTracker(headers: HeaderBag, ip: string | undefined, keys: readonly string[]): string {
   const key = extractApiKey(headers);
-  return key ? `key:${digest(key).toString('hex').slice(0, 16)}` : `ip:${ip ?? 'unknown'}`;
+  return key && keys.length > 0 && isValidApiKey(key, keys) ? `key:${digest(key).toString('hex').slice(0, 16)}` : `ip:${ip ?? 'unknown'}`;
 }

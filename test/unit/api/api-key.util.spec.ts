@@ -26,12 +26,19 @@ describe('API keys', () => {
     expect(loadConfig({}).apiKeys).toEqual([]);
   });
 
-  it('should track rate limits per key (hashed) and fall back to the IP', () => {
-    const a = rateLimitTracker({ 'x-api-key': 'secret-a' }, '1.2.3.4');
-    const b = rateLimitTracker({ authorization: 'Bearer secret-b' }, '1.2.3.4');
+  it('should track rate limits per configured key (hashed) and fall back to the IP', () => {
+    const keys = ['secret-a', 'secret-b'];
+    const a = rateLimitTracker({ 'x-api-key': 'secret-a' }, '1.2.3.4', keys);
+    const b = rateLimitTracker({ authorization: 'Bearer secret-b' }, '1.2.3.4', keys);
     expect(a).not.toContain('secret');
     expect(a).not.toBe(b);
-    expect(rateLimitTracker({ 'x-api-key': 'secret-a' }, '9.9.9.9')).toBe(a);
-    expect(rateLimitTracker({}, '1.2.3.4')).toBe('ip:1.2.3.4');
+    expect(rateLimitTracker({ 'x-api-key': 'secret-a' }, '9.9.9.9', keys)).toBe(a);
+    expect(rateLimitTracker({}, '1.2.3.4', keys)).toBe('ip:1.2.3.4');
+  });
+
+  it('should ignore keys that are not configured, so random keys cannot buy fresh buckets', () => {
+    expect(rateLimitTracker({ 'x-api-key': 'random-1' }, '1.2.3.4', [])).toBe('ip:1.2.3.4');
+    expect(rateLimitTracker({ authorization: 'Bearer random-2' }, '1.2.3.4', [])).toBe('ip:1.2.3.4');
+    expect(rateLimitTracker({ 'x-api-key': 'not-a-key' }, '1.2.3.4', ['secret-a'])).toBe('ip:1.2.3.4');
   });
 });
