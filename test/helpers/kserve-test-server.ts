@@ -33,6 +33,8 @@ export interface KServeTestServerOptions {
   /** also serve Triton-style /metrics over HTTP on an ephemeral port (default true) */
   metrics?: boolean;
   intraOpThreads?: number;
+  /** max_batch_size reported by ModelConfig and enforced on ModelInfer, like Triton (default 128) */
+  maxBatchSize?: number;
 }
 
 type Callback = grpc.sendUnaryData<unknown>;
@@ -65,6 +67,10 @@ export class KServeTestServer {
   inFlight = 0;
   maxInFlight = 0;
   inferCalls = 0;
+  /** batch size of every ModelInfer call that reached the model, in arrival order */
+  readonly inferBatchSizes: number[] = [];
+  /** what ModelConfig reports and ModelInfer enforces; may be changed at any time */
+  maxBatchSize = 128;
   port = 0;
   metricsPort = 0;
   // like Triton (INT32_MAX): grpc-js's 4 MiB default would refuse batches above ~120 frames
@@ -77,6 +83,7 @@ export class KServeTestServer {
   static async start(opts: KServeTestServerOptions): Promise<KServeTestServer> {
     const session = await ort.InferenceSession.create(opts.modelPath, { intraOpNumThreads: opts.intraOpThreads ?? 1 });
     const srv = new KServeTestServer(session, opts.modelName ?? 'wav2lip');
+    if (opts.maxBatchSize !== undefined) srv.maxBatchSize = opts.maxBatchSize;
     await srv.listen(opts.port ?? 0, opts.metrics ?? true);
     return srv;
   }
@@ -127,7 +134,7 @@ export class KServeTestServer {
       ModelConfig: (c: Call, cb: Callback) => {
         if (!knownModel(c.request.name)) return cb(grpcError(grpc.status.NOT_FOUND, `unknown model '${c.request.name}'`));
         const cfgT = (t: { name: string; datatype: string; dims: number[] }) => ({ name: t.name, data_type: `TYPE_${t.datatype}`, dims: t.dims });
-        cb(null, { config: { name: this.modelName, platform: 'onnxruntime_onnx', backend: 'onnxruntime', max_batch_size: 128,
+        cb(null, { config: { name: this.modelName, platform: 'onnxruntime_onnx', backend: 'onnxruntime', max_batch_size: this.maxBatchSize,
           input: CONTRACT_INPUTS.map(cfgT), output: CONTRACT_OUTPUTS.map(cfgT) } });
       },
       ModelStatistics: (_c: Call, cb: Callback) => cb(null, { model_stats: [this.statistics()] }),
@@ -155,6 +162,10 @@ export class KServeTestServer {
     if (this.faults.modelNotReady) throw grpcError(grpc.status.UNAVAILABLE, `model '${req.model_name}' is not ready`);
     const feeds = this.decodeInputs(req);
     const n = Number(feeds.face.dims[0]);
+    if (n > this.maxBatchSize) {
+      throw grpcError(grpc.status.INVALID_ARGUMENT, `inference request batch-size must be <= ${this.maxBatchSize} for '${this.modelName}'`);
+    }
+    this.inferBatchSizes.push(n);
     if (this.faults.inferDelayMs) await new Promise((r) => setTimeout(r, this.faults.inferDelayMs));
     if (call.cancelled) throw grpcError(grpc.status.CANCELLED, 'cancelled by the client');
     this.counters.pending++;

@@ -18,3 +18,18 @@ export function assertValidBatch(batch: Wav2LipBatch, maxBatch?: number): void {
   if (mel.length !== n * MEL_WINDOW_ELEMENTS) fail(`mel has ${mel.length} floats, expected ${n}×${MEL_WINDOW_ELEMENTS}`);
   if (face.length !== n * FACE_ELEMENTS) fail(`face has ${face.length} bytes, expected ${n}×${FACE_ELEMENTS}`);
 }
+
+/** Splits a batch into consecutive chunks of at most `max` frames (views, no copies), in frame order. */
+export function splitBatch(batch: Wav2LipBatch, max: number): Wav2LipBatch[] {
+  if (!(Number.isInteger(max) && max >= 1)) throw new RangeError(`max batch size must be a positive integer, got ${max}`);
+  const chunks: Wav2LipBatch[] = [];
+  for (let i = 0; i < batch.n; i += max) {
+    const n = Math.min(max, batch.n - i);
+    chunks.push({
+      n,
+      mel: batch.mel.subarray(i * MEL_WINDOW_ELEMENTS, (i + n) * MEL_WINDOW_ELEMENTS),
+      face: batch.face.subarray(i * FACE_ELEMENTS, (i + n) * FACE_ELEMENTS),
+    });
+  }
+  return chunks;
+}

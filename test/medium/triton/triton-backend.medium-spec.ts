@@ -64,12 +64,29 @@ describe(TritonBackend.name, () => {
   });
 
   it("should carry a batch above grpc-js's 4 MiB default message size in both directions", async () => {
+    server.maxBatchSize = 256; // one request, not chunks
     sut = backendFor(server.url);
     await sut.start();
     const batch = makeBatch(160, 5); // request ~5.2 MB, response ~4.4 MB
     const mouth = await sut.infer(batch);
     expect(mouth.length).toBe(160 * FACE_ELEMENTS);
     expect(mouth[mouth.length - 1]).toBe(255 - batch.face[batch.face.length - 1]);
+  });
+
+  it("should split a batch above the model's max_batch_size into chunks, in frame order", async () => {
+    server.maxBatchSize = 4;
+    sut = backendFor(server.url);
+    await sut.start();
+    const batch = makeBatch(10, 9);
+    const mouth = await sut.infer(batch);
+    expect([...server.inferBatchSizes].sort((a, b) => b - a)).toEqual([4, 4, 2]);
+    // the tiny model is 255 - face: every frame comes back in its own place
+    for (let i = 0; i < batch.n; i++) {
+      const at = i * FACE_ELEMENTS + 1234;
+      expect([i, mouth[at]]).toEqual([i, 255 - batch.face[at]]);
+    }
+    await sut.infer(makeBatch(4, 2)); // at the limit: one request
+    expect(server.inferBatchSizes.slice(3)).toEqual([4]);
   });
 
   it('should be not ready with a clear reason and refuse to infer when the metadata breaks the contract', async () => {

@@ -3,7 +3,8 @@ import { randomUUID } from 'crypto';
 import type { AppConfig } from '../../config/config';
 import { GatewayError, toGatewayError } from '../../common/errors';
 import type { BackendReadiness, InferenceBackend, InferOptions, Wav2LipBatch } from '../inference-backend';
-import { checkContract } from '../model-contract';
+import { splitBatch } from '../batch-check';
+import { checkContract, FACE_ELEMENTS } from '../model-contract';
 import { classifyInferFailure } from './triton-errors';
 import { TritonGrpcClient } from './triton-grpc.client';
 import { InFlightLimiter } from './in-flight-limiter';
@@ -19,7 +20,8 @@ type NotReadyKind = 'unreachable' | 'contract' | 'starting';
  * InferenceBackend over Triton's KServe v2 gRPC API. Readiness = ServerReady && ModelReady && the
  * ModelMetadata contract check, probed at start and every `readyPollMs`, cached for readiness().
  * infer(): bounded in-flight (backpressure), one deadline covering slot wait + retries, cancel on
- * abort, retries with jitter only for UNAVAILABLE.
+ * abort, retries with jitter only for UNAVAILABLE. Batches above the served model's max_batch_size
+ * (ModelConfig, read with the probe) are sent as consecutive chunks.
  */
 export class TritonBackend implements InferenceBackend {
   readonly kind = 'triton' as const;
@@ -32,6 +34,8 @@ export class TritonBackend implements InferenceBackend {
   private probe?: Promise<void>;
   private timer?: NodeJS.Timeout;
   private closed = false;
+  /** the served model's max_batch_size (ModelConfig); undefined = no limit known (0 means no batching dimension) */
+  private maxBatch?: number;
 
   constructor(config: AppConfig) {
     this.settings = { readyPollMs: 5_000, maxAttempts: 3, ...config.triton } as Required<AppConfig['triton']>;
@@ -54,7 +58,10 @@ export class TritonBackend implements InferenceBackend {
   refreshReadiness(): Promise<void> {
     if (!this.probe) {
       this.probe = this.probeOnce()
-        .then((next) => this.setState(next.state, next.kind))
+        .then((next) => {
+          if (next.maxBatch !== undefined) this.maxBatch = next.maxBatch;
+          this.setState(next.state, next.kind);
+        })
         .finally(() => (this.probe = undefined));
     }
     return this.probe;
@@ -62,9 +69,33 @@ export class TritonBackend implements InferenceBackend {
 
   async infer(batch: Wav2LipBatch, opts: InferOptions = {}): Promise<Uint8Array> {
     const deadlineAt = Date.now() + (opts.deadlineMs ?? this.settings.deadlineMs);
-    const remaining = () => deadlineAt - Date.now();
     if (opts.signal?.aborted) throw new GatewayError('CANCELLED', 'the operation was cancelled');
     await this.ensureReady();
+    const max = this.maxBatch;
+    if (!max || batch.n <= max) return this.inferOne(batch, opts, deadlineAt);
+
+    // Triton refuses a request above max_batch_size: send chunks; the first failure cancels the rest
+    const inner = new AbortController();
+    const relay = () => inner.abort();
+    opts.signal?.addEventListener('abort', relay, { once: true });
+    if (opts.signal?.aborted) inner.abort();
+    try {
+      const outs = await Promise.all(
+        splitBatch(batch, max).map((chunk) =>
+          this.inferOne(chunk, { ...opts, signal: inner.signal }, deadlineAt).catch((e) => (inner.abort(), Promise.reject(e))),
+        ),
+      );
+      const mouth = new Uint8Array(batch.n * FACE_ELEMENTS);
+      outs.forEach((o, k) => mouth.set(o, k * max * FACE_ELEMENTS));
+      return mouth;
+    } finally {
+      opts.signal?.removeEventListener('abort', relay);
+    }
+  }
+
+  /** One ModelInfer request (n ≤ max_batch_size) with slot wait, retries and the caller's deadline. */
+  private async inferOne(batch: Wav2LipBatch, opts: InferOptions, deadlineAt: number): Promise<Uint8Array> {
+    const remaining = () => deadlineAt - Date.now();
     const request = buildInferRequest(this.settings.model, batch, randomUUID());
     const release = await this.limiter.acquire({ signal: opts.signal, timeoutMs: remaining() });
     try {
@@ -114,7 +145,7 @@ export class TritonBackend implements InferenceBackend {
     return new GatewayError('DEADLINE_EXCEEDED', `Triton inference exceeded its ${opts.deadlineMs ?? this.settings.deadlineMs} ms deadline`);
   }
 
-  private async probeOnce(): Promise<{ state: BackendReadiness; kind: NotReadyKind }> {
+  private async probeOnce(): Promise<{ state: BackendReadiness; kind: NotReadyKind; maxBatch?: number }> {
     const { url, model } = this.settings;
     const call = { deadlineMs: Math.min(PROBE_DEADLINE_MS, this.settings.deadlineMs) };
     try {
@@ -130,7 +161,9 @@ export class TritonBackend implements InferenceBackend {
         const reason = `model '${model}' on Triton at ${url} does not match the contract: ${problems.join('; ')}`;
         return { state: { ready: false, reason, signature }, kind: 'contract' };
       }
-      return { state: { ready: true, signature }, kind: 'starting' };
+      const config = await this.client.modelConfig(model, call);
+      const maxBatch = Number(config.config?.max_batch_size ?? 0);
+      return { state: { ready: true, signature }, kind: 'starting', maxBatch: Number.isInteger(maxBatch) && maxBatch > 0 ? maxBatch : 0 };
     } catch (err) {
       const reason = `Triton at ${url} unreachable: ${toGatewayError(err).message}`;
       return { state: { ready: false, reason }, kind: 'unreachable' };
