@@ -35,15 +35,17 @@ export class LipsyncController {
     @Res() res: Response,
     @UploadedFiles() files?: Record<string, Express.Multer.File[]>,
   ): Promise<void> {
-    const job = await this.submission.submit(dto, { face: fieldFile(files, 'face'), audio: fieldFile(files, 'audio') });
-    res.setHeader('X-Job-Id', job.id);
-    // A client that hangs up before the MP4 is ready cancels the render.
+    // A client that hangs up before the MP4 is ready cancels the render; listen before submitting,
+    // since submission (speech, probing) takes a while and the client may leave during it.
     const gone = new AbortController();
     const onClose = () => {
       if (!res.writableFinished) gone.abort();
     };
     res.on('close', onClose);
+    if (res.destroyed) gone.abort(); // left during the upload, before the listener existed
     try {
+      const job = await this.submission.submit(dto, { face: fieldFile(files, 'face'), audio: fieldFile(files, 'audio') });
+      res.setHeader('X-Job-Id', job.id);
       const done = await this.jobs.waitForEnd(job.id, gone.signal).catch(async (err) => {
         // Only a client that left cancels; a shutdown (BACKEND_UNAVAILABLE) leaves the job to resume.
         const leftEarly = err instanceof GatewayError && err.code === 'CANCELLED';

@@ -155,6 +155,7 @@ export class JobsService {
     const job = this.get(id);
     if (isTerminal(job.status)) return Promise.resolve(job);
     if (this.closing) return Promise.reject(shuttingDown(id));
+    if (signal?.aborted) return Promise.reject(new GatewayError('CANCELLED', 'the client went away', { jobId: id }));
     return new Promise((resolve, reject) => {
       const onAbort = () => {
         off();
