@@ -76,6 +76,9 @@ describe('REST API (fake backend)', () => {
     expectError(badFps, 400, 'VALIDATION_FAILED');
     expect(badFps.body.error.message).toMatch(/fps/);
     expectError(await request(t.server).post('/v1/jobs').set(KEY).attach('face', ASTRONAUT).attach('audio', speech).field('box', '1,2,3'), 400, 'VALIDATION_FAILED');
+    // a box without area (top >= bottom, left >= right) is refused before the 202
+    expectError(await request(t.server).post('/v1/jobs').set(KEY).attach('face', ASTRONAUT).attach('audio', speech).field('box', '100,50,10,80'), 400, 'VALIDATION_FAILED');
+    expectError(await request(t.server).post('/v1/jobs').set(KEY).attach('face', ASTRONAUT).attach('audio', speech).field('box', '10,80,60,60'), 400, 'VALIDATION_FAILED');
     expectError(await request(t.server).post('/v1/jobs').set(KEY).attach('face', ASTRONAUT).field('text', 'hi').field('voice', 'en; rm -rf /'), 400, 'VALIDATION_FAILED');
     expectError(await request(t.server).post('/v1/jobs').set(KEY).attach('face', ASTRONAUT).field('text', '   '), 400, 'VALIDATION_FAILED');
     expectError(await request(t.server).post('/v1/avatars').set(KEY), 400, 'VALIDATION_FAILED');
@@ -121,6 +124,12 @@ describe('REST API (fake backend)', () => {
       await pollJob(t.server, first.body.id, (j) => j.status === 'running', KEY);
       const second = await request(t.server).post('/v1/jobs').set(KEY).attach('face', ASTRONAUT).attach('audio', speech).expect(202);
       expect(second.body).toMatchObject({ status: 'queued', queuePosition: 0 });
+      // HEAD on the stream answers the headers now, without waiting for the held render.
+      for (const id of [first.body.id, second.body.id]) {
+        const head = await request(t.server).head(`/v1/jobs/${id}/stream`).set(KEY).timeout(5000);
+        expect(head.status).toBe(200);
+        expect(head.headers).toMatchObject({ 'content-type': 'video/mp4', 'x-job-id': id });
+      }
       expectError(await request(t.server).post('/v1/jobs').set(KEY).attach('face', ASTRONAUT).attach('audio', speech), 429, 'QUEUE_FULL');
 
       const notReady = await request(t.server).get(`/v1/jobs/${first.body.id}/result`).set(KEY);

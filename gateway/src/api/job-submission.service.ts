@@ -19,6 +19,15 @@ export function jobOptionsOf(dto: CreateJobDto): JobOptions {
   return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as JobOptions;
 }
 
+/** A manual face box must have a size: top < bottom and left < right. */
+export function assertBoxHasArea(box: CreateJobDto['box']): void {
+  if (!box) return;
+  const [top, bottom, left, right] = box;
+  if (top >= bottom || left >= right) {
+    throw new GatewayError('VALIDATION_FAILED', `box ${box.join(',')} is empty: it needs top < bottom and left < right`);
+  }
+}
+
 /**
  * Turns a validated multipart request into a queued job: checks which inputs were given, sniffs
  * uploads by content, speaks text, checks the audio's limits, and moves files into the job's own
@@ -35,6 +44,7 @@ export class JobSubmission {
   async submit(dto: CreateJobDto, files: JobFiles): Promise<JobRecord> {
     if (!!dto.avatarId === !!files.face) throw new GatewayError('VALIDATION_FAILED', 'give exactly one of avatarId or a face file');
     if ((dto.text !== undefined) === !!files.audio) throw new GatewayError('VALIDATION_FAILED', 'give exactly one of text or an audio file');
+    assertBoxHasArea(dto.box);
     // voice and rate only matter for text; with an audio file they are ignored (forms such as
     // Swagger UI's "Try it out" send their defaults whatever the input is)
     const speech = dto.text !== undefined ? { text: this.speech.validate({ text: dto.text, voice: dto.voice, rate: dto.rate }), voice: dto.voice, rate: dto.rate } : undefined;

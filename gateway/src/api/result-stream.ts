@@ -47,8 +47,15 @@ function writeChunk(res: Response, chunk: Buffer): Promise<void> {
   });
 }
 
+function setStreamHeaders(res: Response, id: string): void {
+  res.status(200);
+  res.setHeader('Content-Type', 'video/mp4');
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('X-Job-Id', id);
+}
+
 /**
- * GET /v1/jobs/:id/stream. For a job rendered with stream=true (fragmented MP4 written in place)
+ * GET /v1/jobs/:id/stream (HEAD answers the headers at once). For a job rendered with stream=true (fragmented MP4 written in place)
  * it tails the growing file: bytes go out as they are written, and the response ends when the job
  * succeeds. Other jobs are sent whole once finished. Errors before the first byte are JSON; after
  * it, a failed job aborts the connection (a truncated MP4 must not look complete).
@@ -58,6 +65,13 @@ export async function streamJobOutput(jobs: JobsService, id: string, res: Respon
   let gone = false;
   res.on('close', () => (gone = true));
   if (job.status === 'failed' || job.status === 'cancelled') assertResultReady(job, '');
+  if (res.req?.method === 'HEAD') {
+    // Headers only: say what GET would send without waiting for (or tailing) the render.
+    if (job.status === 'succeeded') assertResultReady(job, jobs.outputPath(job));
+    setStreamHeaders(res, id);
+    res.end();
+    return;
+  }
   // Wait for the first bytes (streamed jobs) or for the end (others).
   while (!gone && !isTerminal(job.status) && !(job.options.stream && job.outputStarted)) {
     if (jobs.isClosing) throw new GatewayError('BACKEND_UNAVAILABLE', 'the server is shutting down', { jobId: id });
@@ -70,10 +84,7 @@ export async function streamJobOutput(jobs: JobsService, id: string, res: Respon
   const file = jobs.outputPath(job);
   const fh = await fs.promises.open(file, 'r');
   try {
-    res.status(200);
-    res.setHeader('Content-Type', 'video/mp4');
-    res.setHeader('Cache-Control', 'no-store');
-    res.setHeader('X-Job-Id', id);
+    setStreamHeaders(res, id);
     res.flushHeaders();
     const buf = Buffer.alloc(CHUNK);
     let pos = 0;

@@ -3,7 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import type { AvatarStore } from '../../../gateway/src/api/avatar-store.service';
 import type { CreateJobDto } from '../../../gateway/src/api/dto/create-job.dto';
-import { JobSubmission } from '../../../gateway/src/api/job-submission.service';
+import { assertBoxHasArea, JobSubmission } from '../../../gateway/src/api/job-submission.service';
 import { JobsService } from '../../../gateway/src/jobs/jobs.service';
 import type { Renderer } from '../../../gateway/src/render/render.types';
 import type { SpeechSynthesizer } from '../../../gateway/src/speech/speech-synthesizer';
@@ -56,5 +56,19 @@ describe(JobSubmission.name, () => {
     fs.rmSync(avatarFile);
     await expect(submitWithAvatar()).rejects.toMatchObject({ code: 'NOT_FOUND' });
     expect(fs.readdirSync(path.join(dataDir, 'jobs'))).toEqual([]);
+  });
+});
+
+describe('assertBoxHasArea', () => {
+  it.each([
+    [[10, 80, 20, 90], true],
+    [[80, 10, 20, 90], false],
+    [[10, 10, 20, 90], false],
+    [[10, 80, 90, 20], false],
+    [[10, 80, 20, 20], false],
+  ])('should judge box %j (accepted: %s)', (box: number[], ok: boolean) => {
+    const check = () => assertBoxHasArea(box as [number, number, number, number]);
+    if (ok) expect(check).not.toThrow();
+    else expect(check).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
   });
 });
