@@ -31,25 +31,42 @@ export function compactJournal(jobs: Iterable<JobRecord>): string {
   return sorted.map((job) => JSON.stringify({ op: 'put', job } satisfies JournalEntry) + '\n').join('');
 }
 
+/** Compaction pays off once the journal holds many more lines than live jobs (and is not tiny). */
+export function journalNeedsCompaction(lines: number, liveJobs: number): boolean {
+  return lines >= 64 && lines > 4 * liveJobs;
+}
+
 /**
  * Append-only JSON-lines store of job records (no native dependencies). Writes are synchronous
  * appends of whole lines: small, ordered, and on disk before the HTTP response that reports them.
  */
 export class JobJournal {
   private fd: number | undefined;
+  private lines = 0;
 
   constructor(readonly filePath: string) {}
+
+  /** Lines in the file since it was last compacted (one per record then, one per change since). */
+  get lineCount(): number {
+    return this.lines;
+  }
 
   /** Reads and compacts the journal (atomic rename), then opens it for appending. */
   open(): Map<string, JobRecord> {
     fs.mkdirSync(path.dirname(this.filePath), { recursive: true });
     const text = fs.existsSync(this.filePath) ? fs.readFileSync(this.filePath, 'utf8') : '';
     const { jobs } = replayJournal(text);
-    const tmp = `${this.filePath}.compact`;
-    fs.writeFileSync(tmp, compactJournal(jobs.values()));
-    fs.renameSync(tmp, this.filePath);
-    this.fd = fs.openSync(this.filePath, 'a');
+    this.rewrite(jobs.values());
     return jobs;
+  }
+
+  /**
+   * Rewrites the journal as one line per live job (tmp file + atomic rename) and keeps appending
+   * to the new file. Synchronous, so no append can interleave.
+   */
+  compact(jobs: Iterable<JobRecord>): void {
+    if (this.fd === undefined) return;
+    this.rewrite(jobs);
   }
 
   put(job: JobRecord): void {
@@ -65,8 +82,19 @@ export class JobJournal {
     this.fd = undefined;
   }
 
+  private rewrite(jobs: Iterable<JobRecord>): void {
+    const list = [...jobs];
+    const tmp = `${this.filePath}.compact`;
+    fs.writeFileSync(tmp, compactJournal(list));
+    fs.renameSync(tmp, this.filePath);
+    this.close();
+    this.fd = fs.openSync(this.filePath, 'a');
+    this.lines = list.length;
+  }
+
   private append(entry: JournalEntry): void {
     if (this.fd === undefined) return; // closed (app shutting down): the next start replays what was written
     fs.writeSync(this.fd, JSON.stringify(entry) + '\n');
+    this.lines++;
   }
 }

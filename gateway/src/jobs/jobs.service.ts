@@ -6,7 +6,7 @@ import * as path from 'path';
 import { GatewayError, toGatewayError } from '../common/errors';
 import type { Renderer } from '../render/render.types';
 import { DataLayout, removeAllBut } from './job-files';
-import { JobJournal } from './job-journal';
+import { JobJournal, journalNeedsCompaction } from './job-journal';
 import { JobQueue } from './job-queue';
 import { isTerminal, JobInput, JobOptions, JobRecord, JobStatus } from './job.types';
 
@@ -197,7 +197,10 @@ export class JobsService {
     return this.queue.depth;
   }
 
-  /** Deletes finished jobs (record, inputs, result) older than the TTL; returns how many went. */
+  /**
+   * Deletes finished jobs (record, inputs, result) older than the TTL; returns how many went. Then
+   * compacts the journal when it has grown far past the live records (a long-running server).
+   */
   async sweep(now = Date.now()): Promise<number> {
     const ttlMs = this.settings.resultTtlSeconds * 1000;
     const expired = [...this.records.values()].filter((j) => isTerminal(j.status) && j.finishedAt && Date.parse(j.finishedAt) + ttlMs <= now);
@@ -206,6 +209,7 @@ export class JobsService {
       this.journal.remove(job.id);
       await fs.promises.rm(job.workDir, { recursive: true, force: true });
     }
+    if (!this.closing && journalNeedsCompaction(this.journal.lineCount, this.records.size)) this.journal.compact(this.records.values());
     return expired.length;
   }
 

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { compactJournal, JobJournal, replayJournal } from '../../../gateway/src/jobs/job-journal';
+import { compactJournal, JobJournal, journalNeedsCompaction, replayJournal } from '../../../gateway/src/jobs/job-journal';
 import type { JobRecord } from '../../../gateway/src/jobs/job.types';
 
 const job = (id: string, status: JobRecord['status'], createdAt = '2025-01-01T00:00:00.000Z'): JobRecord => ({
@@ -64,5 +64,17 @@ describe(JobJournal.name, () => {
     again.close();
     expect([...jobs.values()].map((j) => [j.id, j.status])).toEqual([['a', 'running']]);
     expect(fs.readFileSync(file, 'utf8').trim().split('\n')).toHaveLength(1);
+  });
+});
+
+describe('journalNeedsCompaction', () => {
+  it.each([
+    [10, 0, false],
+    [64, 0, true],
+    [64, 16, false],
+    [400, 99, true],
+    [400, 100, false],
+  ])('should judge %i lines for %i live jobs (compact: %s)', (lines: number, live: number, expected: boolean) => {
+    expect(journalNeedsCompaction(lines, live)).toBe(expected);
   });
 });

@@ -154,6 +154,26 @@ describe(JobsService.name, () => {
     expect(renderer.calls).toHaveLength(1);
   });
 
+  it('should compact the journal during a sweep once it holds far more lines than live jobs', async () => {
+    const journal = path.join(settings.dataDir, 'jobs.jsonl');
+    const lines = () => fs.readFileSync(journal, 'utf8').split('\n').filter(Boolean);
+    let last = 0;
+    for (let i = 0; i < 25; i++) {
+      const job = await addJob(sut);
+      renderer.calls[i].release();
+      last = Date.parse((await sut.waitForEnd(job.id)).finishedAt!);
+    }
+    const kept = await addJob(sut); // still running: the one live record
+    expect(lines().length).toBeGreaterThan(75);
+    expect(await sut.sweep(last + 60_000)).toBe(25);
+    expect(lines().map((l) => JSON.parse(l).job?.id)).toEqual([kept.id]);
+    // Appends keep going to the compacted file.
+    renderer.calls[25].release();
+    await sut.waitForEnd(kept.id);
+    expect(lines()).toHaveLength(2);
+    expect(JSON.parse(lines()[1]).job).toMatchObject({ id: kept.id, status: 'succeeded' });
+  });
+
   it('should remove the directory and record nothing when building the inputs fails', async () => {
     await expect(sut.create({}, async () => Promise.reject(new GatewayError('AUDIO_TOO_LONG', 'long')))).rejects.toMatchObject({ code: 'AUDIO_TOO_LONG' });
     expect(fs.readdirSync(path.join(settings.dataDir, 'jobs'))).toEqual([]);
