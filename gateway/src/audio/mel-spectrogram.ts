@@ -24,7 +24,11 @@ interface MelPlan {
   dft: RealDft;
   frame: Float64Array;
   mag: Float64Array;
+  /** MEL_BLOCK columns of 80 bands, frame-major, before they are transposed into the output */
+  block: Float32Array;
 }
+
+const MEL_BLOCK = 64;
 
 let sharedPlan: MelPlan | undefined;
 
@@ -40,6 +44,7 @@ function plan(): MelPlan {
       dft: new RealDft(N_FFT),
       frame: new Float64Array(N_FFT),
       mag: new Float64Array(N_BINS),
+      block: new Float32Array(MEL_BLOCK * N_MELS),
     };
   }
   return sharedPlan;
@@ -74,7 +79,7 @@ export function reflectIndex(i: number, n: number): number {
 
 /** Normalised mel spectrogram [80, T] float32 of 16 kHz mono PCM (T = 1 + ⌊len/200⌋). */
 export function melSpectrogram(pcm: Float32Array): MelSpectrogram {
-  const { window, bank, dft, frame, mag } = plan();
+  const { window, bank, dft, frame, mag, block } = plan();
   const y = preEmphasis(pcm);
   const n = y.length;
   const frames = melFrameCount(n);
@@ -82,21 +87,22 @@ export function melSpectrogram(pcm: Float32Array): MelSpectrogram {
   const pad = N_FFT / 2;
   for (let t = 0; t < frames; t++) {
     const begin = t * HOP - pad;
-    if (n === 0) {
-      frame.fill(0); // empty input: treated as silence
-    } else if (begin >= 0 && begin + N_FFT <= n) {
-      for (let j = 0; j < N_FFT; j++) frame[j] = y[begin + j] * window[j];
+    if (begin >= 0 && begin + N_FFT <= n) {
+      dft.magnitudeWindowed(y, begin, window, mag); // interior frame: read in place, no copy
     } else {
-      for (let j = 0; j < N_FFT; j++) frame[j] = y[reflectIndex(begin + j, n)] * window[j];
+      if (n === 0) frame.fill(0); // empty input: treated as silence
+      else for (let j = 0; j < N_FFT; j++) frame[j] = y[reflectIndex(begin + j, n)] * window[j];
+      dft.magnitude(frame, mag);
     }
-    dft.magnitude(frame, mag);
-    writeMelColumn(bank, mag, data, t, frames);
+    const slot = t % MEL_BLOCK;
+    writeMelColumn(bank, mag, block, slot * N_MELS);
+    if (slot === MEL_BLOCK - 1 || t === frames - 1) flushBlock(block, data, t - slot, slot + 1, frames);
   }
   return { data, frames };
 }
 
-/** mel → dB (minus ref level) → symmetric normalisation, for one STFT column. */
-function writeMelColumn(bank: SparseFilterbank, mag: Float64Array, out: Float32Array, t: number, frames: number): void {
+/** mel → dB (minus ref level) → symmetric normalisation, for one STFT column, into block[at … at+80). */
+function writeMelColumn(bank: SparseFilterbank, mag: Float64Array, block: Float32Array, at: number): void {
   const { start, offset, weights } = bank;
   for (let b = 0; b < N_MELS; b++) {
     let acc = 0;
@@ -104,6 +110,14 @@ function writeMelColumn(bank: SparseFilterbank, mag: Float64Array, out: Float32A
     for (let w = offset[b]; w < offset[b + 1]; w++) acc += weights[w] * mag[k0 + w];
     const db = 20 * Math.log10(acc > MIN_LEVEL ? acc : MIN_LEVEL) - REF_LEVEL_DB;
     const v = 2 * MAX_ABS_VALUE * ((db - MIN_LEVEL_DB) / -MIN_LEVEL_DB) - MAX_ABS_VALUE;
-    out[b * frames + t] = v > MAX_ABS_VALUE ? MAX_ABS_VALUE : v < -MAX_ABS_VALUE ? -MAX_ABS_VALUE : v;
+    block[at + b] = v > MAX_ABS_VALUE ? MAX_ABS_VALUE : v < -MAX_ABS_VALUE ? -MAX_ABS_VALUE : v;
+  }
+}
+
+/** Columns are made one frame at a time but stored band-major: transposing blocks keeps the writes contiguous. */
+function flushBlock(block: Float32Array, out: Float32Array, t0: number, count: number, frames: number): void {
+  for (let b = 0; b < N_MELS; b++) {
+    const row = b * frames + t0;
+    for (let i = 0; i < count; i++) out[row + i] = block[i * N_MELS + b];
   }
 }

@@ -40,6 +40,7 @@ export class MixedRadixFft {
   private readonly stages: Stage[] = [];
   private readonly work: Float64Array;
   private readonly tmp: Float64Array;
+  private tmpFrame: Float64Array | undefined;
 
   constructor(readonly n: number) {
     if (!Number.isInteger(n) || n < 1) throw new TypeError(`FFT size must be a positive integer, got ${n}`);
@@ -73,6 +74,52 @@ export class MixedRadixFft {
     }
     for (const stage of this.stages) {
       this.runStage(stage, src, dst);
+      src = dst;
+      dst = dst === output ? this.work : output;
+    }
+  }
+
+  /**
+   * transform() of the real signal x[j] = y[begin + j]·w[j] (j < 2n) read as n complex pairs, without
+   * materialising x: the first radix-4 stage (span 1, unit twiddles) reads y and w directly. Saves a
+   * copy of every STFT frame; falls back to the general path when the plan does not start with radix 4.
+   */
+  transformWindowed(y: Float64Array, begin: number, w: Float64Array, output: Float64Array): void {
+    const first = this.stages[0];
+    if (!first || first.radix !== 4) {
+      const x = this.tmpFrame ?? (this.tmpFrame = new Float64Array(2 * this.n));
+      for (let j = 0; j < 2 * this.n; j++) x[j] = y[begin + j] * w[j];
+      this.transform(x, output);
+      return;
+    }
+    let dst = this.stages.length % 2 === 1 ? output : this.work;
+    const stride = this.n / 4;
+    const h = 2; // output spacing of the first stage (2·span)
+    for (let g = 0; g < stride; g++) {
+      const j = 2 * g;
+      const s1 = j + 2 * stride;
+      const s2 = j + 4 * stride;
+      const s3 = j + 6 * stride;
+      const a0r = y[begin + j] * w[j], a0i = y[begin + j + 1] * w[j + 1];
+      const a1r = y[begin + s1] * w[s1], a1i = y[begin + s1 + 1] * w[s1 + 1];
+      const a2r = y[begin + s2] * w[s2], a2i = y[begin + s2 + 1] * w[s2 + 1];
+      const a3r = y[begin + s3] * w[s3], a3i = y[begin + s3 + 1] * w[s3 + 1];
+      const s02r = a0r + a2r, s02i = a0i + a2i, d02r = a0r - a2r, d02i = a0i - a2i;
+      const s13r = a1r + a3r, s13i = a1i + a3i, d13r = a1r - a3r, d13i = a1i - a3i;
+      const o = 2 * (g * 4);
+      dst[o] = s02r + s13r;
+      dst[o + 1] = s02i + s13i;
+      dst[o + h] = d02r + d13i;
+      dst[o + h + 1] = d02i - d13r;
+      dst[o + 2 * h] = s02r - s13r;
+      dst[o + 2 * h + 1] = s02i - s13i;
+      dst[o + 3 * h] = d02r - d13i;
+      dst[o + 3 * h + 1] = d02i + d13r;
+    }
+    let src = dst;
+    dst = dst === output ? this.work : output;
+    for (let i = 1; i < this.stages.length; i++) {
+      this.runStage(this.stages[i], src, dst);
       src = dst;
       dst = dst === output ? this.work : output;
     }

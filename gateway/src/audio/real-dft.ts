@@ -36,6 +36,17 @@ export class RealDft {
   magnitude(x: Float64Array, out: Float64Array): void {
     // a real frame read as n/2 complex pairs is exactly the interleaved layout of z
     this.fft.transform(x, this.z);
+    this.split(out);
+  }
+
+  /** magnitude() of the frame y[begin + j]·w[j], j < n, without copying it out first. */
+  magnitudeWindowed(y: Float64Array, begin: number, w: Float64Array, out: Float64Array): void {
+    this.fft.transformWindowed(y, begin, w, this.z);
+    this.split(out);
+  }
+
+  /** The spectra of the even and odd samples → |X[k]| of the real frame, from z = FFT(x[2m] + i·x[2m+1]). */
+  private split(out: Float64Array): void {
     const z = this.z;
     const half = this.half;
     const tw = this.twiddle;
