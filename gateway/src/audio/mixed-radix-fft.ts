@@ -17,6 +17,24 @@ const C5_2 = Math.cos((4 * Math.PI) / 5);
 const S5_1 = Math.sin((2 * Math.PI) / 5);
 const S5_2 = Math.sin((4 * Math.PI) / 5);
 
+/** One forward radix-4 butterfly of twiddled inputs a0..a3, outputs at o, o+h, o+2h, o+3h (re/im interleaved). */
+function butterfly4(
+  dst: Float64Array, o: number, h: number,
+  a0r: number, a0i: number, a1r: number, a1i: number, a2r: number, a2i: number, a3r: number, a3i: number,
+): void {
+  const s02r = a0r + a2r, s02i = a0i + a2i, d02r = a0r - a2r, d02i = a0i - a2i;
+  const s13r = a1r + a3r, s13i = a1i + a3i, d13r = a1r - a3r, d13i = a1i - a3i;
+  // forward: X1 = d02 − i·d13, X3 = d02 + i·d13
+  dst[o] = s02r + s13r;
+  dst[o + 1] = s02i + s13i;
+  dst[o + h] = d02r + d13i;
+  dst[o + h + 1] = d02i - d13r;
+  dst[o + 2 * h] = s02r - s13r;
+  dst[o + 2 * h + 1] = s02i - s13i;
+  dst[o + 3 * h] = d02r - d13i;
+  dst[o + 3 * h + 1] = d02i + d13r;
+}
+
 /** Radices for n, preferring 4, then 2, 5, 3, then any remaining prime. */
 export function factorize(n: number): number[] {
   const out: number[] = [];
@@ -104,17 +122,7 @@ export class MixedRadixFft {
       const a1r = y[begin + s1] * w[s1], a1i = y[begin + s1 + 1] * w[s1 + 1];
       const a2r = y[begin + s2] * w[s2], a2i = y[begin + s2 + 1] * w[s2 + 1];
       const a3r = y[begin + s3] * w[s3], a3i = y[begin + s3 + 1] * w[s3 + 1];
-      const s02r = a0r + a2r, s02i = a0i + a2i, d02r = a0r - a2r, d02i = a0i - a2i;
-      const s13r = a1r + a3r, s13i = a1i + a3i, d13r = a1r - a3r, d13i = a1i - a3i;
-      const o = 2 * (g * 4);
-      dst[o] = s02r + s13r;
-      dst[o + 1] = s02i + s13i;
-      dst[o + h] = d02r + d13i;
-      dst[o + h + 1] = d02i - d13r;
-      dst[o + 2 * h] = s02r - s13r;
-      dst[o + 2 * h + 1] = s02i - s13i;
-      dst[o + 3 * h] = d02r - d13i;
-      dst[o + 3 * h + 1] = d02i + d13r;
+      butterfly4(dst, 2 * (g * 4), h, a0r, a0i, a1r, a1i, a2r, a2i, a3r, a3i);
     }
     let src = dst;
     dst = dst === output ? this.work : output;
@@ -157,18 +165,7 @@ export class MixedRadixFft {
       const a2i = q === 0 ? src[s2 + 1] : src[s2] * w2i + src[s2 + 1] * w2r;
       const a3r = q === 0 ? src[s3] : src[s3] * w3r - src[s3 + 1] * w3i;
       const a3i = q === 0 ? src[s3 + 1] : src[s3] * w3i + src[s3 + 1] * w3r;
-      const s02r = a0r + a2r, s02i = a0i + a2i, d02r = a0r - a2r, d02i = a0i - a2i;
-      const s13r = a1r + a3r, s13i = a1i + a3i, d13r = a1r - a3r, d13i = a1i - a3i;
-      const h = 2 * span;
-      // forward: X1 = d02 − i·d13, X3 = d02 + i·d13
-      dst[o] = s02r + s13r;
-      dst[o + 1] = s02i + s13i;
-      dst[o + h] = d02r + d13i;
-      dst[o + h + 1] = d02i - d13r;
-      dst[o + 2 * h] = s02r - s13r;
-      dst[o + 2 * h + 1] = s02i - s13i;
-      dst[o + 3 * h] = d02r - d13i;
-      dst[o + 3 * h + 1] = d02i + d13r;
+      butterfly4(dst, o, 2 * span, a0r, a0i, a1r, a1i, a2r, a2i, a3r, a3i);
     }
   }
 
