@@ -10,7 +10,7 @@ ensure_node_modules
 ensure_build
 ensure_model
 
-FACE="${FACE:-$REPO_ROOT/../shared/fixtures/faces/astronaut.png}"
+FACE="${FACE:-$REPO_ROOT/test/fixtures/faces/astronaut.png}"
 [ -f "$FACE" ] || die "face image not found: $FACE (set FACE=/path/to/photo.png)"
 mkdir -p out
 TEXT="${TEXT:-Hello! I am a lip sync demo. This video was rendered on the CPU, with no GPU and no server.}"

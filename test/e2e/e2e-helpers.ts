@@ -7,7 +7,7 @@ import { AppOverrides, createApp } from '../../gateway/src/app.module';
 import { AppConfig, loadConfig } from '../../gateway/src/config/config';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
-export const ASTRONAUT = path.resolve(REPO_ROOT, '..', 'shared', 'fixtures', 'faces', 'astronaut.png');
+export const ASTRONAUT = path.resolve(REPO_ROOT, 'test', 'fixtures', 'faces', 'astronaut.png');
 
 export interface TestApp {
   app: INestApplication;

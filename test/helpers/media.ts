@@ -5,7 +5,7 @@ import { promisify } from 'util';
 const exec = promisify(execFile);
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
-export const FIXTURES = path.resolve(REPO_ROOT, '..', 'shared', 'fixtures');
+export const FIXTURES = path.resolve(REPO_ROOT, 'test', 'fixtures');
 export const ASTRONAUT = path.join(FIXTURES, 'faces', 'astronaut.png');
 export const DEMO_MODEL = path.join(REPO_ROOT, 'model_repository', 'wav2lip', '1', 'model.onnx');
 

@@ -7,7 +7,7 @@ import pytest
 
 TRITON_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REPO_ROOT = os.path.dirname(TRITON_DIR)
-SHARED_DOCS = os.path.join(os.path.dirname(REPO_ROOT), 'shared', 'docs')
+TEST_DATA = os.path.join(REPO_ROOT, 'triton', 'tests', 'data')
 PYTHON = '/usr/bin/python3'
 sys.path.insert(0, TRITON_DIR)
 

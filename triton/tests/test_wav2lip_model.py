@@ -3,12 +3,12 @@ import os
 import numpy as np
 import torch
 
-from conftest import SHARED_DOCS
+from conftest import TEST_DATA
 from wav2lip_model import Wav2Lip, Wav2LipServed, build_random, calibrate_bn
 
 
 def _tsv_rows():
-    with open(os.path.join(SHARED_DOCS, 'wav2lip-state-dict.tsv')) as fh:
+    with open(os.path.join(TEST_DATA, 'wav2lip-state-dict.tsv')) as fh:
         lines = [line.rstrip('\n').split('\t') for line in fh if line.strip()]
     assert lines[0] == ['key', 'dtype', 'shape']
     return [tuple(row) for row in lines[1:]]

@@ -31,7 +31,7 @@ export function registerBenchCommand(program: Command): void {
     .command('bench')
     .description('benchmarks: mel front end, and full renders vs model-only time (prints ratios and per-stage figures)')
     .option('--seconds <list>', 'audio lengths to render, comma separated', '10,60')
-    .option('--face <file>', 'avatar image', path.join(REPO_ROOT, '..', 'shared', 'fixtures', 'faces', 'astronaut.png'))
+    .option('--face <file>', 'avatar image', path.join(REPO_ROOT, 'test', 'fixtures', 'faces', 'astronaut.png'))
     .option('--batch <n>', 'batch size', parseIntOption('--batch', 1, 128))
     .option('--skip-model', 'skip the model-only batch-size sweep')
     .option('--skip-render', 'skip the full renders')

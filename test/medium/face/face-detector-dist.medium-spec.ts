@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 const REPO = path.resolve(__dirname, '../../..');
-const FIXTURE = path.resolve(__dirname, '../../../../shared/fixtures/faces/astronaut.png');
+const FIXTURE = path.resolve(__dirname, '../../fixtures/faces/astronaut.png');
 
 /**
  * From dist/ the worker is the emitted .js beside face-detector.js, not the ts-jest bootstrap path, so

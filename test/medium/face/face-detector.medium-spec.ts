@@ -6,7 +6,7 @@ import type { DetectedFace, FaceBox } from '../../../gateway/src/face/face.types
 import { ImageAdapter } from '../../../gateway/src/face/image.adapter';
 import type { RgbImage } from '../../../gateway/src/face/face-crop';
 
-const FIXTURE = path.resolve(__dirname, '../../../../shared/fixtures/faces/astronaut.png');
+const FIXTURE = path.resolve(__dirname, '../../fixtures/faces/astronaut.png');
 /** the face in the fixture, roughly (preamble): x 181–264, y 72–173 */
 const FACE: FaceBox = { x1: 181, y1: 72, x2: 264, y2: 173 };
 
