@@ -7,6 +7,7 @@ const exec = promisify(execFile);
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const FIXTURES = path.resolve(REPO_ROOT, 'test', 'fixtures');
 export const ASTRONAUT = path.join(FIXTURES, 'faces', 'astronaut.png');
+export const ASTRONAUT_VIDEO = path.join(FIXTURES, 'faces', 'astronaut-sway.mp4');
 export const DEMO_MODEL = path.join(REPO_ROOT, 'model_repository', 'wav2lip', '1', 'model.onnx');
 
 /** espeak-ng speech, then padded/cut by ffmpeg to exactly `seconds` (16 kHz mono WAV). */
