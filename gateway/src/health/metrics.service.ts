@@ -16,6 +16,7 @@ export class MetricsService implements PipelineObserver {
   private readonly batchDuration: Histogram<'backend'>;
   private readonly queueDepth: Gauge;
   private readonly inflightBatches: Gauge;
+  private readonly firstFrameSeconds: Histogram<'streamed'>;
 
   constructor() {
     const registers = [this.registry];
@@ -44,6 +45,13 @@ export class MetricsService implements PipelineObserver {
     });
     this.queueDepth = new Gauge({ name: 'lipsync_queue_depth', help: 'Jobs waiting in the queue', registers });
     this.inflightBatches = new Gauge({ name: 'lipsync_inflight_batches', help: 'Inference batches in flight', registers });
+    this.firstFrameSeconds = new Histogram({
+      name: 'lipsync_first_frame_seconds',
+      help: 'Time from the start of a render to its first frame written to the encoder',
+      labelNames: ['streamed'],
+      buckets: [0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5, 10, 30],
+      registers,
+    });
     // Initialise the status series so dashboards see zeros before the first job.
     for (const status of ['succeeded', 'failed', 'cancelled'] as const) this.jobsTotal.inc({ status }, 0);
   }
@@ -59,6 +67,10 @@ export class MetricsService implements PipelineObserver {
 
   stageDone(stage: StageName, ms: number): void {
     this.stageDuration.observe({ stage }, ms / 1000);
+  }
+
+  firstFrame(ms: number, streamed: boolean): void {
+    this.firstFrameSeconds.observe({ streamed: String(streamed) }, ms / 1000);
   }
 
   jobFinished(status: JobStatus): void {

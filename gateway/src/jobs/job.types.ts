@@ -1,5 +1,5 @@
 import type { ErrorCode } from '../common/errors';
-import type { StageTimings, Tblr } from '../render/render.types';
+import type { RenderTimings, Tblr } from '../render/render.types';
 
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 
@@ -36,7 +36,7 @@ export interface JobRecord {
   progress: number;
   framesDone: number;
   framesTotal: number;
-  timings: StageTimings & { queue?: number; speech?: number };
+  timings: RenderTimings & { queue?: number; speech?: number };
   error?: { code: ErrorCode; message: string };
   options: JobOptions;
   input: JobInput;

@@ -45,26 +45,44 @@ export function buildEncodeArgs(s: EncodeSpec): string[] {
     // -2 keeps the aspect ratio with an even width, as yuv420p requires.
     args.push('-vf', `scale=-2:${s.outputHeight}:flags=bicubic`);
   }
-  if (s.encoder === 'h264_nvenc') {
-    args.push('-c:v', 'h264_nvenc', '-preset', 'p4', '-tune', 'hq', '-rc', 'vbr', '-cq', q, '-b:v', '0');
-  } else {
-    args.push('-c:v', 'libx264', '-preset', s.preset ?? 'veryfast', '-crf', q);
-    if (s.threads) args.push('-threads', String(s.threads));
-  }
+  args.push(...videoCodecArgs(s.encoder, q, { preset: s.preset, threads: s.threads, lowLatency: s.fragmented }));
   args.push('-pix_fmt', 'yuv420p', '-r', String(s.fps));
   if (s.fragmented) {
-    // A keyframe every second so each fragment is independently decodable and arrives early.
+    // A keyframe every second so a reader joining late soon finds a decodable start.
     args.push('-g', String(Math.max(1, Math.round(s.fps))));
   }
   args.push('-c:a', 'aac', '-b:a', '128k', '-ar', '48000');
-  args.push(
-    '-movflags',
-    s.fragmented ? 'frag_keyframe+empty_moov+default_base_moof' : '+faststart',
-    '-f',
-    'mp4',
-    s.outPath,
-  );
+  if (s.fragmented) args.push(...streamingMuxArgs(s.fps));
+  else args.push('-movflags', '+faststart');
+  args.push('-f', 'mp4', s.outPath);
   return args;
+}
+
+/**
+ * H.264 encoder options. `lowLatency` (streams): no B-frames and no lookahead, so each frame
+ * leaves the encoder as soon as it goes in (libx264 -tune zerolatency; NVENC's low-latency tune).
+ */
+export function videoCodecArgs(encoder: VideoEncoder, quality: string, o: { preset?: string; threads?: number; lowLatency?: boolean } = {}): string[] {
+  if (encoder === 'h264_nvenc') {
+    const tune = o.lowLatency ? ['-tune', 'll', '-bf', '0', '-zerolatency', '1'] : ['-tune', 'hq'];
+    return ['-c:v', 'h264_nvenc', '-preset', 'p4', ...tune, '-rc', 'vbr', '-cq', quality, '-b:v', '0'];
+  }
+  const args = ['-c:v', 'libx264', '-preset', o.preset ?? 'veryfast'];
+  if (o.lowLatency) args.push('-tune', 'zerolatency', '-bf', '0');
+  args.push('-crf', quality);
+  if (o.threads) args.push('-threads', String(o.threads));
+  return args;
+}
+
+/**
+ * Fragmented MP4 that reaches the reader as it is made: without -flush_packets ffmpeg holds
+ * everything but `ftyp` in its 32 KiB output buffer; -frag_duration of one frame period cuts a
+ * fragment per frame (≈200 B of moof each), so a frame is readable as soon as the next one is encoded.
+ * default_base_moof makes the fragments MSE-friendly (Chromium needs it).
+ */
+export function streamingMuxArgs(fps: number): string[] {
+  const frameUs = Math.max(1, Math.floor(1_000_000 / fps));
+  return ['-flush_packets', '1', '-frag_duration', String(frameUs), '-movflags', 'frag_keyframe+empty_moov+default_base_moof'];
 }
 
 /** Arguments that encode one black frame with `encoder` and discard it: a real probe, not a list of compiled encoders. */

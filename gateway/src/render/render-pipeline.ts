@@ -13,6 +13,7 @@ import type {
   RenderHooks,
   RenderRequest,
   RenderResult,
+  RenderTimings,
   Renderer,
   Tblr,
 } from './render.types';
@@ -128,11 +129,19 @@ export class RenderPipeline implements Renderer {
         }),
         { signal },
       );
-      const batchSizes = await this.runBatches({ avatar, mel, total, fps, batchSize, loop: req.loop ?? 'loop', enc, clock, signal, hooks, writePath, isOver: () => over });
+      let firstFrame: number | undefined;
+      const onFirstFrame = () => {
+        firstFrame = clock.elapsed();
+        this.observer.firstFrame?.(firstFrame, req.fragmented === true);
+      };
+      const batchSizes = await this.runBatches({
+        avatar, mel, total, fps, batchSize, loop: req.loop ?? 'loop', enc, clock, signal, hooks, writePath, isOver: () => over, ramp: req.fragmented === true, onFirstFrame,
+      });
       await clock.time('encode', () => enc!.end());
       enc = undefined;
       if (!req.fragmented) await fs.rename(writePath, req.outPath);
-      const timings = clock.finish();
+      const timings: RenderTimings = clock.finish();
+      if (firstFrame !== undefined) timings.firstFrame = Math.round(firstFrame * 10) / 10;
       return {
         outPath: req.outPath,
         frames: total,
@@ -185,9 +194,14 @@ export class RenderPipeline implements Renderer {
     hooks: RenderHooks;
     writePath: string;
     isOver: () => boolean;
+    ramp: boolean;
+    onFirstFrame: () => void;
   }): Promise<number[]> {
     const { avatar, mel, total, fps, batchSize, enc, clock, signal } = a;
-    const nBatches = Math.ceil(total / batchSize);
+    // A streamed render starts with small batches so its first frames leave early (2, 4, 8 … batchSize).
+    const plan = batchPlan(total, batchSize, a.ramp);
+    const starts = plan.map((_, k) => plan.slice(0, k).reduce((x, y) => x + y, 0));
+    const nBatches = plan.length;
     const depth = Math.max(1, this.opts.inferDepth ?? 2);
     const inflight: { start: number; n: number; result: Promise<Uint8Array> }[] = [];
     const sizes: number[] = [];
@@ -196,8 +210,8 @@ export class RenderPipeline implements Renderer {
     const frameIdx = (i: number) => this.avatars.frameIndex(sourceFrameAt(i, fps, avatar.fps), avatar.frameCount, a.loop);
 
     const launch = () => {
-      const start = launched * batchSize;
-      const n = Math.min(batchSize, total - start);
+      const start = starts[launched];
+      const n = plan[launched];
       const melBuf = new Float32Array(n * MEL_WINDOW_ELEMENTS);
       const faceBuf = new Uint8Array(n * FACE_ELEMENTS);
       clock.timeSync('prepare', () => {
@@ -231,7 +245,7 @@ export class RenderPipeline implements Renderer {
       if (launched < nBatches) launch();
 
       for (let j = 0; j < head.n; j++) {
-        const i = b * batchSize + j;
+        const i = starts[b] + j;
         const fi = frameIdx(i);
         const frame = clock.timeSync('composite', () => {
           const out = Uint8Array.from(avatar.frame(fi));
@@ -239,6 +253,7 @@ export class RenderPipeline implements Renderer {
           return out;
         });
         await clock.time('encode', () => enc.write(frame));
+        if (i === 0) a.onFirstFrame();
       }
       done += head.n;
       if (!started && a.hooks.onOutputStarted) {
@@ -269,6 +284,22 @@ function whenFileExists(file: string, isOver: () => boolean, then: (file: string
     );
   };
   tick();
+}
+
+/**
+ * Batch sizes covering `total` frames: all `batchSize`, or with `ramp` a first batch of 2 that
+ * doubles up to `batchSize` (a streamed render shows its first frames after a small batch).
+ */
+export function batchPlan(total: number, batchSize: number, ramp: boolean): number[] {
+  const sizes: number[] = [];
+  let next = ramp ? Math.min(2, batchSize) : batchSize;
+  for (let done = 0; done < total; ) {
+    const n = Math.min(next, total - done);
+    sizes.push(n);
+    done += n;
+    next = Math.min(batchSize, next * 2);
+  }
+  return sizes;
 }
 
 /** Source clip frame shown at output frame i: the clip plays at its own speed whatever the output fps. */

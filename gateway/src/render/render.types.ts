@@ -5,6 +5,8 @@ export type Tblr = [top: number, bottom: number, left: number, right: number];
 
 export type StageName = 'decode' | 'mel' | 'detect' | 'prepare' | 'infer' | 'composite' | 'encode' | 'total';
 export type StageTimings = Partial<Record<StageName, number>>; // milliseconds
+/** Stage times plus `firstFrame`: ms from the render's start until its first frame went to the encoder. */
+export type RenderTimings = StageTimings & { firstFrame?: number };
 
 export interface RenderRequest {
   /** avatar image (PNG/JPEG/WebP) or short video file on local disk */
@@ -52,7 +54,7 @@ export interface RenderResult {
   /** true when the avatar came from the cache (no detection ran) */
   avatarCached: boolean;
   batchSizes: number[];
-  timings: StageTimings;
+  timings: RenderTimings;
 }
 
 export interface RenderHooks {
@@ -67,6 +69,8 @@ export interface PipelineObserver {
   batchDone?(size: number, ms: number, backend: BackendKind): void;
   inFlightChanged?(delta: 1 | -1): void;
   stageDone?(stage: StageName, ms: number): void;
+  /** ms from the render's start to its first frame written to the encoder */
+  firstFrame?(ms: number, streamed: boolean): void;
 }
 
 /**

@@ -7,6 +7,11 @@ export class StageClock {
 
   constructor(private readonly observer: PipelineObserver = {}) {}
 
+  /** ms since the clock started */
+  elapsed(): number {
+    return performance.now() - this.t0;
+  }
+
   add(stage: StageName, ms: number): void {
     this.acc[stage] = (this.acc[stage] ?? 0) + ms;
   }

@@ -42,6 +42,21 @@ describe('buildEncodeArgs', () => {
     expect(valueOf(args, '-g')).toBe('30');
   });
 
+  it('should tune a fragmented encode for latency: zerolatency, no B-frames, flushed fragments of one frame', () => {
+    const args = buildEncodeArgs({ ...base, fps: 25, fragmented: true });
+    expect(valueOf(args, '-tune')).toBe('zerolatency');
+    expect(valueOf(args, '-bf')).toBe('0');
+    expect(valueOf(args, '-flush_packets')).toBe('1');
+    expect(Number(valueOf(args, '-frag_duration'))).toBe(40_000); // µs, ≤ 0.5 s
+    expect(args.indexOf('-movflags')).toBeLessThan(args.indexOf('-f', args.indexOf('-movflags')));
+    const plain = buildEncodeArgs(base);
+    expect(plain).not.toContain('zerolatency');
+    expect(plain).not.toContain('-flush_packets');
+    const nv = buildEncodeArgs({ ...base, encoder: 'h264_nvenc', fragmented: true });
+    expect(valueOf(nv, '-tune')).toBe('ll');
+    expect(valueOf(nv, '-bf')).toBe('0');
+  });
+
   it('should scale to an even output height keeping the aspect ratio', () => {
     expect(valueOf(buildEncodeArgs({ ...base, outputHeight: 256 }), '-vf')).toBe('scale=-2:256:flags=bicubic');
     expect(() => buildEncodeArgs({ ...base, outputHeight: 255 })).toThrow(/even/);

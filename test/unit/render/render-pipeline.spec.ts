@@ -5,7 +5,7 @@ import { GatewayError } from '../../../gateway/src/common/errors';
 import { FakeBackend } from '../../../gateway/src/inference/fake.backend';
 import { FACE_ELEMENTS, MEL_WINDOW_ELEMENTS } from '../../../gateway/src/inference/model-contract';
 import type { FfmpegProcess, FfmpegRunner } from '../../../gateway/src/media/ffmpeg-runner';
-import { AudioPort, AvatarPort, AvatarView, RenderPipeline } from '../../../gateway/src/render/render-pipeline';
+import { AudioPort, AvatarPort, AvatarView, batchPlan, RenderPipeline } from '../../../gateway/src/render/render-pipeline';
 
 /** A strict fake encoder: records frames, fails if used after end/kill. */
 class FakeEncoder implements FfmpegProcess {
@@ -158,6 +158,21 @@ describe(RenderPipeline.name, () => {
     expect(f[(box.y1 * W + box.x1) * 3]).toBe(200);
   });
 
+  it('should start a streamed render with a batch of 2 that doubles up to B and report firstFrame', async () => {
+    const { backend, sut } = await make(new FakeBackend({ maxBatch: 4 }));
+    const firsts: [number, boolean][] = [];
+    const observed = new RenderPipeline(runner, fakeAudio(80, 1), avatars, backend, { defaultBatchSize: 4, encoder: 'libx264' }, { firstFrame: (ms, s) => firsts.push([ms, s]) });
+    const r = await observed.render({ facePath: 'f.png', audioPath: 'a.wav', outPath: path.join(work, 'r.mp4'), fps: 25, fragmented: true });
+    expect(r.batchSizes).toEqual([2, 4, 4, 4, 4, 4, 3]);
+    expect(encoders[0].frames.map((f) => f[0]).slice(0, 7)).toEqual([10, 11, 12, 10, 11, 12, 10]); // still in order across uneven batches
+    expect(r.timings.firstFrame).toBeGreaterThanOrEqual(0);
+    expect(r.timings.firstFrame!).toBeLessThanOrEqual(r.timings.total!);
+    expect(firsts).toEqual([[expect.any(Number), true]]);
+    // a plain render keeps full batches
+    const plain = await sut.render({ facePath: 'f.png', audioPath: 'a.wav', outPath: path.join(work, 'p.mp4'), fps: 10 });
+    expect(plain.batchSizes).toEqual([4, 4, 2]);
+  });
+
   it('should signal the output start once, only when the encoder has created the file', async () => {
     createAtFrame = 6; // during the second batch
     const { sut } = await make(new FakeBackend({ maxBatch: 4, delayMs: 30 }));
@@ -227,5 +242,19 @@ describe(RenderPipeline.name, () => {
     await expect(sut.render({ facePath: 'f.png', audioPath: 'a.wav', outPath: path.join(work, 'x.mp4'), encoder: 'h264_nvenc' })).rejects.toMatchObject({
       code: 'VALIDATION_FAILED',
     });
+  });
+});
+
+describe(batchPlan.name, () => {
+  it('should double from 2 up to the batch size when ramping', () => {
+    expect(batchPlan(100, 32, true)).toEqual([2, 4, 8, 16, 32, 32, 6]);
+    expect(batchPlan(3, 32, true)).toEqual([2, 1]);
+    expect(batchPlan(5, 1, true)).toEqual([1, 1, 1, 1, 1]);
+  });
+
+  it('should use full batches without a ramp and cover the total exactly', () => {
+    expect(batchPlan(10, 4, false)).toEqual([4, 4, 2]);
+    expect(batchPlan(0, 4, true)).toEqual([]);
+    for (const total of [1, 7, 64, 65, 1501]) expect(batchPlan(total, 32, true).reduce((a, b) => a + b, 0)).toBe(total);
   });
 });

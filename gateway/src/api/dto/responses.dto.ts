@@ -45,6 +45,7 @@ export class StageTimingsDto {
   @ApiPropertyOptional() composite?: number;
   @ApiPropertyOptional() encode?: number;
   @ApiPropertyOptional({ description: 'wall ms of the render' }) total?: number;
+  @ApiPropertyOptional({ description: 'ms from the start of the render until its first frame went to the encoder' }) firstFrame?: number;
 }
 
 export class JobResultInfoDto {
