@@ -29,6 +29,8 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 # the hand-written KServe v2 protos are loaded at runtime (found by walking up from dist/)
 COPY gateway/proto ./gateway/proto
+# the web page at / (static files, no build step)
+COPY gateway/public ./gateway/public
 COPY bin ./bin
 RUN mkdir -p /data && chown node:node /data
 USER node

@@ -24,6 +24,7 @@ import { GatewayExceptionFilter } from './api/gateway-exception.filter';
 import { JobSubmission } from './api/job-submission.service';
 import { JobsController } from './api/jobs.controller';
 import { LipsyncController } from './api/lipsync.controller';
+import { setupStaticSite } from './api/static-site';
 import { setupSwagger } from './api/swagger.setup';
 import { multerOptions } from './api/upload.util';
 import type { AppConfig } from './config/config';
@@ -164,6 +165,8 @@ export async function createApp(config: AppConfig, overrides: AppOverrides = {})
     app.use(securityHeaders);
     app.use(guardedParser(json({ limit: '1mb' })));
     app.use(guardedParser(urlencoded({ extended: false, limit: '1mb' })));
+    // the web page at / (static files); the API, /docs and health routes fall through it
+    setupStaticSite(app);
     setupSwagger(app);
     return app;
   } catch (err) {
