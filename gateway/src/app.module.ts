@@ -1,111 +1,45 @@
-import {
-  BeforeApplicationShutdown,
-  DynamicModule,
-  Inject,
-  INestApplication,
-  Injectable,
-  LoggerService,
-  LogLevel,
-  Module,
-  OnApplicationShutdown,
-  ValidationPipe,
-} from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_PIPE, NestFactory } from '@nestjs/core';
-import { MulterModule } from '@nestjs/platform-express';
-import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
+import { DynamicModule, INestApplication, LoggerService, LogLevel, Module, ValidationPipe } from '@nestjs/common';
+import { APP_FILTER, APP_PIPE, NestFactory } from '@nestjs/core';
 import { json, NextFunction, Request, Response, urlencoded } from 'express';
-import { ApiKeyGuard } from './api/api-key.guard';
-import { rateLimitTracker } from './api/api-key.util';
-import { APP_CONFIG, CORE_SERVICES, METRICS } from './api/api.tokens';
-import { AvatarStore } from './api/avatar-store.service';
-import { AvatarsController } from './api/avatars.controller';
+import { ApiModule } from './api/api.module';
 import { mapError } from './api/error-mapping';
 import { GatewayExceptionFilter } from './api/gateway-exception.filter';
-import { JobSubmission } from './api/job-submission.service';
-import { JobsController } from './api/jobs.controller';
-import { LipsyncController } from './api/lipsync.controller';
 import { setupStaticSite } from './api/static-site';
 import { setupSwagger } from './api/swagger.setup';
-import { multerOptions } from './api/upload.util';
 import type { AppConfig } from './config/config';
-import { CoreServices, createCoreServices } from './core-services';
-import { HealthController } from './health/health.controller';
-import { MetricsService } from './health/metrics.service';
-import type { InferenceBackend } from './inference/inference-backend';
-import { DataLayout } from './jobs/job-files';
-import { JobsService } from './jobs/jobs.service';
-import type { Renderer } from './render/render.types';
-import type { SpeechSynthesizer } from './speech/speech-synthesizer';
-
-export interface AppOverrides {
-  /** replace the inference backend (tests: the fake backend) */
-  backend?: InferenceBackend;
-  speech?: SpeechSynthesizer;
-  /** wrap the real renderer (tests: hold a job at a gate, watch a render) */
-  wrapRenderer?: (real: Renderer) => Renderer;
-  logger?: LoggerService | LogLevel[] | false;
-}
-
-interface AppDeps {
-  config: AppConfig;
-  services: CoreServices;
-  metrics: MetricsService;
-  jobs: JobsService;
-  avatars: AvatarStore;
-  submission: JobSubmission;
-}
+import { CoreModule } from './core.module';
+import { HealthModule } from './health/health.module';
+import { JobsModule } from './jobs/jobs.module';
 
 /**
- * Stops jobs (leaving them queued in the journal) and the core services when the app closes. Jobs
- * stop *before* the HTTP server closes: Nest's close() waits for open requests, and waiting
- * streams/one-shot requests only end once the jobs service wakes them.
+ * The gateway: one Nest module per domain (CoreModule's pipeline, jobs, the REST API, health),
+ * each building its providers from the validated config by factories. Nothing is built by hand
+ * outside the DI container; tests swap providers with Nest's overrideProvider.
  */
-@Injectable()
-class AppLifecycle implements BeforeApplicationShutdown, OnApplicationShutdown {
-  constructor(
-    @Inject(JobsService) private readonly jobs: JobsService,
-    @Inject(CORE_SERVICES) private readonly services: CoreServices,
-  ) {}
-
-  async beforeApplicationShutdown(): Promise<void> {
-    await this.jobs.close();
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.services.close();
-  }
-}
-
 @Module({})
 export class AppModule {
-  static forRoot(deps: AppDeps): DynamicModule {
-    const { config } = deps;
+  static forRoot(config: AppConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [
-        MulterModule.register(multerOptions(new DataLayout(config.dataDir).uploadsDir, config.limits.maxUploadBytes)),
-        ThrottlerModule.forRoot({
-          throttlers: [{ ttl: 60_000, limit: config.rateLimitPerMinute }],
-          getTracker: (req: Record<string, any>) => rateLimitTracker(req.headers, req.ip, config.apiKeys),
-        }),
-      ],
-      controllers: [AvatarsController, JobsController, LipsyncController, HealthController],
+      imports: [CoreModule.forRoot(config), JobsModule, ApiModule, HealthModule],
       providers: [
-        { provide: APP_CONFIG, useValue: config },
-        { provide: CORE_SERVICES, useValue: deps.services },
-        { provide: METRICS, useValue: deps.metrics },
-        { provide: JobsService, useValue: deps.jobs },
-        { provide: AvatarStore, useValue: deps.avatars },
-        { provide: JobSubmission, useValue: deps.submission },
-        // Guards run in this order: authentication, then the per-key rate limit.
-        { provide: APP_GUARD, useClass: ApiKeyGuard },
-        { provide: APP_GUARD, useClass: ThrottlerGuard },
         { provide: APP_FILTER, useClass: GatewayExceptionFilter },
-        { provide: APP_PIPE, useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }) },
-        AppLifecycle,
+        { provide: APP_PIPE, useFactory: () => new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }) },
       ],
     };
   }
+}
+
+/** Options every HTTP front door (main.ts, tests) creates the Nest app with. */
+export function httpAppOptions(logger: LoggerService | LogLevel[] | false) {
+  return {
+    bodyParser: false,
+    // close() must not wait for clients still downloading or holding a stream open
+    forceCloseConnections: true,
+    // a start-up failure (model missing, bad encoder) reaches main.ts as an error, not process.abort()
+    abortOnError: false,
+    logger,
+  };
 }
 
 /** Nest log levels for LOG_LEVEL (each level includes the more severe ones). */
@@ -133,44 +67,21 @@ function guardedParser(parser: ReturnType<typeof json>) {
     });
 }
 
-/**
- * Builds the gateway (core services, jobs, HTTP app, Swagger) without listening. main.ts and
- * the e2e tests both use it; several apps can live in one process (metrics registries are per app).
- */
-export async function createApp(config: AppConfig, overrides: AppOverrides = {}): Promise<INestApplication> {
-  const metrics = new MetricsService();
-  const services = await createCoreServices(config, {
-    backend: overrides.backend,
-    speech: overrides.speech,
-    observer: metrics,
-  });
-  try {
-    const renderer = overrides.wrapRenderer ? overrides.wrapRenderer(services.renderer) : services.renderer;
-    const jobs = new JobsService(
-      { dataDir: config.dataDir, concurrency: config.jobs.concurrency, queueMax: config.jobs.queueMax, resultTtlSeconds: config.jobs.resultTtlSeconds },
-      renderer,
-      metrics,
-    );
-    const avatars = new AvatarStore(new DataLayout(config.dataDir), services.avatars);
-    const submission = new JobSubmission(jobs, avatars, services.speech, services.audio);
-    jobs.start();
-    const app = await NestFactory.create(AppModule.forRoot({ config, services, metrics, jobs, avatars, submission }), {
-      bodyParser: false,
-      // close() must not wait for clients still downloading or holding a stream open
-      forceCloseConnections: true,
-      logger: overrides.logger ?? logLevels(config.logLevel),
-    });
-    const http = app.getHttpAdapter().getInstance() as { disable?: (name: string) => void };
-    http.disable?.('x-powered-by');
-    app.use(securityHeaders);
-    app.use(guardedParser(json({ limit: '1mb' })));
-    app.use(guardedParser(urlencoded({ extended: false, limit: '1mb' })));
-    // the web page at / (static files); the API, /docs and health routes fall through it
-    setupStaticSite(app);
-    setupSwagger(app);
-    return app;
-  } catch (err) {
-    await services.close();
-    throw err;
-  }
+/** Express settings, middleware and Swagger on a created (not yet listening) app. */
+export function configureApp(app: INestApplication): void {
+  const http = app.getHttpAdapter().getInstance() as { disable?: (name: string) => void };
+  http.disable?.('x-powered-by');
+  app.use(securityHeaders);
+  app.use(guardedParser(json({ limit: '1mb' })));
+  app.use(guardedParser(urlencoded({ extended: false, limit: '1mb' })));
+  // the web page at / (static files); the API, /docs and health routes fall through it
+  setupStaticSite(app);
+  setupSwagger(app);
+}
+
+/** Builds the gateway (modules, HTTP app, Swagger) without listening; main.ts uses it, tests build theirs with overrides (test/helpers/test-app.ts). */
+export async function createApp(config: AppConfig, opts: { logger?: LoggerService | LogLevel[] | false } = {}): Promise<INestApplication> {
+  const app = await NestFactory.create(AppModule.forRoot(config), httpAppOptions(opts.logger ?? logLevels(config.logLevel)));
+  configureApp(app);
+  return app;
 }

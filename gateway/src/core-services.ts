@@ -1,26 +1,20 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { AudioService } from './audio/audio.service';
-import { frameCount, fillWindows } from './audio/mel-windows';
-import { melSpectrogram } from './audio/mel-spectrogram';
+import { NestFactory } from '@nestjs/core';
+import type { AudioService } from './audio/audio.service';
+import { CORE_SERVICES } from './common/tokens';
 import type { AppConfig } from './config/config';
-import { AvatarService } from './face/avatar.service';
-import { FaceApiDetector } from './face/face-detector';
-import { avatarFrameIndex } from './face/frame-index';
-import { ImageAdapter } from './face/image.adapter';
-import { createBackend } from './inference/backend-factory';
+import type { AvatarService } from './face/avatar.service';
 import type { InferenceBackend } from './inference/inference-backend';
-import { FfmpegRunner } from './media/ffmpeg-runner';
-import { chooseEncoder } from './render/encoder-probe';
+import type { FfmpegRunner } from './media/ffmpeg-runner';
 import type { VideoEncoder } from './render/encoder-args';
-import { AudioPort, AvatarPort, RenderPipeline } from './render/render-pipeline';
-import type { PipelineObserver, Renderer } from './render/render.types';
-import { speechFromConfig } from './speech/espeak-synthesizer';
+import type { Renderer } from './render/render.types';
 import type { SpeechSynthesizer } from './speech/speech-synthesizer';
 
 /**
- * Everything a front door needs, built once: the CLI and the Nest app both call this, so there is
- * one pipeline with two front doors (architecture.md §5).
+ * Everything a front door needs: the Nest app provides it as CORE_SERVICES (CoreModule), and the
+ * CLI gets the same providers from a standalone application context, so there is one pipeline
+ * with two front doors (architecture.md §5).
  */
 export interface CoreServices {
   config: AppConfig;
@@ -36,58 +30,17 @@ export interface CoreServices {
   close(): Promise<void>;
 }
 
-export interface CoreOverrides {
-  backend?: InferenceBackend;
-  speech?: SpeechSynthesizer;
-  observer?: PipelineObserver;
-}
-
-export async function createCoreServices(config: AppConfig, overrides: CoreOverrides = {}): Promise<CoreServices> {
-  const runner = new FfmpegRunner({ ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath });
-  const audio = new AudioService(runner, { maxAudioSeconds: config.limits.maxAudioSeconds });
-  const detector = new FaceApiDetector();
-  const avatars = new AvatarService(runner, new ImageAdapter(), detector, {
-    cacheDir: path.join(config.dataDir, 'avatar-cache'),
-    maxImagePixels: config.limits.maxImagePixels,
-    maxVideoSeconds: config.limits.maxVideoSeconds,
-  });
-  const backend = overrides.backend ?? createBackend(config);
-  const speech = overrides.speech ?? speechFromConfig(config);
-  // Encoder probe and model load are independent start-up costs: do them together.
-  const [encoder] = await Promise.all([chooseEncoder(runner, config.encoder), backend.start()]);
-
-  const audioPort: AudioPort = {
-    load: (p, signal) => audio.load(p, { signal }),
-    mel: (pcm) => melSpectrogram(pcm),
-    frameCount,
-    fillWindows: (mel, from, to, fps, out) => void fillWindows(mel, from, to, fps, out),
-  };
-  const avatarPort: AvatarPort = {
-    prepare: (p, o) => avatars.prepare(p, o),
-    frameIndex: avatarFrameIndex,
-  };
-  const renderer = new RenderPipeline(
-    runner,
-    audioPort,
-    avatarPort,
-    backend,
-    { defaultBatchSize: config.batchSize, encoder, inferDeadlineMs: config.backend === 'triton' ? config.triton.deadlineMs : undefined },
-    overrides.observer,
-  );
-  return {
-    config,
-    runner,
-    audio,
-    avatars,
-    backend,
-    speech,
-    renderer,
-    encoder: { name: encoder },
-    modelNotice: () => (config.backend === 'onnx' ? demoModelNotice(config.modelPath) : undefined),
-    close: async () => {
-      await Promise.all([backend.close(), detector.close()]);
-    },
-  };
+/**
+ * The CLI's entry: builds CoreModule in a Nest application context (no HTTP) and returns its
+ * services; close() closes the context, which runs the modules' shutdown hooks (backend, detector).
+ */
+export async function createCoreServices(config: AppConfig): Promise<CoreServices> {
+  // Loaded lazily: core.module imports this file for the CoreServices type and demoModelNotice.
+  const { CoreModule } = await import('./core.module');
+  // abortOnError false: a start-up failure (model missing, bad encoder) reaches the caller as an error, not process.abort().
+  const ctx = await NestFactory.createApplicationContext(CoreModule.forRoot(config), { abortOnError: false });
+  const services = ctx.get<CoreServices>(CORE_SERVICES);
+  return { ...services, close: () => ctx.close() };
 }
 
 /** Reads the SOURCE stamp that scripts/setup-model.sh writes beside the model. */

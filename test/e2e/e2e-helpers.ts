@@ -3,8 +3,10 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import request from 'supertest';
-import { AppOverrides, createApp } from '../../gateway/src/app.module';
 import { AppConfig, loadConfig } from '../../gateway/src/config/config';
+import { AppOverrides, createTestApp } from '../helpers/test-app';
+
+export type { AppOverrides };
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const ASTRONAUT = path.resolve(REPO_ROOT, 'test', 'fixtures', 'faces', 'astronaut.png');
@@ -24,7 +26,7 @@ export function tempDataDir(tag: string): string {
 /** Builds and initialises the real app from an environment (validated like production). */
 export async function startApp(env: Record<string, string>, overrides: AppOverrides = {}): Promise<TestApp> {
   const config = loadConfig({ RATE_LIMIT_PER_MINUTE: '10000', LOG_LEVEL: 'warn', ...env });
-  const app = await createApp(config, { logger: ['error'], ...overrides });
+  const app = await createTestApp(config, { logger: ['error'], ...overrides });
   await app.init();
   return { app, server: app.getHttpServer(), config, close: () => app.close() };
 }

@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { GatewayError } from '../common/errors';
 import type { AppConfig } from '../config/config';
-import { APP_CONFIG } from './api.tokens';
+import { APP_CONFIG } from '../common/tokens';
 import { extractApiKey, isValidApiKey } from './api-key.util';
 import { IS_PUBLIC } from './public.decorator';
 

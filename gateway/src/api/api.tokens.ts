@@ -1,5 +1,2 @@
-/** Injection tokens for the plain (non-Nest) objects createApp() hands to the module. */
-export const APP_CONFIG = Symbol('APP_CONFIG');
-export const CORE_SERVICES = Symbol('CORE_SERVICES');
-export const SPEECH_SYNTHESIZER = Symbol('SPEECH_SYNTHESIZER');
-export const METRICS = Symbol('METRICS');
+// The tokens moved to common/tokens.ts (every module uses them); re-exported for older imports.
+export { APP_CONFIG, CORE_SERVICES, METRICS, SPEECH_SYNTHESIZER } from '../common/tokens';

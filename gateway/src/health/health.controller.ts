@@ -2,10 +2,10 @@ import { Controller, Get, Header, Inject, Res } from '@nestjs/common';
 import { ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { SkipThrottle } from '@nestjs/throttler';
 import type { Response } from 'express';
-import { CORE_SERVICES, METRICS } from '../api/api.tokens';
+import { METRICS } from '../common/tokens';
 import { Public } from '../api/public.decorator';
 import { HealthDto, ReadinessDto } from '../api/dto/responses.dto';
-import type { InferenceBackend } from '../inference/inference-backend';
+import { INFERENCE_BACKEND, type InferenceBackend } from '../inference/inference-backend';
 import { JobsService } from '../jobs/jobs.service';
 import type { MetricsService } from './metrics.service';
 
@@ -18,7 +18,7 @@ const startedAt = Date.now();
 @Controller()
 export class HealthController {
   constructor(
-    @Inject(CORE_SERVICES) private readonly services: { backend: InferenceBackend },
+    @Inject(INFERENCE_BACKEND) private readonly backend: InferenceBackend,
     @Inject(METRICS) private readonly metrics: MetricsService,
     @Inject(JobsService) private readonly jobs: JobsService,
   ) {}
@@ -36,9 +36,9 @@ export class HealthController {
   @ApiResponse({ status: 503, type: ReadinessDto })
   readyz(@Res({ passthrough: true }) res: Response): ReadinessDto {
     // A closing server takes no new work, so load balancers should stop sending it any.
-    const r = this.jobs.isClosing ? { ready: false, reason: 'shutting down' } : this.services.backend.readiness();
+    const r = this.jobs.isClosing ? { ready: false, reason: 'shutting down' } : this.backend.readiness();
     res.status(r.ready ? 200 : 503);
-    const body: ReadinessDto = { ready: r.ready, backend: this.services.backend.kind, queueDepth: this.jobs.queueDepth };
+    const body: ReadinessDto = { ready: r.ready, backend: this.backend.kind, queueDepth: this.jobs.queueDepth };
     if (!r.ready) body.reason = r.reason ?? 'not ready';
     return body;
   }

@@ -75,8 +75,8 @@ export interface PipelineObserver {
 
 /**
  * The one render pipeline both front doors use (CLI and API). Implemented by
- * `RenderPipeline` in render-pipeline.ts; built with its dependencies by `createCoreServices()`
- * in `gateway/src/core-services.ts`.
+ * `RenderPipeline` in render-pipeline.ts; built with its dependencies by RenderModule
+ * (render.module.ts), which both the HTTP app and the CLI (createCoreServices) use.
  */
 export interface Renderer {
   render(req: RenderRequest, hooks?: RenderHooks): Promise<RenderResult>;

@@ -1,0 +1,53 @@
+import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { MulterModule } from '@nestjs/platform-express';
+import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
+import { AudioService } from '../audio/audio.service';
+import { APP_CONFIG, SPEECH_SYNTHESIZER } from '../common/tokens';
+import type { AppConfig } from '../config/config';
+import { JobsModule } from '../jobs/jobs.module';
+import { JobsService } from '../jobs/jobs.service';
+import { DataLayout } from '../jobs/job-files';
+import { RenderModule } from '../render/render.module';
+import { SpeechModule } from '../speech/speech.module';
+import type { SpeechSynthesizer } from '../speech/speech-synthesizer';
+import { ApiKeyGuard } from './api-key.guard';
+import { rateLimitTracker } from './api-key.util';
+import { AvatarStore } from './avatar-store.service';
+import { AvatarsController } from './avatars.controller';
+import { JobSubmission } from './job-submission.service';
+import { JobsController } from './jobs.controller';
+import { LipsyncController } from './lipsync.controller';
+import { multerOptions } from './upload.util';
+
+/** The public REST API (/v1): uploads, avatars, jobs, one-shot; API keys and per-key rate limits. */
+@Module({
+  imports: [
+    RenderModule,
+    SpeechModule,
+    JobsModule,
+    MulterModule.registerAsync({
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => multerOptions(new DataLayout(config.dataDir).uploadsDir, config.limits.maxUploadBytes),
+    }),
+    ThrottlerModule.forRootAsync({
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => ({
+        throttlers: [{ ttl: 60_000, limit: config.rateLimitPerMinute }],
+        getTracker: (req: Record<string, any>) => rateLimitTracker(req.headers, req.ip, config.apiKeys),
+      }),
+    }),
+  ],
+  controllers: [AvatarsController, JobsController, LipsyncController],
+  providers: [
+    {
+      provide: JobSubmission,
+      inject: [JobsService, AvatarStore, SPEECH_SYNTHESIZER, AudioService],
+      useFactory: (jobs: JobsService, avatars: AvatarStore, speech: SpeechSynthesizer, audio: AudioService) => new JobSubmission(jobs, avatars, speech, audio),
+    },
+    // Guards run in this order: authentication, then the per-key rate limit.
+    { provide: APP_GUARD, useClass: ApiKeyGuard },
+    { provide: APP_GUARD, useClass: ThrottlerGuard },
+  ],
+})
+export class ApiModule {}

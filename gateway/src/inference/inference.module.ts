@@ -1,0 +1,36 @@
+import { Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
+import { APP_CONFIG } from '../common/tokens';
+import type { AppConfig } from '../config/config';
+import { createBackend } from './backend-factory';
+import { INFERENCE_BACKEND, type InferenceBackend } from './inference-backend';
+
+/** Closes the backend (worker thread, gRPC channel) after the jobs have stopped (they stop in beforeApplicationShutdown). */
+@Injectable()
+export class InferenceLifecycle implements OnApplicationShutdown {
+  constructor(@Inject(INFERENCE_BACKEND) private readonly backend: InferenceBackend) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.backend.close();
+  }
+}
+
+/**
+ * The InferenceBackend chosen by INFERENCE_BACKEND (driver + factory: backend-factory.ts), started
+ * (model loaded, contract checked) before anything that renders is built.
+ */
+@Module({
+  providers: [
+    {
+      provide: INFERENCE_BACKEND,
+      inject: [APP_CONFIG],
+      useFactory: async (config: AppConfig) => {
+        const backend = createBackend(config);
+        await backend.start();
+        return backend;
+      },
+    },
+    InferenceLifecycle,
+  ],
+  exports: [INFERENCE_BACKEND],
+})
+export class InferenceModule {}

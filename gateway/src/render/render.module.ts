@@ -1,0 +1,66 @@
+import { Module } from '@nestjs/common';
+import { AudioModule } from '../audio/audio.module';
+import { AudioService } from '../audio/audio.service';
+import { melSpectrogram } from '../audio/mel-spectrogram';
+import { fillWindows, frameCount } from '../audio/mel-windows';
+import { APP_CONFIG, METRICS, RENDER_PIPELINE, RENDERER, VIDEO_ENCODER } from '../common/tokens';
+import type { AppConfig } from '../config/config';
+import { AvatarService } from '../face/avatar.service';
+import { AvatarsModule } from '../face/avatars.module';
+import { avatarFrameIndex } from '../face/frame-index';
+import { InferenceModule } from '../inference/inference.module';
+import { INFERENCE_BACKEND, type InferenceBackend } from '../inference/inference-backend';
+import { FfmpegRunner } from '../media/ffmpeg-runner';
+import { MediaModule } from '../media/media.module';
+import type { VideoEncoder } from './encoder-args';
+import { chooseEncoder } from './encoder-probe';
+import { AudioPort, AvatarPort, RenderPipeline } from './render-pipeline';
+import type { PipelineObserver, Renderer } from './render.types';
+
+function audioPort(audio: AudioService): AudioPort {
+  return {
+    load: (p, signal) => audio.load(p, { signal }),
+    mel: (pcm) => melSpectrogram(pcm),
+    frameCount,
+    fillWindows: (mel, from, to, fps, out) => void fillWindows(mel, from, to, fps, out),
+  };
+}
+
+function avatarPort(avatars: AvatarService): AvatarPort {
+  return { prepare: (p, o) => avatars.prepare(p, o), frameIndex: avatarFrameIndex };
+}
+
+/**
+ * The render pipeline (audio → face → inference → compositing → encoding) both front doors use.
+ * RENDERER is what jobs call: the pipeline itself, unless a test overrides RENDERER with a wrapper.
+ */
+@Module({
+  imports: [MediaModule, AudioModule, AvatarsModule, InferenceModule],
+  providers: [
+    { provide: VIDEO_ENCODER, inject: [FfmpegRunner, APP_CONFIG], useFactory: (runner: FfmpegRunner, config: AppConfig) => chooseEncoder(runner, config.encoder) },
+    {
+      provide: RENDER_PIPELINE,
+      inject: [FfmpegRunner, AudioService, AvatarService, INFERENCE_BACKEND, VIDEO_ENCODER, APP_CONFIG, METRICS],
+      useFactory: (
+        runner: FfmpegRunner,
+        audio: AudioService,
+        avatars: AvatarService,
+        backend: InferenceBackend,
+        encoder: VideoEncoder,
+        config: AppConfig,
+        observer: PipelineObserver,
+      ) =>
+        new RenderPipeline(
+          runner,
+          audioPort(audio),
+          avatarPort(avatars),
+          backend,
+          { defaultBatchSize: config.batchSize, encoder, inferDeadlineMs: config.backend === 'triton' ? config.triton.deadlineMs : undefined },
+          observer,
+        ),
+    },
+    { provide: RENDERER, inject: [RENDER_PIPELINE], useFactory: (pipeline: Renderer) => pipeline },
+  ],
+  exports: [RENDER_PIPELINE, RENDERER, VIDEO_ENCODER, MediaModule, AudioModule, AvatarsModule, InferenceModule],
+})
+export class RenderModule {}

@@ -1,0 +1,37 @@
+import type { INestApplication, LoggerService, LogLevel } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { AppModule, configureApp, httpAppOptions } from '../../gateway/src/app.module';
+import { RENDER_PIPELINE, RENDERER, SPEECH_SYNTHESIZER } from '../../gateway/src/common/tokens';
+import type { AppConfig } from '../../gateway/src/config/config';
+import { INFERENCE_BACKEND, type InferenceBackend } from '../../gateway/src/inference/inference-backend';
+import type { Renderer } from '../../gateway/src/render/render.types';
+import type { SpeechSynthesizer } from '../../gateway/src/speech/speech-synthesizer';
+
+export interface AppOverrides {
+  /** replace the inference backend (tests: the fake backend); it is started like the real one */
+  backend?: InferenceBackend;
+  speech?: SpeechSynthesizer;
+  /** wrap the real renderer (tests: hold a job at a gate, watch a render) */
+  wrapRenderer?: (real: Renderer) => Renderer;
+  logger?: LoggerService | LogLevel[] | false;
+}
+
+/** The real AppModule with providers swapped through Nest's overrideProvider (not initialised, not listening). */
+export async function createTestApp(config: AppConfig, overrides: AppOverrides = {}): Promise<INestApplication> {
+  const builder = Test.createTestingModule({ imports: [AppModule.forRoot(config)] });
+  const { backend, speech, wrapRenderer } = overrides;
+  if (backend) {
+    builder.overrideProvider(INFERENCE_BACKEND).useFactory({
+      factory: async () => {
+        await backend.start();
+        return backend;
+      },
+    });
+  }
+  if (speech) builder.overrideProvider(SPEECH_SYNTHESIZER).useValue(speech);
+  if (wrapRenderer) builder.overrideProvider(RENDERER).useFactory({ factory: (real: Renderer) => wrapRenderer(real), inject: [RENDER_PIPELINE] });
+  const moduleRef = await builder.compile();
+  const app = moduleRef.createNestApplication(httpAppOptions(overrides.logger ?? ['error']));
+  configureApp(app);
+  return app;
+}
