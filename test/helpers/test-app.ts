@@ -1,8 +1,10 @@
 import type { INestApplication, LoggerService, LogLevel } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { AppModule, configureApp, httpAppOptions } from '../../gateway/src/app.module';
-import { RENDER_PIPELINE, RENDERER, SPEECH_SYNTHESIZER } from '../../gateway/src/common/tokens';
+import { CORE_SERVICES, RENDER_PIPELINE, RENDERER, SPEECH_SYNTHESIZER } from '../../gateway/src/common/tokens';
 import type { AppConfig } from '../../gateway/src/config/config';
+import { CoreModule } from '../../gateway/src/core.module';
+import type { CoreServices } from '../../gateway/src/core-services';
 import { INFERENCE_BACKEND, type InferenceBackend } from '../../gateway/src/inference/inference-backend';
 import type { Renderer } from '../../gateway/src/render/render.types';
 import type { SpeechSynthesizer } from '../../gateway/src/speech/speech-synthesizer';
@@ -34,4 +36,21 @@ export async function createTestApp(config: AppConfig, overrides: AppOverrides =
   const app = moduleRef.createNestApplication(httpAppOptions(overrides.logger ?? ['error']));
   configureApp(app);
   return app;
+}
+
+/** CoreModule (the CLI's pipeline) with the backend swapped through overrideProvider; close() closes the context. */
+export async function createTestCoreServices(config: AppConfig, overrides: Pick<AppOverrides, 'backend'> = {}): Promise<CoreServices> {
+  const builder = Test.createTestingModule({ imports: [CoreModule.forRoot(config)] });
+  const { backend } = overrides;
+  if (backend) {
+    builder.overrideProvider(INFERENCE_BACKEND).useFactory({
+      factory: async () => {
+        await backend.start();
+        return backend;
+      },
+    });
+  }
+  const moduleRef = await builder.compile();
+  await moduleRef.init();
+  return { ...moduleRef.get<CoreServices>(CORE_SERVICES), close: () => moduleRef.close() };
 }

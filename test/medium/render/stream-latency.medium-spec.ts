@@ -2,7 +2,8 @@ import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { loadConfig } from '../../../gateway/src/config/config';
-import { CoreServices, createCoreServices } from '../../../gateway/src/core-services';
+import type { CoreServices } from '../../../gateway/src/core-services';
+import { createTestCoreServices } from '../../helpers/test-app';
 import { FakeBackend } from '../../../gateway/src/inference/fake.backend';
 import type { Wav2LipBatch, InferOptions } from '../../../gateway/src/inference/inference-backend';
 import { ASTRONAUT, ffprobe, makeSpeech } from '../../helpers/media';
@@ -45,7 +46,7 @@ describe('streamed render (fragmented MP4, real ffmpeg)', () => {
   beforeAll(async () => {
     work = await fs.mkdtemp(path.join(os.tmpdir(), 'stream-medium-'));
     backend = new GatedBackend();
-    core = await createCoreServices(loadConfig({ DATA_DIR: path.join(work, 'data'), BATCH_SIZE: '16', INFERENCE_BACKEND: 'fake' }), { backend });
+    core = await createTestCoreServices(loadConfig({ DATA_DIR: path.join(work, 'data'), BATCH_SIZE: '16', INFERENCE_BACKEND: 'fake' }), { backend });
     speech = path.join(work, 'speech.wav');
     await makeSpeech(speech, 2);
   });
