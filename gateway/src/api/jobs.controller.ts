@@ -1,9 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Res, UploadedFiles, UseInterceptors } from '@nestjs/common';
 import { FileFieldsInterceptor } from '@nestjs/platform-express';
-import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiProduces, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { JobsService } from '../jobs/jobs.service';
-import { ApiErrors } from './api-errors.decorator';
+import { ApiErrors, ApiVideoResponse } from './api-errors.decorator';
 import { CreateJobDto, CreateJobForm } from './dto/create-job.dto';
 import { JobDto } from './dto/responses.dto';
 import { JobSubmission } from './job-submission.service';
@@ -50,10 +50,9 @@ export class JobsController {
 
   @Get(':id/result')
   @ApiOperation({ summary: 'Download the MP4 (Range requests supported)' })
-  @ApiProduces('video/mp4')
-  @ApiResponse({ status: 200, description: 'the MP4', content: { 'video/mp4': { schema: { type: 'string', format: 'binary' } } } })
-  @ApiResponse({ status: 206, description: 'a byte range of the MP4' })
-  @ApiErrors(401, 404, 409, 429)
+  @ApiVideoResponse(200, 'the MP4')
+  @ApiVideoResponse(206, 'a byte range of the MP4')
+  @ApiErrors(401, 404, 409, 416, 429)
   async result(@Param('id') id: string, @Res() res: Response): Promise<void> {
     const job = this.jobs.get(id);
     const file = this.jobs.outputPath(job);
@@ -65,8 +64,7 @@ export class JobsController {
   @ApiOperation({
     summary: 'Fragmented MP4 that flows while the job renders (create the job with stream=true); other jobs are sent when finished',
   })
-  @ApiProduces('video/mp4')
-  @ApiResponse({ status: 200, description: 'the (growing) MP4', content: { 'video/mp4': { schema: { type: 'string', format: 'binary' } } } })
+  @ApiVideoResponse(200, 'the (growing) MP4')
   @ApiErrors(401, 404, 409, 429)
   async stream(@Param('id') id: string, @Res() res: Response): Promise<void> {
     await streamJobOutput(this.jobs, id, res);

@@ -1,11 +1,11 @@
 import { Body, Controller, Inject, Post, Res, UploadedFiles, UseInterceptors } from '@nestjs/common';
 import { FileFieldsInterceptor } from '@nestjs/platform-express';
-import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiProduces, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { GatewayError } from '../common/errors';
 import { JobsService } from '../jobs/jobs.service';
 import { isTerminal } from '../jobs/job.types';
-import { ApiErrors } from './api-errors.decorator';
+import { ApiErrors, ApiVideoResponse } from './api-errors.decorator';
 import { CreateJobDto, CreateJobForm } from './dto/create-job.dto';
 import { JobSubmission } from './job-submission.service';
 import { JOB_FILE_FIELDS } from './jobs.controller';
@@ -26,8 +26,7 @@ export class LipsyncController {
   @ApiOperation({ summary: 'One-shot: same form as POST /v1/jobs, waits for the render and answers with the MP4' })
   @ApiConsumes('multipart/form-data')
   @ApiBody({ type: CreateJobForm })
-  @ApiProduces('video/mp4')
-  @ApiResponse({ status: 200, description: 'the MP4 (header X-Job-Id names the job)', content: { 'video/mp4': { schema: { type: 'string', format: 'binary' } } } })
+  @ApiVideoResponse(200, 'the MP4 (header X-Job-Id names the job)')
   @ApiErrors(400, 401, 404, 413, 415, 422, 429, 500, 503, 504)
   @UseInterceptors(UploadCleanupInterceptor, FileFieldsInterceptor(JOB_FILE_FIELDS))
   async lipsync(

@@ -1,8 +1,9 @@
 import { Controller, Get, Header, Inject, Res } from '@nestjs/common';
-import { ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { SkipThrottle } from '@nestjs/throttler';
 import type { Response } from 'express';
 import { METRICS } from '../common/tokens';
+import { ApiErrors } from '../api/api-errors.decorator';
 import { Public } from '../api/public.decorator';
 import { HealthDto, ReadinessDto } from '../api/dto/responses.dto';
 import { INFERENCE_BACKEND, type InferenceBackend } from '../inference/inference-backend';
@@ -14,6 +15,8 @@ const startedAt = Date.now();
 /** Liveness, readiness (backend + model) and Prometheus metrics: no API key, no rate limit. */
 @ApiTags('health')
 @Public()
+// the JSON/form body parsers run before every route, so even these answer 400/413 to a malformed body
+@ApiErrors(400, 413)
 @SkipThrottle()
 @Controller()
 export class HealthController {
@@ -45,8 +48,7 @@ export class HealthController {
 
   @Get('metrics')
   @ApiOperation({ summary: 'Prometheus metrics (text exposition format)' })
-  @ApiProduces('text/plain')
-  @ApiResponse({ status: 200, description: 'lipsync_* series and process metrics' })
+  @ApiResponse({ status: 200, description: 'lipsync_* series and process metrics', content: { 'text/plain': { schema: { type: 'string' } } } })
   @Header('Cache-Control', 'no-store')
   async metricsText(@Res() res: Response): Promise<void> {
     res.setHeader('Content-Type', this.metrics.contentType);

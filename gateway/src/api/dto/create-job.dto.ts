@@ -46,7 +46,8 @@ export class CreateJobDto {
   @IsOptional() @Transform(toNumber) @IsNumber() @Min(1) @Max(60)
   fps?: number;
 
-  @ApiPropertyOptional({ description: 'scale the video to this even height, e.g. 480 (default: the avatar size)', type: Number, example: '' })
+  // a string in the schema: the form field may be sent empty (Swagger UI does), which means "not set"
+  @ApiPropertyOptional({ description: 'scale the video to this even height, e.g. "480" (default: the avatar size)', type: String, pattern: '^([0-9]+)?$', example: '' })
   @IsOptional() @Transform(toNumber) @IsInt() @Min(32) @Max(4320) @IsDivisibleBy(2, { message: 'outputHeight must be even' })
   outputHeight?: number;
 
