@@ -6,7 +6,9 @@ import { diskStorage } from 'multer';
 import { Observable, finalize } from 'rxjs';
 import { GatewayError } from '../common/errors';
 import { randomName } from '../jobs/job-files';
-import { SNIFF_BYTES, SniffResult, sniffMedia } from '../media/media-sniff';
+import type { SniffResult } from '../media/media-sniff';
+import { pinnedFormatOf } from '../media/demuxer-allowlist';
+import { sniffFile } from '../media/sniff-file';
 import { acceptsUpload, UploadField } from './media-sniff.util';
 
 /** Multer options: random names under DATA_DIR/uploads, size and count limits (LIMIT_FILE_SIZE → 413). */
@@ -22,18 +24,10 @@ export function multerOptions(uploadsDir: string, maxUploadBytes: number): Multe
 
 /** Reads the first bytes of an uploaded file and checks them against what the field accepts (415 otherwise). */
 export async function sniffUpload(file: Express.Multer.File, field: UploadField): Promise<SniffResult> {
-  const fh = await fs.promises.open(file.path, 'r');
-  let head: Buffer;
-  try {
-    const buf = Buffer.alloc(SNIFF_BYTES);
-    const { bytesRead } = await fh.read(buf, 0, SNIFF_BYTES, 0);
-    head = buf.subarray(0, bytesRead);
-  } finally {
-    await fh.close();
-  }
+  const { head, found } = await sniffFile(file.path);
   if (head.length === 0) throw new GatewayError('VALIDATION_FAILED', `${field}: the uploaded file is empty`);
-  const found = sniffMedia(head);
-  if (!found || !acceptsUpload(field, found)) {
+  // audio and video are read by ffmpeg: only formats with a pinned demuxer get that far
+  if (!found || !acceptsUpload(field, found) || (found.kind !== 'image' && !pinnedFormatOf(found))) {
     const what = field === 'audio' ? 'audio (WAV, MP3, OGG, FLAC, M4A) or a video with sound' : 'image (PNG, JPEG, WebP) or video (MP4, MOV, WebM, MKV)';
     throw new GatewayError('UNSUPPORTED_MEDIA', `${field}: the file content is not a supported ${what}${found ? ` (found ${found.format})` : ''}`);
   }

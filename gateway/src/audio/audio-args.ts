@@ -1,7 +1,7 @@
 import * as path from 'path';
 import { GatewayError } from '../common/errors';
 import { SAMPLE_RATE } from './audio.constants';
-import { ffmpegInputUrl } from '../media/ffmpeg-runner';
+import { PinnedFormat, pinnedInputArgs, pinnedProbeInput } from '../media/demuxer-allowlist';
 
 /**
  * Pure ffprobe/ffmpeg argument builders and probe interpretation for the audio front end. The
@@ -18,11 +18,14 @@ export interface AudioProbe {
   channels: number | null;
   /** index of the chosen stream among the file's audio streams (for -map 0:a:N) */
   audioIndex: number;
+  /** the demuxer every later reader of this file must use (media/demuxer-allowlist.ts) */
+  pinned: PinnedFormat;
 }
 
 
-export function buildProbeArgs(file: string): string[] {
-  return ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_format', ffmpegInputUrl(file)];
+/** ffprobe with the demuxer pinned to the sniffed format (never ffmpeg's own content probing). */
+export function buildProbeArgs(file: string, pinned: PinnedFormat): string[] {
+  return ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_format', ...pinnedProbeInput(pinned, file)];
 }
 
 /**
@@ -42,6 +45,7 @@ export interface DecodeArgsOptions {
   maxSeconds: number;
   channels: number | null;
   audioIndex?: number;
+  pinned: PinnedFormat;
 }
 
 /**
@@ -53,7 +57,7 @@ export function buildDecodeArgs(file: string, opts: DecodeArgsOptions): string[]
   const filters = [monoMixFilter(opts.channels), `aresample=${SAMPLE_RATE}:resampler=soxr:precision=28`].filter(Boolean);
   return [
     '-nostdin', '-hide_banner', '-loglevel', 'error',
-    '-i', ffmpegInputUrl(file),
+    ...pinnedInputArgs(opts.pinned, file),
     '-map', `0:a:${opts.audioIndex ?? 0}`,
     '-vn', '-sn', '-dn',
     '-af', filters.join(','),
@@ -82,7 +86,7 @@ function positiveNumber(v: unknown): number | null {
 }
 
 /** Reads ffprobe's JSON; refuses (NO_AUDIO_STREAM) a file without audio. */
-export function parseProbe(json: string, displayName: string): AudioProbe {
+export function parseProbe(json: string, displayName: string): Omit<AudioProbe, 'pinned'> {
   let raw: RawProbe;
   try {
     raw = JSON.parse(json) as RawProbe;
@@ -106,7 +110,7 @@ export function parseProbe(json: string, displayName: string): AudioProbe {
 }
 
 /** Early refusals from the probe alone: zero length (AUDIO_EMPTY) or longer than allowed (AUDIO_TOO_LONG). */
-export function checkProbe(probe: AudioProbe, maxAudioSeconds: number, displayName: string): void {
+export function checkProbe(probe: Omit<AudioProbe, 'pinned'>, maxAudioSeconds: number, displayName: string): void {
   if (probe.durationSec === 0) throw new GatewayError('AUDIO_EMPTY', `${displayName} contains no audio`);
   if (probe.durationSec !== null && probe.durationSec > maxAudioSeconds) {
     throw new GatewayError(

@@ -1,6 +1,8 @@
 import { promises as fs } from 'fs';
 import { GatewayError, throwIfAborted } from '../common/errors';
-import { FfmpegRunner, stderrTail } from '../media/ffmpeg-runner';
+import { assertProbedFormat, requirePinnedFormat } from '../media/demuxer-allowlist';
+import { FfmpegRunner } from '../media/ffmpeg-runner';
+import { sniffFile } from '../media/sniff-file';
 import { buildDecodeArgs, buildProbeArgs, checkProbe, parseProbe, AudioProbe } from './audio-args';
 import { DEFAULT_MAX_AUDIO_SECONDS, SAMPLE_RATE } from './audio.constants';
 import { melSpectrogram, MelSpectrogram } from './mel-spectrogram';
@@ -35,11 +37,15 @@ export class AudioService {
 
   /** ffprobe the file and apply the early refusals (missing, empty, no audio, too long, undecodable). */
   async probe(file: string, opts: { signal?: AbortSignal } = {}): Promise<AudioProbe> {
-    const name = displayName(file);
+    const name = ROLE;
     await checkFile(file, name);
+    // the content decides the demuxer (never ffmpeg's own probing, which follows playlists)
+    const { found } = await sniffFile(file);
+    if (found?.kind === 'image') throw new GatewayError('UNSUPPORTED_MEDIA', `${name} is an image, not audio`);
+    const pinned = requirePinnedFormat(found, name);
     let stdout: Buffer;
     try {
-      ({ stdout } = await this.runner.probe(buildProbeArgs(file), {
+      ({ stdout } = await this.runner.probe(buildProbeArgs(file, pinned), {
         signal: opts.signal,
         timeoutMs: PROBE_TIMEOUT_MS,
         maxStdoutBytes: 1 << 20,
@@ -47,7 +53,8 @@ export class AudioService {
     } catch (err) {
       throw asUndecodable(err, name);
     }
-    const probe = parseProbe(stdout.toString('utf8'), name);
+    const probe = { ...parseProbe(stdout.toString('utf8'), name), pinned };
+    assertProbedFormat(pinned, probe.formatName, name);
     checkProbe(probe, this.limits.maxAudioSeconds, name);
     return probe;
   }
@@ -59,14 +66,14 @@ export class AudioService {
 
   /** probe + decode, with the post-decode checks (nothing decoded, longer than the limit). */
   async load(file: string, opts: { signal?: AbortSignal } = {}): Promise<DecodedAudio> {
-    const name = displayName(file);
+    const name = ROLE;
     const probe = await this.probe(file, opts);
     throwIfAborted(opts.signal);
     const max = this.limits.maxAudioSeconds;
     const expected = Math.min(probe.durationSec ?? 10, max + 1) * SAMPLE_RATE + SAMPLE_RATE;
     const pcm = new PcmCollector(expected);
     // one second of slack past the limit: enough to tell "too long" from "exactly the limit"
-    const args = buildDecodeArgs(file, { maxSeconds: max + 1, channels: probe.channels, audioIndex: probe.audioIndex });
+    const args = buildDecodeArgs(file, { maxSeconds: max + 1, channels: probe.channels, audioIndex: probe.audioIndex, pinned: probe.pinned });
     try {
       await this.runner.stream(args, (chunk) => pcm.push(chunk), { signal: opts.signal });
     } catch (err) {
@@ -89,30 +96,27 @@ export class AudioService {
   }
 }
 
-function displayName(file: string): string {
-  return JSON.stringify(file);
-}
+/** Messages name the input by its role, never by its path on the server (issue 10, item 8). */
+const ROLE = 'the audio file';
 
 async function checkFile(file: string, name: string): Promise<void> {
   let stat;
   try {
     stat = await fs.stat(file);
   } catch {
-    throw new GatewayError('VALIDATION_FAILED', `audio file ${name} does not exist or cannot be read`);
+    throw new GatewayError('VALIDATION_FAILED', `${name} does not exist or cannot be read`, { path: file });
   }
-  if (!stat.isFile()) throw new GatewayError('VALIDATION_FAILED', `audio file ${name} is not a regular file`);
-  if (stat.size === 0) throw new GatewayError('AUDIO_EMPTY', `audio file ${name} is empty (0 bytes)`);
+  if (!stat.isFile()) throw new GatewayError('VALIDATION_FAILED', `${name} is not a regular file`, { path: file });
+  if (stat.size === 0) throw new GatewayError('AUDIO_EMPTY', `${name} is empty (0 bytes)`);
 }
 
-/** ffmpeg/ffprobe failures on an input mean the input cannot be decoded; keep the stderr tail. */
+/** ffmpeg/ffprobe failures on an input mean the input cannot be decoded; stderr stays in details (logs only). */
 function asUndecodable(err: unknown, name: string): unknown {
   // only a tool that ran and exited non-zero says something about the input; a missing binary or a
   // timeout stays FFMPEG_FAILED
   const stderr = err instanceof GatewayError && err.code === 'FFMPEG_FAILED' ? err.details?.stderr : undefined;
   if (typeof stderr === 'string') {
-    return new GatewayError('AUDIO_UNDECODABLE', `cannot decode ${name}: ${stderrTail(stderr) || 'ffmpeg failed'}`, undefined, {
-      cause: err,
-    });
+    return new GatewayError('AUDIO_UNDECODABLE', `${name} cannot be decoded`, { stderr }, { cause: err });
   }
   return err;
 }

@@ -15,7 +15,10 @@ import { trackFaces } from './face-track';
 import type { AvatarTimings, FaceBox, PreparedAvatar, PrepareOptions } from './face.types';
 import { ImageAdapter } from './image.adapter';
 import { LruCache } from './lru-cache';
-import { SNIFF_BYTES, SniffedMedia, sniffAvatarMedia } from './media-sniff';
+import { PinnedFormat, requirePinnedFormat } from '../media/demuxer-allowlist';
+import type { SniffResult } from '../media/media-sniff';
+import { sniffBuffer, sniffFile } from '../media/sniff-file';
+import { avatarMediaOf, SniffedMedia } from './media-sniff';
 import { decodeVideo } from './video-frames';
 
 export interface AvatarServiceOptions {
@@ -47,7 +50,16 @@ interface AvatarEntry {
   crops: (Uint8Array | undefined)[];
 }
 
-type Source = { kind: SniffedMedia; bytes?: Buffer; path?: string; hash: string };
+type Source = { kind: SniffedMedia; bytes?: Buffer; path?: string; hash: string; pinned?: PinnedFormat };
+
+const UNSUPPORTED_AVATAR = 'the avatar must be a PNG, JPEG or WebP image or a video';
+
+/** Avatar kind of a sniff result, with the pinned demuxer for a video (UNSUPPORTED_MEDIA otherwise). */
+function classify(found: SniffResult | null): { kind: SniffedMedia; pinned?: PinnedFormat } {
+  const kind = avatarMediaOf(found);
+  if (kind === 'unknown') throw new GatewayError('UNSUPPORTED_MEDIA', UNSUPPORTED_AVATAR);
+  return kind === 'video' ? { kind, pinned: requirePinnedFormat(found, 'the avatar video') } : { kind };
+}
 
 /**
  * Avatar preparation: decode once, detect once, keep the boxes (memory LRU + JSON on disk), hand
@@ -72,10 +84,9 @@ export class AvatarService {
   /** Prepares the avatar in a file (image or short video, recognised by content). */
   async prepare(file: string, o: PrepareOptions = {}): Promise<PreparedAvatar> {
     const t0 = performance.now();
-    const kind = sniffAvatarMedia(await readHead(file));
-    if (kind === 'unknown') throw new GatewayError('UNSUPPORTED_MEDIA', 'the avatar must be a PNG, JPEG or WebP image or a video');
+    const { kind, pinned } = classify(await sniffAvatarFile(file));
     let src: Source;
-    if (kind === 'video') src = { kind, path: file, hash: await hashFile(file) };
+    if (kind === 'video') src = { kind, pinned, path: file, hash: await hashFile(file) };
     else {
       const bytes = await fs.readFile(file);
       src = { kind, bytes, hash: sha256(bytes) };
@@ -86,14 +97,13 @@ export class AvatarService {
   /** Same as prepare() for bytes in memory (a video is written to a temp file for ffmpeg, then removed). */
   async prepareBuffer(bytes: Buffer, o: PrepareOptions = {}): Promise<PreparedAvatar> {
     const t0 = performance.now();
-    const kind = sniffAvatarMedia(bytes.subarray(0, SNIFF_BYTES));
-    if (kind === 'unknown') throw new GatewayError('UNSUPPORTED_MEDIA', 'the avatar must be a PNG, JPEG or WebP image or a video');
+    const { kind, pinned } = classify(sniffBuffer(bytes));
     if (kind !== 'video') return this.prepareSource({ kind, bytes, hash: sha256(bytes) }, o, t0);
     await fs.mkdir(this.opts.cacheDir, { recursive: true });
     const tmp = path.join(this.opts.cacheDir, `upload-${randomBytes(8).toString('hex')}.tmp`);
     try {
       await fs.writeFile(tmp, bytes);
-      return await this.prepareSource({ kind, path: tmp, hash: sha256(bytes) }, o, t0);
+      return await this.prepareSource({ kind, pinned, path: tmp, hash: sha256(bytes) }, o, t0);
     } finally {
       await fs.rm(tmp, { force: true });
     }
@@ -181,7 +191,7 @@ export class AvatarService {
         maxVideoFrames: this.opts.maxVideoFrames ?? 1500,
         maxVideoBytes: this.opts.maxVideoBytes ?? 1 << 30,
         maxPixels: this.opts.maxImagePixels,
-      }, signal);
+      }, src.pinned!, signal);
     }
     const img = cropToEven(await this.images.decode(src.bytes!, this.opts.maxImagePixels));
     if (img.width < 32 || img.height < 32) {
@@ -229,17 +239,11 @@ export function createAvatarService(config: AppConfig, runner: FfmpegRunner, det
 
 const sha256 = (b: Uint8Array | string): string => createHash('sha256').update(b).digest('hex');
 
-async function readHead(file: string): Promise<Buffer> {
-  const fh = await fs.open(file, 'r').catch((err: NodeJS.ErrnoException) => {
-    throw new GatewayError(err.code === 'ENOENT' ? 'NOT_FOUND' : 'UNSUPPORTED_MEDIA', `cannot open the avatar file: ${err.code ?? err.message}`);
+async function sniffAvatarFile(file: string): Promise<SniffResult | null> {
+  const res = await sniffFile(file).catch((err: NodeJS.ErrnoException) => {
+    throw new GatewayError(err.code === 'ENOENT' ? 'NOT_FOUND' : 'UNSUPPORTED_MEDIA', `cannot open the avatar file: ${err.code ?? 'error'}`);
   });
-  try {
-    const buf = Buffer.alloc(SNIFF_BYTES);
-    const { bytesRead } = await fh.read(buf, 0, SNIFF_BYTES, 0);
-    return buf.subarray(0, bytesRead);
-  } finally {
-    await fh.close();
-  }
+  return res.found;
 }
 
 function hashFile(file: string): Promise<string> {

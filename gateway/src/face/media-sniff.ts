@@ -1,4 +1,4 @@
-import { AVATAR_IMAGE_FORMATS, sniffMedia } from '../media/media-sniff';
+import { AVATAR_IMAGE_FORMATS, SniffResult, sniffMedia } from '../media/media-sniff';
 
 export { SNIFF_BYTES } from '../media/media-sniff';
 
@@ -10,7 +10,11 @@ export { SNIFF_BYTES } from '../media/media-sniff';
 export type SniffedMedia = 'png' | 'jpeg' | 'webp' | 'video' | 'unknown';
 
 export function sniffAvatarMedia(head: Uint8Array): SniffedMedia {
-  const found = sniffMedia(head);
+  return avatarMediaOf(sniffMedia(head));
+}
+
+/** The avatar pipeline's view of a sniff result (sniffFile/sniffBuffer look past ID3 tags). */
+export function avatarMediaOf(found: SniffResult | null): SniffedMedia {
   if (!found) return 'unknown';
   if (found.kind === 'video') return 'video';
   if (found.kind === 'image' && AVATAR_IMAGE_FORMATS.includes(found.format)) return found.format === 'jpg' ? 'jpeg' : (found.format as 'png' | 'webp');

@@ -1,5 +1,6 @@
 import { GatewayError } from '../common/errors';
-import { ffmpegInputUrl, type FfmpegRunner } from '../media/ffmpeg-runner';
+import { assertProbedFormat, PinnedFormat, pinnedInputArgs, pinnedProbeInput } from '../media/demuxer-allowlist';
+import type { FfmpegRunner } from '../media/ffmpeg-runner';
 
 /** What the avatar needs to know about a video before decoding it. */
 export interface VideoInfo {
@@ -29,8 +30,15 @@ export interface DecodedVideo {
 
 const MAX_FPS = 60;
 
-export function probeArgs(path: string): string[] {
-  return ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_format', '-select_streams', 'v:0', ffmpegInputUrl(path)];
+/** ffprobe with the demuxer pinned to the sniffed format (media/demuxer-allowlist.ts). */
+export function probeArgs(path: string, pinned: PinnedFormat): string[] {
+  return ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_format', '-select_streams', 'v:0', ...pinnedProbeInput(pinned, path)];
+}
+
+/** The container's format_name from ffprobe's JSON (checked against the pinned demuxer). */
+export function probedFormatName(json: string): string | undefined {
+  const name = (JSON.parse(json) as { format?: { format_name?: unknown } }).format?.format_name;
+  return typeof name === 'string' ? name : undefined;
 }
 
 function parseRate(r: unknown): number | undefined {
@@ -61,9 +69,9 @@ export function parseVideoProbe(json: string): VideoInfo | undefined {
 }
 
 /** Raw RGB24 frames at a constant rate, cropped to even size (top-left anchored), at most maxFrames+1 of them. */
-export function decodeArgs(path: string, info: VideoInfo, maxFrames: number): string[] {
+export function decodeArgs(path: string, info: VideoInfo, maxFrames: number, pinned: PinnedFormat): string[] {
   return [
-    '-v', 'error', '-nostdin', '-i', ffmpegInputUrl(path),
+    '-v', 'error', '-nostdin', ...pinnedInputArgs(pinned, path),
     '-map', '0:v:0', '-an', '-sn',
     '-vf', 'crop=trunc(iw/2)*2:trunc(ih/2)*2:0:0',
     '-fps_mode', 'cfr', '-r', String(info.fps),
@@ -77,16 +85,21 @@ export async function decodeVideo(
   runner: FfmpegRunner,
   path: string,
   limits: VideoLimits,
+  pinned: PinnedFormat,
   signal?: AbortSignal,
 ): Promise<DecodedVideo> {
   let info: VideoInfo | undefined;
+  let formatName: string | undefined;
   try {
-    const probe = await runner.probe(probeArgs(path), { signal, timeoutMs: 30_000, maxStdoutBytes: 1 << 20 });
-    info = parseVideoProbe(probe.stdout.toString('utf8'));
+    const probe = await runner.probe(probeArgs(path, pinned), { signal, timeoutMs: 30_000, maxStdoutBytes: 1 << 20 });
+    const json = probe.stdout.toString('utf8');
+    info = parseVideoProbe(json);
+    formatName = probedFormatName(json);
   } catch (err) {
     if (err instanceof GatewayError && err.code === 'CANCELLED') throw err;
     throw new GatewayError('UNSUPPORTED_MEDIA', 'the file is neither a readable image nor a readable video', undefined, { cause: err });
   }
+  assertProbedFormat(pinned, formatName, 'the video');
   if (!info) throw new GatewayError('UNSUPPORTED_MEDIA', 'the file has no video stream');
   if (info.width * info.height > limits.maxPixels) {
     throw new GatewayError('IMAGE_TOO_LARGE', `video frames have ${info.width}x${info.height} pixels; the limit is ${limits.maxPixels}`);
@@ -101,7 +114,7 @@ export async function decodeVideo(
   const maxFrames = Math.max(1, Math.min(limits.maxVideoFrames, Math.floor(limits.maxVideoBytes / frameBytes)));
   let out: Buffer;
   try {
-    const res = await runner.run(decodeArgs(path, info, maxFrames), {
+    const res = await runner.run(decodeArgs(path, info, maxFrames, pinned), {
       signal,
       timeoutMs: 120_000,
       maxStdoutBytes: (maxFrames + 1) * frameBytes,
@@ -109,7 +122,7 @@ export async function decodeVideo(
     out = res.stdout;
   } catch (err) {
     if (err instanceof GatewayError && err.code === 'CANCELLED') throw err;
-    throw new GatewayError('UNSUPPORTED_MEDIA', `the video cannot be decoded: ${(err as Error).message}`, undefined, { cause: err });
+    throw new GatewayError('UNSUPPORTED_MEDIA', 'the video cannot be decoded', undefined, { cause: err });
   }
   const count = Math.floor(out.length / frameBytes);
   if (count > maxFrames) {

@@ -7,7 +7,7 @@ export type MediaKind = 'image' | 'audio' | 'video';
 export type MediaFormat =
   | 'png' | 'jpg' | 'webp' | 'gif' | 'avif' | 'heic'
   | 'wav' | 'mp3' | 'ogg' | 'flac'
-  | 'mp4' | 'webm' | 'avi' | 'flv' | 'mpeg';
+  | 'mp4' | 'webm' | 'avi' | 'flv' | 'mpeg' | 'ts';
 
 export interface SniffResult {
   kind: MediaKind;
@@ -38,8 +38,33 @@ function isMpegAudioSync(buf: Uint8Array): boolean {
   return version !== 0x01 && layer !== 0x00;
 }
 
-/** Classifies the first bytes of a file; null when the format is not one the gateway knows. */
+/** Where an ID3v2 tag (10-byte header + syncsafe size [+ footer]) ends; undefined when `head` does not start with one. */
+export function id3TagEnd(head: Uint8Array): number | undefined {
+  if (!startsWith(head, ascii('ID3')) || head.length < 10) return undefined;
+  const size = [6, 7, 8, 9].reduce((n, i) => (n << 7) | (head[i] & 0x7f), 0);
+  const footer = head[5] & 0x10 ? 10 : 0;
+  return 10 + size + footer;
+}
+
+/**
+ * What follows an ID3 tag must be an MPEG audio frame (after zero padding): an ID3 tag in front of
+ * a playlist or any other text is how a file sniffs as MP3 while ffmpeg's probe would read it as HLS.
+ */
+export function isMpegAudioAfterTag(rest: Uint8Array): boolean {
+  let i = 0;
+  while (i < rest.length && rest[i] === 0) i++;
+  return isMpegAudioSync(rest.subarray(i));
+}
+
+/**
+ * Classifies the first bytes of a file; null when the format is not one the gateway knows. An ID3
+ * tag that ends beyond `head` gives null: callers with the file use sniffFile(), which looks past it.
+ */
 export function sniffMedia(head: Uint8Array): SniffResult | null {
+  if (startsWith(head, ascii('ID3'))) {
+    const end = id3TagEnd(head);
+    return end !== undefined && end < head.length && isMpegAudioAfterTag(head.subarray(end)) ? { kind: 'audio', format: 'mp3' } : null;
+  }
   if (startsWith(head, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return { kind: 'image', format: 'png' };
   if (startsWith(head, [0xff, 0xd8, 0xff])) return { kind: 'image', format: 'jpg' };
   if (startsWith(head, ascii('GIF87a')) || startsWith(head, ascii('GIF89a'))) return { kind: 'image', format: 'gif' };
@@ -57,12 +82,12 @@ export function sniffMedia(head: Uint8Array): SniffResult | null {
     // mp4, mov, m4a: the probe tells whether there is a video or only an audio track
     return { kind: 'video', format: 'mp4' };
   }
-  if (startsWith(head, ascii('ID3')) || isMpegAudioSync(head)) return { kind: 'audio', format: 'mp3' };
+  if (isMpegAudioSync(head)) return { kind: 'audio', format: 'mp3' };
   if (startsWith(head, ascii('OggS'))) return { kind: 'audio', format: 'ogg' };
   if (startsWith(head, ascii('fLaC'))) return { kind: 'audio', format: 'flac' };
   if (startsWith(head, [0x1a, 0x45, 0xdf, 0xa3])) return { kind: 'video', format: 'webm' }; // Matroska/WebM
   if (startsWith(head, ascii('FLV'))) return { kind: 'video', format: 'flv' };
   if (startsWith(head, [0, 0, 1, 0xba])) return { kind: 'video', format: 'mpeg' }; // MPEG-PS
-  if (head.length >= 189 && head[0] === 0x47 && head[188] === 0x47) return { kind: 'video', format: 'mpeg' }; // MPEG-TS
+  if (head.length >= 189 && head[0] === 0x47 && head[188] === 0x47) return { kind: 'video', format: 'ts' }; // MPEG-TS
   return null;
 }

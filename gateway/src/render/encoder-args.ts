@@ -2,7 +2,7 @@
  * Pure builders for the encoder's ffmpeg arguments. One process per job: raw RGB frames on stdin,
  * the original audio muxed from its file, H.264 yuv420p in MP4. No intermediate files, no second encode.
  */
-import { ffmpegInputUrl } from '../media/ffmpeg-runner';
+import { PinnedFormat, pinnedInputArgs } from '../media/demuxer-allowlist';
 
 export type VideoEncoder = 'libx264' | 'h264_nvenc';
 
@@ -11,6 +11,8 @@ export interface EncodeSpec {
   height: number; // even
   fps: number;
   audioPath: string;
+  /** the audio's pinned demuxer (from the audio probe): ffmpeg never guesses the format of user media */
+  audioFormat: PinnedFormat;
   outPath: string;
   encoder: VideoEncoder;
   /** CRF for libx264, CQ for NVENC (lower = better); default 20 */
@@ -38,7 +40,7 @@ export function buildEncodeArgs(s: EncodeSpec): string[] {
   const args = ['-hide_banner', '-loglevel', 'error', '-y'];
   // Input 0: raw frames on stdin. Input 1: the audio as the user gave it (no re-decode to wav first).
   args.push('-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${s.width}x${s.height}`, '-framerate', String(s.fps), '-i', 'pipe:0');
-  args.push('-i', ffmpegInputUrl(s.audioPath));
+  args.push(...pinnedInputArgs(s.audioFormat, s.audioPath));
   args.push('-map', '0:v:0', '-map', '1:a:0');
   if (s.outputHeight) {
     if (s.outputHeight % 2 || s.outputHeight < 2) throw new RangeError(`output height must be even, got ${s.outputHeight}`);

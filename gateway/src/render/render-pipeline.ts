@@ -4,6 +4,7 @@ import { GatewayError, throwIfAborted, toGatewayError } from '../common/errors';
 import { assertWritableDirFor } from '../common/fs-util';
 import { FACE_ELEMENTS, MEL_WINDOW_ELEMENTS } from '../inference/model-contract';
 import type { InferenceBackend } from '../inference/inference-backend';
+import type { PinnedFormat } from '../media/demuxer-allowlist';
 import { FfmpegProcess, FfmpegRunner } from '../media/ffmpeg-runner';
 import { buildEncodeArgs, VideoEncoder } from './encoder-args';
 import { compositeInto } from './compositor';
@@ -21,7 +22,7 @@ import type {
 /** What the pipeline needs from the audio front end (gateway/src/audio). */
 export interface AudioPort {
   /** probes (refusing bad input early), then decodes to 16 kHz mono float32 */
-  load(path: string, signal?: AbortSignal): Promise<{ pcm: Float32Array; durationSec: number }>;
+  load(path: string, signal?: AbortSignal): Promise<{ pcm: Float32Array; durationSec: number; pinned: PinnedFormat }>;
   /** [80, T] row-major */
   mel(pcm: Float32Array): { data: Float32Array; frames: number };
   frameCount(melFrames: number, fps: number): number;
@@ -101,7 +102,7 @@ export class RenderPipeline implements Renderer {
       if (!ready.ready) throw new GatewayError('BACKEND_UNAVAILABLE', `inference backend '${this.backend.kind}' is not ready: ${ready.reason ?? 'unknown reason'}`);
 
       // Audio decode and avatar preparation are independent: run them together.
-      const [{ pcm, durationSec: audioSeconds }, avatar] = await Promise.all([
+      const [{ pcm, durationSec: audioSeconds, pinned: audioFormat }, avatar] = await Promise.all([
         clock.time('decode', () => this.audio.load(req.audioPath, signal)),
         this.avatars.prepare(req.facePath, { box: req.box, pads: req.pads, smooth: req.smooth, signal }),
       ]);
@@ -121,6 +122,7 @@ export class RenderPipeline implements Renderer {
           height: avatar.height,
           fps,
           audioPath: req.audioPath,
+          audioFormat,
           outPath: writePath,
           encoder,
           quality: req.quality,

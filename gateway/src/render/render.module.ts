@@ -19,7 +19,10 @@ import type { PipelineObserver, Renderer } from './render.types';
 
 function audioPort(audio: AudioService): AudioPort {
   return {
-    load: (p, signal) => audio.load(p, { signal }),
+    load: async (p, signal) => {
+      const { pcm, durationSec, probe } = await audio.load(p, { signal });
+      return { pcm, durationSec, pinned: probe.pinned };
+    },
     mel: (pcm) => melSpectrogram(pcm),
     frameCount,
     fillWindows: (mel, from, to, fps, out) => void fillWindows(mel, from, to, fps, out),

@@ -1,5 +1,9 @@
 import { buildDecodeArgs, buildProbeArgs, checkProbe, monoMixFilter, parseProbe } from '../../../gateway/src/audio/audio-args';
 import { GatewayError } from '../../../gateway/src/common/errors';
+import { pinnedFormatOf } from '../../../gateway/src/media/demuxer-allowlist';
+
+const WAV = pinnedFormatOf({ kind: 'audio', format: 'wav' })!;
+const MP3 = pinnedFormatOf({ kind: 'audio', format: 'mp3' })!;
 
 function codeOf(fn: () => unknown): string | undefined {
   try {
@@ -11,15 +15,20 @@ function codeOf(fn: () => unknown): string | undefined {
 }
 
 describe('audio args', () => {
-  it('should probe streams and format as JSON, with the path behind file:', () => {
-    const args = buildProbeArgs('/tmp/a b.wav');
-    expect(args).toEqual(['-v', 'error', '-print_format', 'json', '-show_streams', '-show_format', 'file:/tmp/a b.wav']);
+  it('should probe streams and format as JSON with the demuxer pinned, only file/pipe protocols and the path behind file:', () => {
+    const args = buildProbeArgs('/tmp/a b.wav', WAV);
+    expect(args).toEqual([
+      '-v', 'error', '-print_format', 'json', '-show_streams', '-show_format',
+      '-f', 'wav', '-protocol_whitelist', 'file,pipe', 'file:/tmp/a b.wav',
+    ]);
   });
 
   it('should decode to 16 kHz mono f32le on stdout with a length cap', () => {
-    const args = buildDecodeArgs('clip.mp3', { maxSeconds: 601, channels: 2 });
+    const args = buildDecodeArgs('clip.mp3', { maxSeconds: 601, channels: 2, pinned: MP3 });
     const at = (flag: string) => args[args.indexOf(flag) + 1];
-    expect(at('-f')).toBe('f32le');
+    // the input's demuxer is pinned before -i; the output format comes last
+    expect(args.slice(args.indexOf('-i') - 4, args.indexOf('-i'))).toEqual(['-f', 'mp3', '-protocol_whitelist', 'file,pipe']);
+    expect(args[args.lastIndexOf('-f') + 1]).toBe('f32le');
     expect(at('-ac')).toBe('1');
     expect(at('-ar')).toBe('16000');
     expect(at('-t')).toBe('601');

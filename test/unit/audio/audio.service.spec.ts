@@ -44,7 +44,8 @@ describe(AudioService.name, () => {
   beforeEach(async () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'audio-svc-'));
     file = path.join(dir, 'in.wav');
-    await fs.writeFile(file, 'not really audio, the runner is fake');
+    // a WAV header, so the content sniffer pins the wav demuxer; the runner is fake
+    await fs.writeFile(file, Buffer.concat([Buffer.from('RIFF\x24\x00\x00\x00WAVEfmt ', 'latin1'), Buffer.alloc(32)]));
     runner = new FakeRunner();
     sut = new AudioService(runner as unknown as FfmpegRunner, { maxAudioSeconds: 2 });
   });
@@ -74,7 +75,39 @@ describe(AudioService.name, () => {
     const err = await sut.probe(file).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GatewayError);
     expect((err as GatewayError).code).toBe('AUDIO_UNDECODABLE');
-    expect((err as GatewayError).message).toContain('Invalid data found when processing input');
+    // stderr goes to the logs (details), never to the client's message; the input is named by role
+    expect((err as GatewayError).message).toBe('the audio file cannot be decoded');
+    expect((err as GatewayError).details?.stderr).toContain('Invalid data found when processing input');
+  });
+
+  it('should refuse content without a pinned demuxer (UNSUPPORTED_MEDIA) before running anything', async () => {
+    const cases = [
+      '#EXTM3U\n#EXTINF:10,\nfile:/srv/other/result.mp4\n#EXT-X-ENDLIST\n',
+      'ID3\x03\x00\x00\x00\x00\x00\x00#EXTM3U\n#EXTINF:10,\nfile:/srv/other/result.mp4\n',
+      'ffconcat version 1.0\nfile /srv/other/result.mp4\n',
+      'v=0\no=- 0 0 IN IP4 127.0.0.1\ns=x\nc=IN IP4 127.0.0.1\nm=audio 5004 RTP/AVP 0\n',
+      'img%03d.png',
+    ];
+    for (const text of cases) {
+      await fs.writeFile(file, Buffer.from(text, 'latin1'));
+      expect(await codeOf(sut.probe(file))).toBe('UNSUPPORTED_MEDIA');
+    }
+    expect(runner.calls).toEqual([]);
+  });
+
+  it('should run ffprobe and ffmpeg with the sniffed demuxer pinned and only file/pipe protocols', async () => {
+    runner.probeResult = probeJson('1');
+    runner.streamResult = async (onData) => (onData(pcmBytes(16000)), { stdout: Buffer.alloc(0), stderr: '' });
+    await sut.decode(file);
+    for (const call of runner.calls) expect(call.join(' ')).toContain(`-f wav -protocol_whitelist file,pipe ${call[0] === 'ffmpeg' ? '-i ' : ''}file:${file}`);
+  });
+
+  it('should refuse a probe that reports another container than the pinned one', async () => {
+    runner.probeResult = async () => ({
+      stdout: Buffer.from(JSON.stringify({ streams: [{ codec_type: 'audio', duration: '1' }], format: { format_name: 'hls' } })),
+      stderr: '',
+    });
+    expect(await codeOf(sut.probe(file))).toBe('UNSUPPORTED_MEDIA');
   });
 
   it('should keep FFMPEG_FAILED when the tool could not run at all', async () => {

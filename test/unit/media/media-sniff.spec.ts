@@ -11,7 +11,7 @@ describe('sniffMedia', () => {
     ['webp', bytes('RIFF', [1, 2, 3, 4], 'WEBPVP8 '), 'image', 'webp'],
     ['gif', bytes('GIF89a', [1, 0]), 'image', 'gif'],
     ['wav', bytes('RIFF', [1, 2, 3, 4], 'WAVEfmt '), 'audio', 'wav'],
-    ['mp3 with ID3', bytes('ID3', [4, 0, 0]), 'audio', 'mp3'],
+    ['mp3 with ID3', bytes('ID3', [4, 0, 0, 0, 0, 0, 2], [0, 0], [0xff, 0xfb, 0x90, 0x64]), 'audio', 'mp3'],
     ['mp3 frame sync', bytes([0xff, 0xfb, 0x90, 0x64]), 'audio', 'mp3'],
     ['ogg', bytes('OggS', [0, 2]), 'audio', 'ogg'],
     ['flac', bytes('fLaC', [0, 0, 0, 34]), 'audio', 'flac'],
@@ -22,7 +22,8 @@ describe('sniffMedia', () => {
     ['avif', bytes([0, 0, 0, 0x1c], 'ftypavif'), 'image', 'avif'],
     ['heic', bytes([0, 0, 0, 0x18], 'ftypheic'), 'image', 'heic'],
     ['flv', bytes('FLV', [1, 5]), 'video', 'flv'],
-    ['mpeg-ts', Uint8Array.from({ length: 376 }, (_, i) => (i % 188 === 0 ? 0x47 : 0)), 'video', 'mpeg'],
+    ['mpeg-ts', Uint8Array.from({ length: 376 }, (_, i) => (i % 188 === 0 ? 0x47 : 0)), 'video', 'ts'],
+    ['mpeg-ps', bytes([0, 0, 1, 0xba, 0x44]), 'video', 'mpeg'],
   ])('should classify %s by its magic bytes', (_name, head, kind, format) => {
     expect(sniffMedia(head)).toEqual({ kind, format });
   });
@@ -33,6 +34,10 @@ describe('sniffMedia', () => {
     ['a reserved MPEG version', bytes([0xff, 0xeb, 0x90])],
     ['an empty file', new Uint8Array(0)],
     ['a truncated PNG signature', bytes([0x89], 'PN')],
+    // an ID3 tag in front of a playlist sniffs as MP3 by its first bytes, and ffmpeg would read it as HLS
+    ['an ID3 tag followed by an HLS playlist', bytes('ID3', [3, 0, 0, 0, 0, 0, 0], '#EXTM3U\n#EXTINF:10,\nfile:/data/other.mp4\n')],
+    ['an ID3 tag that ends past the bytes given', bytes('ID3', [3, 0, 0, 0, 0, 0x7f, 0x7f], [0xff, 0xfb])],
+    ['an ID3 header cut short', bytes('ID3', [4, 0, 0])],
   ])('should refuse %s', (_name, head) => {
     expect(sniffMedia(head)).toBeNull();
   });

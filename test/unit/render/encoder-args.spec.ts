@@ -1,6 +1,8 @@
+import { pinnedFormatOf } from '../../../gateway/src/media/demuxer-allowlist';
 import { buildEncodeArgs, buildEncoderProbeArgs } from '../../../gateway/src/render/encoder-args';
 
-const base = { width: 512, height: 512, fps: 25, audioPath: '/in/a.wav', outPath: '/out/x.mp4', encoder: 'libx264' as const };
+const audioFormat = pinnedFormatOf({ kind: 'audio', format: 'wav' })!;
+const base = { width: 512, height: 512, fps: 25, audioPath: '/in/a.wav', audioFormat, outPath: '/out/x.mp4', encoder: 'libx264' as const };
 
 function valueOf(args: string[], flag: string): string | undefined {
   const i = args.indexOf(flag);
@@ -15,6 +17,8 @@ describe('buildEncodeArgs', () => {
     ]);
     expect(args.filter((a) => a === '-i')).toHaveLength(2);
     expect(args[args.lastIndexOf('-i') + 1]).toBe('file:/in/a.wav'); // never read as a protocol (take:1.wav, concat:…)
+    // the audio's demuxer is pinned (never probed: an HLS playlist would open other files)
+    expect(args.slice(args.lastIndexOf('-i') - 4, args.lastIndexOf('-i'))).toEqual(['-f', 'wav', '-protocol_whitelist', 'file,pipe']);
     expect(args).toEqual(expect.arrayContaining(['-map', '0:v:0', '-map', '1:a:0']));
   });
 

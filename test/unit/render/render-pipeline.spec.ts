@@ -1,3 +1,4 @@
+import { pinnedFormatOf } from '../../../gateway/src/media/demuxer-allowlist';
 import { existsSync, promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -52,7 +53,7 @@ function fakeAvatar(n = 3, fps?: number): AvatarView {
 /** T mel frames of constant value v per frame index, so windows are easy to check. */
 function fakeAudio(melFrames: number, seconds: number): AudioPort {
   return {
-    load: async () => ({ pcm: new Float32Array(16), durationSec: seconds }),
+    load: async () => ({ pcm: new Float32Array(16), durationSec: seconds, pinned: pinnedFormatOf({ kind: 'audio', format: 'wav' })! }),
     mel: () => ({ data: new Float32Array(80 * melFrames), frames: melFrames }),
     frameCount: (T, fps) => Math.ceil((T * fps) / 80),
     fillWindows: (_mel, from, to, _fps, out) => {
