@@ -1,5 +1,6 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 import { ERROR_HTTP_STATUS, ErrorCode, GatewayError, isErrorCode } from '../common/errors';
+import { redactPaths } from '../common/redact';
 
 /** The JSON error body of every failed request (architecture.md §4). */
 export interface ErrorBody {
@@ -56,7 +57,8 @@ export function mapError(err: unknown, jobId?: string): MappedError {
     const id = jobId ?? (typeof err.details?.jobId === 'string' ? err.details.jobId : undefined);
     const internal = err.code === 'INTERNAL';
     // INTERNAL messages come from unknown errors (paths, library text): they go to the log only.
-    return { status: err.httpStatus, body: body(err.code, internal ? 'internal error' : err.message, id), unexpected: internal };
+    // Other messages name inputs by role; paths that slip through are redacted (the log has them).
+    return { status: err.httpStatus, body: body(err.code, internal ? 'internal error' : redactPaths(err.message), id), unexpected: internal };
   }
   const status = err instanceof HttpException ? err.getStatus() : expressStatus(err);
   if (status !== undefined && status < 500) {
@@ -75,5 +77,5 @@ export function mapError(err: unknown, jobId?: string): MappedError {
 
 /** A job's stored error as the public `{code, message}` pair. */
 export function publicError(code: string, message: string): { code: ErrorCode; message: string } {
-  return { code: isErrorCode(code) ? code : 'INTERNAL', message };
+  return { code: isErrorCode(code) ? code : 'INTERNAL', message: redactPaths(message) };
 }

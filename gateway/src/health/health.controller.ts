@@ -8,6 +8,7 @@ import { Public } from '../api/public.decorator';
 import { HealthDto, ReadinessDto } from '../api/dto/responses.dto';
 import { INFERENCE_BACKEND, type InferenceBackend } from '../inference/inference-backend';
 import { JobsService } from '../jobs/jobs.service';
+import { redactPaths } from '../common/redact';
 import type { MetricsService } from './metrics.service';
 
 const startedAt = Date.now();
@@ -42,7 +43,8 @@ export class HealthController {
     const r = this.jobs.isClosing ? { ready: false, reason: 'shutting down' } : this.backend.readiness();
     res.status(r.ready ? 200 : 503);
     const body: ReadinessDto = { ready: r.ready, backend: this.backend.kind, queueDepth: this.jobs.queueDepth };
-    if (!r.ready) body.reason = r.reason ?? 'not ready';
+    // public and unauthenticated: the reason never shows MODEL_PATH or other server paths
+    if (!r.ready) body.reason = redactPaths(r.reason ?? 'not ready');
     return body;
   }
 

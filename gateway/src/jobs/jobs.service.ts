@@ -4,6 +4,8 @@ import { EventEmitter } from 'events';
 import * as fs from 'fs';
 import * as path from 'path';
 import { GatewayError, toGatewayError } from '../common/errors';
+import { redactPaths } from '../common/redact';
+import { stderrTail } from '../media/ffmpeg-runner';
 import type { Renderer } from '../render/render.types';
 import { DataLayout, removeAllBut } from './job-files';
 import { JobJournal, journalNeedsCompaction } from './job-journal';
@@ -298,6 +300,8 @@ export class JobsService {
       if (this.closing) return this.requeueInterrupted(job);
       const gw = toGatewayError(err);
       if (gw.code === 'INTERNAL') this.log.error(`job ${job.id} failed: ${gw.message}`, gw.stack);
+      // clients get the code and a role-named message; paths and stderr go to the log with the job id
+      else if (gw.code !== 'CANCELLED') this.log.warn(`job ${job.id} failed: ${gw.code}: ${gw.message}${logDetails(gw)}`);
       await this.finish(job, gw.code === 'CANCELLED' ? 'cancelled' : 'failed', gw);
     }
   }
@@ -307,7 +311,7 @@ export class JobsService {
     job.status = status;
     job.finishedAt = new Date().toISOString();
     // INTERNAL messages come from unexpected errors (paths, library text): logged, not published.
-    if (err) job.error = { code: err.code, message: err.code === 'INTERNAL' ? 'internal error (see the server log)' : err.message };
+    if (err) job.error = { code: err.code, message: err.code === 'INTERNAL' ? 'internal error (see the server log)' : redactPaths(err.message) };
     if (status === 'succeeded') await removeAllBut(job.workDir, [RESULT_NAME]);
     else await fs.promises.rm(job.workDir, { recursive: true, force: true });
     this.journal.put(job);
@@ -349,4 +353,13 @@ const shuttingDown = (jobId: string) => new GatewayError('BACKEND_UNAVAILABLE', 
 
 function inputsExist(input: JobInput): boolean {
   return fs.existsSync(input.facePath) && fs.existsSync(input.audioPath);
+}
+
+/** stderr tail and other details of a failure, for the log line only. */
+function logDetails(err: GatewayError): string {
+  const d = err.details;
+  if (!d) return '';
+  const stderr = typeof d.stderr === 'string' ? ` stderr: ${stderrTail(d.stderr, 5)}` : '';
+  const rest = Object.entries(d).filter(([k]) => k !== 'stderr');
+  return `${stderr}${rest.length ? ` ${JSON.stringify(Object.fromEntries(rest))}` : ''}`;
 }

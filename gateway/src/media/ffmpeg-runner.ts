@@ -165,7 +165,7 @@ export class FfmpegRunner {
     else proc.child.stdin!.end();
     const res = await proc.finish(null, opts.timeoutMs);
     if (opts.maxStdoutBytes && outSize > opts.maxStdoutBytes) {
-      throw new GatewayError('FFMPEG_FAILED', `${bin} produced more than ${opts.maxStdoutBytes} bytes`);
+      throw new GatewayError('FFMPEG_FAILED', `${path.basename(bin)} produced more than ${opts.maxStdoutBytes} bytes`);
     }
     return { stdout: Buffer.concat(out), stderr: res.stderr };
   }
@@ -174,6 +174,7 @@ export class FfmpegRunner {
     if (signal?.aborted) throw new GatewayError('CANCELLED', 'the operation was cancelled');
     const child: ChildProcess = spawn(bin, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     const tail = new TailBuffer();
+    const tool = path.basename(bin);
     child.stderr!.on('data', (c: Buffer) => tail.push(c));
     let exitInfo: { code: number | null; sig: NodeJS.Signals | null; spawnError?: Error } | undefined;
     let aborted = false;
@@ -197,12 +198,12 @@ export class FfmpegRunner {
     const failure = (what: string): GatewayError => {
       if (aborted) return new GatewayError('CANCELLED', 'the operation was cancelled');
       if (exitInfo?.spawnError) {
-        return new GatewayError('FFMPEG_FAILED', `cannot start ${bin}: ${exitInfo.spawnError.message}`);
+        const code = (exitInfo.spawnError as NodeJS.ErrnoException).code ?? 'error';
+        return new GatewayError('FFMPEG_FAILED', `cannot start ${tool} (${code})`, { bin, spawnError: exitInfo.spawnError.message });
       }
       const how = exitInfo ? (exitInfo.sig ? `signal ${exitInfo.sig}` : `code ${exitInfo.code}`) : 'still running';
-      return new GatewayError('FFMPEG_FAILED', `${what} (${how}): ${stderrTail(tail.text())}`, {
-        stderr: tail.text(),
-      });
+      // stderr names server paths and library internals: it goes to details (logged), not to the message
+      return new GatewayError('FFMPEG_FAILED', `${what} (${how})`, { stderr: tail.text() });
     };
     const finish = async (_unused: Buffer | null, timeoutMs?: number): Promise<RunResult> => {
       let timer: NodeJS.Timeout | undefined;
@@ -215,8 +216,8 @@ export class FfmpegRunner {
       }
       const info = await exitPromise;
       if (timer) clearTimeout(timer);
-      if (timedOut) throw new GatewayError('FFMPEG_FAILED', `${bin} timed out after ${timeoutMs} ms`);
-      if (info.spawnError || info.code !== 0 || aborted) throw failure(`${bin} failed`);
+      if (timedOut) throw new GatewayError('FFMPEG_FAILED', `${tool} timed out after ${timeoutMs} ms`);
+      if (info.spawnError || info.code !== 0 || aborted) throw failure(`${tool} failed`);
       return { stdout: Buffer.alloc(0), stderr: tail.text() };
     };
     return { child, exitPromise, failure, finish, hasExited: () => exitInfo !== undefined };

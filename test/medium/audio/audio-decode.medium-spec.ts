@@ -78,19 +78,24 @@ describe('AudioService with real ffmpeg', () => {
     expect(await codeOf(sut.decode(lying))).toBe('AUDIO_EMPTY');
   });
 
-  it('should refuse a text file with AUDIO_UNDECODABLE', async () => {
-    const text = path.join(dir, 'notes.txt');
-    await fs.writeFile(text, 'this is not audio at all\n'.repeat(20));
-    expect(await codeOf(sut.decode(text))).toBe('AUDIO_UNDECODABLE');
+  it('should refuse a text file, whatever its name, with UNSUPPORTED_MEDIA before ffmpeg reads it', async () => {
+    for (const name of ['notes.txt', 'fake.wav']) {
+      const text = path.join(dir, name);
+      await fs.writeFile(text, 'this is not audio at all\n'.repeat(20));
+      expect(await codeOf(sut.decode(text))).toBe('UNSUPPORTED_MEDIA');
+    }
   });
 
-  it('should refuse text named .wav with AUDIO_UNDECODABLE carrying ffprobe’s reason', async () => {
-    const text = path.join(dir, 'fake.wav');
-    await fs.writeFile(text, 'this is not audio at all\n'.repeat(20));
-    const err = await sut.decode(text).catch((e: unknown) => e);
+  it('should refuse a broken WAV with AUDIO_UNDECODABLE: ffprobe’s reason in the details, not in the message', async () => {
+    const broken = path.join(dir, 'broken.wav');
+    const header = headerOnlyWav(1000);
+    header.writeUInt16LE(0x7777, 20); // an unknown codec tag
+    await fs.writeFile(broken, Buffer.concat([header, Buffer.alloc(1000, 7)]));
+    const err = await sut.decode(broken).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GatewayError);
     expect((err as GatewayError).code).toBe('AUDIO_UNDECODABLE');
-    expect((err as GatewayError).message).toMatch(/Invalid data/);
+    expect((err as GatewayError).message).toBe('the audio file cannot be decoded');
+    expect(String((err as GatewayError).details?.stderr)).not.toBe('');
   });
 
   it('should refuse audio longer than the configured maximum with AUDIO_TOO_LONG', async () => {

@@ -77,13 +77,14 @@ describe('lipsync mel', () => {
     expect(check.maxdiff).toBeLessThanOrEqual(1e-3);
   });
 
-  it('should exit 2 with one error line and leave no file for undecodable input', async () => {
+  it('should exit 2 with one error line and leave no file for input that is not audio', async () => {
     const bad = path.join(dir, 'bad.wav');
     await fs.writeFile(bad, 'plain text, not a wave file\n');
     const outDir = await tempDir('mel-cli-out-');
     const r = await runMel([bad, '--out', path.join(outDir, 'x.npy')]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^error AUDIO_UNDECODABLE: .+\n$/);
+    // text is refused by content before ffmpeg reads it (issue 10: pinned demuxers)
+    expect(r.stderr).toMatch(/^error UNSUPPORTED_MEDIA: .+\n$/);
     expect(r.stderr.split('\n').filter(Boolean)).toHaveLength(1);
     expect(await fs.readdir(outDir)).toEqual([]);
     await fs.rm(outDir, { recursive: true });

@@ -1,6 +1,6 @@
 import { BadRequestException, NotFoundException, PayloadTooLargeException, HttpException } from '@nestjs/common';
 import { ThrottlerException } from '@nestjs/throttler';
-import { mapError } from '../../../gateway/src/api/error-mapping';
+import { mapError, publicError } from '../../../gateway/src/api/error-mapping';
 import { ERROR_HTTP_STATUS, GatewayError } from '../../../gateway/src/common/errors';
 
 describe('mapError', () => {
@@ -16,6 +16,13 @@ describe('mapError', () => {
     expect(mapError(new GatewayError('NO_FACE_FOUND', 'x'), 'job-1').body.error.jobId).toBe('job-1');
     expect(mapError(new GatewayError('QUEUE_FULL', 'x', { jobId: 'job-2' })).body.error.jobId).toBe('job-2');
     expect(mapError(new GatewayError('QUEUE_FULL', 'x')).body.error).not.toHaveProperty('jobId');
+  });
+
+  it('should never publish server paths or ffmpeg stderr in a GatewayError message (issue 10, item 8)', () => {
+    const m = mapError(new GatewayError('OUTPUT_UNWRITABLE', 'cannot write /srv/data/jobs/j1/result.mp4', { stderr: '/srv/x: denied' }));
+    expect(m.body.error.message).toBe('cannot write <path>');
+    expect(JSON.stringify(m.body)).not.toContain('/srv');
+    expect(publicError('FFMPEG_FAILED', 'ffmpeg failed on file:/srv/data/a.wav').message).toBe('ffmpeg failed on <path>');
   });
 
   it('should map Nest exceptions to gateway codes', () => {

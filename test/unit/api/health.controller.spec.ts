@@ -1,0 +1,16 @@
+import { HealthController } from '../../../gateway/src/health/health.controller';
+import type { InferenceBackend } from '../../../gateway/src/inference/inference-backend';
+import type { MetricsService } from '../../../gateway/src/health/metrics.service';
+import type { JobsService } from '../../../gateway/src/jobs/jobs.service';
+
+describe('HealthController /readyz (public, unauthenticated)', () => {
+  it('should say why it is not ready without showing MODEL_PATH or other server paths', () => {
+    const backend = { kind: 'onnx', readiness: () => ({ ready: false, reason: 'cannot load /srv/secret/models/wav2lip.onnx: ENOENT' }) } as unknown as InferenceBackend;
+    const jobs = { isClosing: false, queueDepth: 0 } as unknown as JobsService;
+    const sut = new HealthController(backend, {} as MetricsService, jobs);
+    const res = { status: jest.fn() };
+    const body = sut.readyz(res as never);
+    expect(res.status).toHaveBeenCalledWith(503);
+    expect(body.reason).toBe('cannot load <path>: ENOENT');
+  });
+});
