@@ -6,6 +6,7 @@ import type { AppConfig } from '../../gateway/src/config/config';
 import { CoreModule } from '../../gateway/src/core.module';
 import type { CoreServices } from '../../gateway/src/core-services';
 import { INFERENCE_BACKEND, type InferenceBackend } from '../../gateway/src/inference/inference-backend';
+import { LookupFn, OutboundHttp } from '../../gateway/src/outbound/outbound-http';
 import type { Renderer } from '../../gateway/src/render/render.types';
 import type { SpeechSynthesizer } from '../../gateway/src/speech/speech-synthesizer';
 
@@ -16,6 +17,8 @@ export interface AppOverrides {
   /** wrap the real renderer (tests: hold a job at a gate, watch a render) */
   wrapRenderer?: (real: Renderer) => Renderer;
   logger?: LoggerService | LogLevel[] | false;
+  /** DNS lookup for outbound requests (URL inputs, webhooks): a resolver the test controls */
+  outboundLookup?: LookupFn;
 }
 
 /** The real AppModule with providers swapped through Nest's overrideProvider (not initialised, not listening). */
@@ -32,6 +35,10 @@ export async function createTestApp(config: AppConfig, overrides: AppOverrides =
   }
   if (speech) builder.overrideProvider(SPEECH_SYNTHESIZER).useValue(speech);
   if (wrapRenderer) builder.overrideProvider(RENDERER).useFactory({ factory: (real: Renderer) => wrapRenderer(real), inject: [RENDER_PIPELINE] });
+  if (overrides.outboundLookup) {
+    const lookup = overrides.outboundLookup;
+    builder.overrideProvider(OutboundHttp).useValue(new OutboundHttp({ allowHosts: config.outbound?.allowHosts ?? [], lookup }));
+  }
   const moduleRef = await builder.compile();
   const app = moduleRef.createNestApplication(httpAppOptions(overrides.logger ?? ['error']));
   configureApp(app);

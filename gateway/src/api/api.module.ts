@@ -8,6 +8,8 @@ import type { AppConfig } from '../config/config';
 import { JobsModule } from '../jobs/jobs.module';
 import { JobsService } from '../jobs/jobs.service';
 import { DataLayout } from '../jobs/job-files';
+import { OutboundModule } from '../outbound/outbound.module';
+import { UrlFetcher } from '../outbound/url-fetcher';
 import { RenderModule } from '../render/render.module';
 import { SpeechModule } from '../speech/speech.module';
 import type { SpeechSynthesizer } from '../speech/speech-synthesizer';
@@ -26,6 +28,7 @@ import { multerOptions } from './upload.util';
     RenderModule,
     SpeechModule,
     JobsModule,
+    OutboundModule,
     MulterModule.registerAsync({
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => multerOptions(new DataLayout(config.dataDir).uploadsDir, config.limits.maxUploadBytes),
@@ -42,8 +45,9 @@ import { multerOptions } from './upload.util';
   providers: [
     {
       provide: JobSubmission,
-      inject: [JobsService, AvatarStore, SPEECH_SYNTHESIZER, AudioService],
-      useFactory: (jobs: JobsService, avatars: AvatarStore, speech: SpeechSynthesizer, audio: AudioService) => new JobSubmission(jobs, avatars, speech, audio),
+      inject: [JobsService, AvatarStore, SPEECH_SYNTHESIZER, AudioService, UrlFetcher],
+      useFactory: (jobs: JobsService, avatars: AvatarStore, speech: SpeechSynthesizer, audio: AudioService, urls: UrlFetcher) =>
+        new JobSubmission(jobs, avatars, speech, audio, urls),
     },
     // Guards run in this order: authentication, then the per-key rate limit.
     { provide: APP_GUARD, useClass: ApiKeyGuard },

@@ -1,10 +1,11 @@
-import { Controller, Delete, Get, HttpCode, Inject, Param, Post, UploadedFile, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, UploadedFile, UseInterceptors } from '@nestjs/common';
 import { FileInterceptor } from '@nestjs/platform-express';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { GatewayError } from '../common/errors';
 import { ApiErrors } from './api-errors.decorator';
 import { AvatarStore } from './avatar-store.service';
-import { CreateAvatarForm } from './dto/create-job.dto';
+import { UrlFetcher } from '../outbound/url-fetcher';
+import { CreateAvatarDto, CreateAvatarForm } from './dto/create-job.dto';
 import { AvatarDto } from './dto/responses.dto';
 import { sniffUpload, UploadCleanupInterceptor } from './upload.util';
 
@@ -13,18 +14,27 @@ import { sniffUpload, UploadCleanupInterceptor } from './upload.util';
 @ApiSecurity('api-key')
 @Controller('v1/avatars')
 export class AvatarsController {
-  constructor(@Inject(AvatarStore) private readonly store: AvatarStore) {}
+  constructor(
+    @Inject(AvatarStore) private readonly store: AvatarStore,
+    @Inject(UrlFetcher) private readonly urls: UrlFetcher,
+  ) {}
 
   @Post()
-  @ApiOperation({ summary: 'Upload a face image or short video; the face is detected once and cached' })
-  @ApiConsumes('multipart/form-data')
+  @ApiOperation({ summary: 'Upload a face image or short video (or give faceUrl); the face is detected once and cached' })
+  @ApiConsumes('multipart/form-data', 'application/json')
   @ApiBody({ type: CreateAvatarForm })
   @ApiResponse({ status: 201, type: AvatarDto })
   @ApiErrors(400, 401, 413, 415, 422, 429)
   @UseInterceptors(UploadCleanupInterceptor, FileInterceptor('file'))
-  async create(@UploadedFile() file?: Express.Multer.File): Promise<AvatarDto> {
-    if (!file) throw new GatewayError('VALIDATION_FAILED', 'a multipart field "file" with the face image or video is required');
-    return this.store.create(file.path, await sniffUpload(file, 'file'));
+  async create(@Body() dto: CreateAvatarDto, @UploadedFile() file?: Express.Multer.File): Promise<AvatarDto> {
+    if (!!file === !!dto.faceUrl) throw new GatewayError('VALIDATION_FAILED', 'give exactly one of a multipart field "file" with the face image or video, or faceUrl');
+    if (file) return this.store.create(file.path, await sniffUpload(file, 'file'));
+    const fetched = await this.urls.fetch(dto.faceUrl!, 'faceUrl');
+    try {
+      return await this.store.create(fetched.path, await sniffUpload(fetched, 'file'));
+    } finally {
+      await this.urls.release(fetched);
+    }
   }
 
   @Get()

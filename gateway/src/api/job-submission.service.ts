@@ -6,16 +6,22 @@ import type { JobOptions, JobRecord } from '../jobs/job.types';
 import type { SpeechSynthesizer } from '../speech/speech-synthesizer';
 import type { AvatarStore } from './avatar-store.service';
 import type { CreateJobDto } from './dto/create-job.dto';
+import type { UrlFetcher } from '../outbound/url-fetcher';
 import { sniffUpload } from './upload.util';
 
+/** An uploaded (multer) or downloaded (URL input) file: only its path is used. */
+export interface InputFile {
+  path: string;
+}
+
 export interface JobFiles {
-  face?: Express.Multer.File;
-  audio?: Express.Multer.File;
+  face?: InputFile;
+  audio?: InputFile;
 }
 
 /** The render options of a request, without the input fields. */
 export function jobOptionsOf(dto: CreateJobDto): JobOptions {
-  const { avatarId: _a, text: _t, voice: _v, rate: _r, ...options } = dto;
+  const { avatarId: _a, text: _t, voice: _v, rate: _r, faceUrl: _f, audioUrl: _u, ...options } = dto;
   return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as JobOptions;
 }
 
@@ -39,12 +45,35 @@ export class JobSubmission {
     private readonly avatars: AvatarStore,
     private readonly speech: SpeechSynthesizer,
     private readonly audio: { probe(file: string): Promise<unknown> },
+    private readonly urls?: UrlFetcher,
   ) {}
 
-  async submit(dto: CreateJobDto, files: JobFiles): Promise<JobRecord> {
-    if (!!dto.avatarId === !!files.face) throw new GatewayError('VALIDATION_FAILED', 'give exactly one of avatarId or a face file');
-    if ((dto.text !== undefined) === !!files.audio) throw new GatewayError('VALIDATION_FAILED', 'give exactly one of text or an audio file');
+  async submit(dto: CreateJobDto, uploads: JobFiles): Promise<JobRecord> {
+    if ([dto.avatarId, uploads.face, dto.faceUrl].filter(Boolean).length !== 1) {
+      throw new GatewayError('VALIDATION_FAILED', 'give exactly one of avatarId, a face file or faceUrl');
+    }
+    if ([dto.text !== undefined, !!uploads.audio, !!dto.audioUrl].filter(Boolean).length !== 1) {
+      throw new GatewayError('VALIDATION_FAILED', 'give exactly one of text, an audio file or audioUrl');
+    }
     assertBoxHasArea(dto.box);
+    if ((dto.faceUrl || dto.audioUrl) && !this.urls) throw new GatewayError('VALIDATION_FAILED', 'URL inputs are not enabled on this server');
+    // Refuse early (full queue, shutdown) before spending time on downloads.
+    if (dto.faceUrl || dto.audioUrl) this.jobs.assertAccepting();
+    const [faceUrlFile, audioUrlFile] = await Promise.allSettled([
+      dto.faceUrl ? this.urls!.fetch(dto.faceUrl, 'faceUrl') : undefined,
+      dto.audioUrl ? this.urls!.fetch(dto.audioUrl, 'audioUrl') : undefined,
+    ]);
+    const fetched = [faceUrlFile, audioUrlFile].map((r) => (r.status === 'fulfilled' ? r.value : undefined));
+    try {
+      for (const r of [faceUrlFile, audioUrlFile]) if (r.status === 'rejected') throw r.reason;
+      return await this.submitFiles(dto, { face: uploads.face ?? fetched[0], audio: uploads.audio ?? fetched[1] });
+    } finally {
+      // Downloads moved into the job are gone already; anything left (a refusal) is removed here.
+      await this.urls?.release(...fetched);
+    }
+  }
+
+  private async submitFiles(dto: CreateJobDto, files: JobFiles): Promise<JobRecord> {
     // voice and rate only matter for text; with an audio file they are ignored (forms such as
     // Swagger UI's "Try it out" send their defaults whatever the input is)
     const speech = dto.text !== undefined ? { text: this.speech.validate({ text: dto.text, voice: dto.voice, rate: dto.rate }), voice: dto.voice, rate: dto.rate } : undefined;

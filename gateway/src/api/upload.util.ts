@@ -23,7 +23,7 @@ export function multerOptions(uploadsDir: string, maxUploadBytes: number): Multe
 }
 
 /** Reads the first bytes of an uploaded file and checks them against what the field accepts (415 otherwise). */
-export async function sniffUpload(file: Express.Multer.File, field: UploadField): Promise<SniffResult> {
+export async function sniffUpload(file: { path: string }, field: UploadField): Promise<SniffResult> {
   const { head, found } = await sniffFile(file.path);
   if (head.length === 0) throw new GatewayError('VALIDATION_FAILED', `${field}: the uploaded file is empty`);
   // audio and video are read by ffmpeg: only formats with a pinned demuxer get that far

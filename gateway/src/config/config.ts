@@ -4,11 +4,14 @@ import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, validateSync } fr
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { AllowEntry, literalHostRefusal, parseAllowHosts } from '../outbound/allow-hosts';
 
 /**
  * Environment configuration, validated once at boot. This is the only file that reads
  * `process.env`: everything else receives an `AppConfig`.
  */
+// Standard Webhooks secrets: "whsec_" + base64 of 24–64 random bytes (32–88 base64 characters).
+const WEBHOOK_SECRET_PATTERN = /^whsec_(?=[A-Za-z0-9+/=]{32,88}$)[A-Za-z0-9+/]+={0,2}$/;
 const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
 
 export class EnvDto {
@@ -40,6 +43,15 @@ export class EnvDto {
   @IsOptional() @IsString() @Matches(/^[A-Za-z][A-Za-z0-9_/-]{0,39}(\+[A-Za-z0-9_-]{1,20})?$/) TTS_DEFAULT_VOICE?: string;
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) RATE_LIMIT_PER_MINUTE?: number;
   @IsOptional() @IsIn(['error', 'warn', 'log', 'debug', 'verbose']) LOG_LEVEL?: string;
+  @IsOptional() @IsString() OUTBOUND_ALLOW_HOSTS?: string;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(100) @Max(600_000) URL_FETCH_TIMEOUT_MS?: number;
+  @IsOptional() @IsString() @Matches(WEBHOOK_SECRET_PATTERN, { message: 'WEBHOOK_SECRET must be whsec_ followed by base64 (24–64 bytes)' }) WEBHOOK_SECRET?: string;
+  @IsOptional() @IsString() @Matches(/^https?:\/\/\S+$/, { message: 'WEBHOOK_URL must be an http(s) URL' }) WEBHOOK_URL?: string;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(20) WEBHOOK_MAX_ATTEMPTS?: number;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(100) @Max(120_000) WEBHOOK_TIMEOUT_MS?: number;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(10) @Max(3_600_000) WEBHOOK_RETRY_BASE_MS?: number;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(10) @Max(86_400_000) WEBHOOK_RETRY_MAX_MS?: number;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(60) @Max(30 * 86_400) IDEMPOTENCY_TTL_SECONDS?: number;
 }
 
 export interface AppConfig {
@@ -74,6 +86,21 @@ export interface AppConfig {
   /** text-to-speech (espeak-ng); optional so hand-built test configs stay valid */
   speech?: { espeakPath: string; maxChars: number; defaultVoice: string };
   logLevel: string;
+  /** URL inputs and webhooks (optional so hand-built test configs stay valid) */
+  outbound?: { allowHosts: AllowEntry[]; fetchTimeoutMs: number };
+  webhooks?: WebhookConfig;
+  idempotency?: { ttlSeconds: number };
+}
+
+export interface WebhookConfig {
+  /** whsec_… (Standard Webhooks); webhooks are off without it */
+  secret?: string;
+  /** sent for jobs that name no webhookUrl of their own */
+  defaultUrl?: string;
+  maxAttempts: number;
+  timeoutMs: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -106,6 +133,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     const lines = errors.map((e) => `${e.property}=${JSON.stringify(e.value)}: ${Object.values(e.constraints ?? {}).join('; ')}`);
     throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
   }
+  let allowHosts: AllowEntry[];
+  try {
+    allowHosts = parseAllowHosts(dto.OUTBOUND_ALLOW_HOSTS);
+  } catch (err) {
+    throw new ConfigError(`invalid configuration:\n  ${(err as Error).message}`);
+  }
+  if (dto.WEBHOOK_URL && !dto.WEBHOOK_SECRET) throw new ConfigError('invalid configuration:\n  WEBHOOK_URL needs WEBHOOK_SECRET (webhooks are always signed)');
+  const webhookUrl = dto.WEBHOOK_URL && URL.canParse(dto.WEBHOOK_URL) ? new URL(dto.WEBHOOK_URL) : undefined;
+  if (dto.WEBHOOK_URL && !webhookUrl) throw new ConfigError('invalid configuration:\n  WEBHOOK_URL is not a URL');
+  const webhookRefusal = webhookUrl ? literalHostRefusal(webhookUrl, allowHosts) : undefined;
+  if (webhookRefusal) throw new ConfigError(`invalid configuration:\n  WEBHOOK_URL ${webhookRefusal} (add it to OUTBOUND_ALLOW_HOSTS)`);
   const backend = dto.INFERENCE_BACKEND ?? 'onnx';
   const cores = Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
   return {
@@ -141,5 +179,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     rateLimitPerMinute: dto.RATE_LIMIT_PER_MINUTE ?? 120,
     speech: { espeakPath: dto.ESPEAK_PATH ?? 'espeak-ng', maxChars: dto.TTS_MAX_CHARS ?? 2000, defaultVoice: dto.TTS_DEFAULT_VOICE ?? 'en-us' },
     logLevel: dto.LOG_LEVEL ?? 'log',
+    outbound: { allowHosts, fetchTimeoutMs: dto.URL_FETCH_TIMEOUT_MS ?? 30_000 },
+    webhooks: {
+      secret: dto.WEBHOOK_SECRET,
+      defaultUrl: dto.WEBHOOK_URL,
+      maxAttempts: dto.WEBHOOK_MAX_ATTEMPTS ?? 6,
+      timeoutMs: dto.WEBHOOK_TIMEOUT_MS ?? 10_000,
+      retryBaseMs: dto.WEBHOOK_RETRY_BASE_MS ?? 2_000,
+      retryMaxMs: dto.WEBHOOK_RETRY_MAX_MS ?? 300_000,
+    },
+    idempotency: { ttlSeconds: dto.IDEMPOTENCY_TTL_SECONDS ?? 86_400 },
   };
 }

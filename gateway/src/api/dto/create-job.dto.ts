@@ -21,6 +21,7 @@ import { SAFE_VOICE } from '../../speech/speech-synthesizer';
 import { toBoolean, toNumber, toTblr, trimString } from './form-transforms';
 
 export const AVATAR_ID_PATTERN = /^[a-f0-9]{64}$/;
+const URL_MAX_LENGTH = 2048;
 
 /** The text fields of POST /v1/jobs and POST /v1/lipsync (files come separately: `face`, `audio`). */
 export class CreateJobDto {
@@ -29,6 +30,14 @@ export class CreateJobDto {
   @ApiPropertyOptional({ description: 'an avatar from POST /v1/avatars (instead of a `face` file): 64 hex characters', example: '' })
   @IsOptional() @Transform(trimString) @IsString() @Matches(AVATAR_ID_PATTERN, { message: 'avatarId must be 64 lowercase hex characters' })
   avatarId?: string;
+
+  @ApiPropertyOptional({ description: 'fetch the face image or video from this http(s) URL (instead of a `face` file or avatarId); public addresses or OUTBOUND_ALLOW_HOSTS only', example: '' })
+  @IsOptional() @Transform(trimString) @IsString() @MaxLength(URL_MAX_LENGTH)
+  faceUrl?: string;
+
+  @ApiPropertyOptional({ description: 'fetch the speech audio from this http(s) URL (instead of an `audio` file or text); public addresses or OUTBOUND_ALLOW_HOSTS only', example: '' })
+  @IsOptional() @Transform(trimString) @IsString() @MaxLength(URL_MAX_LENGTH)
+  audioUrl?: string;
 
   @ApiPropertyOptional({ description: 'text to speak with espeak-ng (instead of an `audio` file), e.g. "Hello from the lip-sync gateway."', example: '' })
   @IsOptional() @Transform(trimString) @IsString() @MaxLength(20_000)
@@ -89,8 +98,15 @@ export class CreateJobForm extends CreateJobDto {
   audio?: unknown;
 }
 
+/** The text fields of POST /v1/avatars (the file comes separately as `file`). */
+export class CreateAvatarDto {
+  @ApiPropertyOptional({ description: 'fetch the face image or video from this http(s) URL instead of uploading `file`', example: '' })
+  @IsOptional() @Transform(trimString) @IsString() @MaxLength(URL_MAX_LENGTH)
+  faceUrl?: string;
+}
+
 /** Swagger-only: POST /v1/avatars form. */
-export class CreateAvatarForm {
-  @ApiProperty({ type: 'string', format: 'binary', description: 'face image (PNG, JPEG, WebP) or short video' })
-  file!: unknown;
+export class CreateAvatarForm extends CreateAvatarDto {
+  @ApiPropertyOptional({ type: 'string', format: 'binary', description: 'face image (PNG, JPEG, WebP) or short video; or use faceUrl' })
+  file?: unknown;
 }
