@@ -120,6 +120,8 @@ describe(FaceApiDetector.name, () => {
     const w = start.workers[0];
     const terminate = jest.spyOn(w, 'terminate');
     const exited = exitCode(w);
+    // a worker terminated before it is online exits with 0, so wait for it (a loaded machine is slow to start one)
+    await new Promise((resolve) => w.once('online', resolve));
     await sut.close();
     expect(terminate).toHaveBeenCalledTimes(1);
     expect(await exited).toBe(1); // terminated, not a clean exit
