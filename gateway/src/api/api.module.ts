@@ -10,6 +10,8 @@ import { JobsService } from '../jobs/jobs.service';
 import { DataLayout } from '../jobs/job-files';
 import { OutboundModule } from '../outbound/outbound.module';
 import { UrlFetcher } from '../outbound/url-fetcher';
+import { WebhookDispatcher } from '../webhooks/webhook-dispatcher';
+import { WebhooksModule } from '../webhooks/webhooks.module';
 import { RenderModule } from '../render/render.module';
 import { SpeechModule } from '../speech/speech.module';
 import type { SpeechSynthesizer } from '../speech/speech-synthesizer';
@@ -29,6 +31,7 @@ import { multerOptions } from './upload.util';
     SpeechModule,
     JobsModule,
     OutboundModule,
+    WebhooksModule,
     MulterModule.registerAsync({
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => multerOptions(new DataLayout(config.dataDir).uploadsDir, config.limits.maxUploadBytes),
@@ -45,9 +48,9 @@ import { multerOptions } from './upload.util';
   providers: [
     {
       provide: JobSubmission,
-      inject: [JobsService, AvatarStore, SPEECH_SYNTHESIZER, AudioService, UrlFetcher],
-      useFactory: (jobs: JobsService, avatars: AvatarStore, speech: SpeechSynthesizer, audio: AudioService, urls: UrlFetcher) =>
-        new JobSubmission(jobs, avatars, speech, audio, urls),
+      inject: [JobsService, AvatarStore, SPEECH_SYNTHESIZER, AudioService, UrlFetcher, WebhookDispatcher],
+      useFactory: (jobs: JobsService, avatars: AvatarStore, speech: SpeechSynthesizer, audio: AudioService, urls: UrlFetcher, webhooks: WebhookDispatcher) =>
+        new JobSubmission(jobs, avatars, speech, audio, urls, webhooks),
     },
     // Guards run in this order: authentication, then the per-key rate limit.
     { provide: APP_GUARD, useClass: ApiKeyGuard },

@@ -2,11 +2,12 @@ import * as path from 'path';
 import { GatewayError } from '../common/errors';
 import { linkOrCopy, moveFile, randomName } from '../jobs/job-files';
 import type { JobsService } from '../jobs/jobs.service';
-import type { JobOptions, JobRecord } from '../jobs/job.types';
+import type { JobOptions, JobRecord, JobWebhook } from '../jobs/job.types';
 import type { SpeechSynthesizer } from '../speech/speech-synthesizer';
 import type { AvatarStore } from './avatar-store.service';
 import type { CreateJobDto } from './dto/create-job.dto';
 import type { UrlFetcher } from '../outbound/url-fetcher';
+import type { WebhookDispatcher } from '../webhooks/webhook-dispatcher';
 import { sniffUpload } from './upload.util';
 
 /** An uploaded (multer) or downloaded (URL input) file: only its path is used. */
@@ -21,7 +22,7 @@ export interface JobFiles {
 
 /** The render options of a request, without the input fields. */
 export function jobOptionsOf(dto: CreateJobDto): JobOptions {
-  const { avatarId: _a, text: _t, voice: _v, rate: _r, faceUrl: _f, audioUrl: _u, ...options } = dto;
+  const { avatarId: _a, text: _t, voice: _v, rate: _r, faceUrl: _f, audioUrl: _u, webhookUrl: _w, ...options } = dto;
   return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as JobOptions;
 }
 
@@ -46,6 +47,7 @@ export class JobSubmission {
     private readonly speech: SpeechSynthesizer,
     private readonly audio: { probe(file: string): Promise<unknown> },
     private readonly urls?: UrlFetcher,
+    private readonly webhooks?: Pick<WebhookDispatcher, 'forNewJob'>,
   ) {}
 
   async submit(dto: CreateJobDto, uploads: JobFiles): Promise<JobRecord> {
@@ -56,6 +58,8 @@ export class JobSubmission {
       throw new GatewayError('VALIDATION_FAILED', 'give exactly one of text, an audio file or audioUrl');
     }
     assertBoxHasArea(dto.box);
+    if (dto.webhookUrl && !this.webhooks) throw new GatewayError('VALIDATION_FAILED', 'webhooks are not enabled on this server');
+    const webhook = this.webhooks?.forNewJob(dto.webhookUrl);
     if ((dto.faceUrl || dto.audioUrl) && !this.urls) throw new GatewayError('VALIDATION_FAILED', 'URL inputs are not enabled on this server');
     // Refuse early (full queue, shutdown) before spending time on downloads.
     if (dto.faceUrl || dto.audioUrl) this.jobs.assertAccepting();
@@ -66,14 +70,14 @@ export class JobSubmission {
     const fetched = [faceUrlFile, audioUrlFile].map((r) => (r.status === 'fulfilled' ? r.value : undefined));
     try {
       for (const r of [faceUrlFile, audioUrlFile]) if (r.status === 'rejected') throw r.reason;
-      return await this.submitFiles(dto, { face: uploads.face ?? fetched[0], audio: uploads.audio ?? fetched[1] });
+      return await this.submitFiles(dto, { face: uploads.face ?? fetched[0], audio: uploads.audio ?? fetched[1] }, webhook);
     } finally {
       // Downloads moved into the job are gone already; anything left (a refusal) is removed here.
       await this.urls?.release(...fetched);
     }
   }
 
-  private async submitFiles(dto: CreateJobDto, files: JobFiles): Promise<JobRecord> {
+  private async submitFiles(dto: CreateJobDto, files: JobFiles, webhook: JobWebhook | undefined): Promise<JobRecord> {
     // voice and rate only matter for text; with an audio file they are ignored (forms such as
     // Swagger UI's "Try it out" send their defaults whatever the input is)
     const speech = dto.text !== undefined ? { text: this.speech.validate({ text: dto.text, voice: dto.voice, rate: dto.rate }), voice: dto.voice, rate: dto.rate } : undefined;
@@ -107,6 +111,6 @@ export class JobSubmission {
       // Probe now so AUDIO_TOO_LONG / AUDIO_UNDECODABLE come back as 422 instead of a failed job.
       await this.audio.probe(audioPath);
       return { input: { facePath, audioPath, avatarId: dto.avatarId }, timings };
-    });
+    }, webhook ? { webhook } : {});
   }
 }

@@ -21,5 +21,16 @@ export function toJobView(job: JobRecord, queuePosition = -1): JobDto {
   if (job.result) view.result = { ...job.result };
   if (job.startedAt) view.startedAt = job.startedAt;
   if (job.finishedAt) view.finishedAt = job.finishedAt;
+  if (job.webhook) {
+    const { url, state, attempts, nextAttemptAt } = job.webhook;
+    view.webhook = { url: redactQuery(url), state, attempts: attempts.map((a) => ({ ...a })) };
+    if (nextAttemptAt) view.webhook.nextAttemptAt = nextAttemptAt;
+  }
   return view;
+}
+
+/** A webhook URL without its query string, which often carries the receiver's token. */
+function redactQuery(url: string): string {
+  const u = new URL(url);
+  return u.search ? `${u.origin}${u.pathname}?…` : u.toString();
 }

@@ -27,6 +27,28 @@ export interface JobInput {
   avatarId?: string;
 }
 
+/** One delivery attempt of a job's webhook, as shown on the job. */
+export interface WebhookAttempt {
+  attempt: number;
+  at: string;
+  ms: number;
+  /** the receiver's HTTP status, when it answered */
+  status?: number;
+  /** why there was no usable answer (timed out, refused the connection, a forbidden address…) */
+  error?: string;
+}
+
+/** A job's webhook: where it goes and how delivery went (webhooks/webhook-dispatcher.ts). */
+export interface JobWebhook {
+  url: string;
+  /** pending until the job is final and the receiver answered 2xx (delivered) or attempts ran out (failed) */
+  state: 'pending' | 'delivered' | 'failed';
+  attempts: WebhookAttempt[];
+  nextAttemptAt?: string;
+  /** the signed body, fixed when the job became final so every retry sends the same message */
+  payload?: string;
+}
+
 export interface JobRecord {
   id: string;
   status: JobStatus;
@@ -46,6 +68,7 @@ export interface JobRecord {
   outputStarted?: boolean;
   /** set once the render succeeded */
   resultPath?: string;
+  webhook?: JobWebhook;
   /** what the renderer reported */
   result?: { width: number; height: number; fps: number; frames: number; audioSeconds: number; encoder: string; backend: string };
 }

@@ -46,6 +46,7 @@ export class JobsService {
   private readonly records = new Map<string, JobRecord>();
   private readonly running = new Map<string, { abort: AbortController; done: Promise<void> }>();
   private readonly events = new EventEmitter();
+  private readonly finalListeners = new Set<(job: JobRecord) => void>();
   private sweeper: NodeJS.Timeout | undefined;
   private closing = false;
 
@@ -92,7 +93,11 @@ export class JobsService {
    * Creates a job: `build` fills the job's fresh directory with its inputs. On any failure the
    * directory is removed and nothing is recorded.
    */
-  async create(options: JobOptions, build: (workDir: string) => Promise<{ input: JobInput; timings?: JobRecord['timings'] }>): Promise<JobRecord> {
+  async create(
+    options: JobOptions,
+    build: (workDir: string) => Promise<{ input: JobInput; timings?: JobRecord['timings'] }>,
+    extra: Pick<JobRecord, 'webhook'> = {},
+  ): Promise<JobRecord> {
     this.assertAccepting();
     const id = randomUUID();
     const workDir = this.layout.jobDir(id);
@@ -110,6 +115,7 @@ export class JobsService {
         options,
         input,
         workDir,
+        ...extra,
       };
       this.records.set(id, job);
       this.journal.put(job);
@@ -183,6 +189,27 @@ export class JobsService {
   watch(id: string, listener: (job: JobRecord) => void): () => void {
     this.events.on(id, listener);
     return () => this.events.off(id, listener);
+  }
+
+  /** Calls `listener` with every job once its final status is recorded (webhooks); returns the unsubscribe function. */
+  onFinal(listener: (job: JobRecord) => void): () => void {
+    this.finalListeners.add(listener);
+    return () => this.finalListeners.delete(listener);
+  }
+
+  /** Every job record (restored ones included). */
+  list(): JobRecord[] {
+    return [...this.records.values()];
+  }
+
+  /** Records a change to a job made outside the lifecycle (webhook deliveries): journaled and emitted; false when the job is gone. */
+  update(id: string, change: (job: JobRecord) => void): boolean {
+    const job = this.records.get(id);
+    if (!job) return false;
+    change(job);
+    this.journal.put(job);
+    this.emit(job);
+    return true;
   }
 
   /** Place in the wait list (0 = next), -1 when not waiting. */
@@ -318,6 +345,14 @@ export class JobsService {
     this.observer.jobFinished?.(status);
     this.log.log(`job ${job.id} ${status}${err ? ` (${err.code})` : ''} timings=${JSON.stringify(job.timings)}`);
     this.emit(job);
+    // After the final state is on disk; listeners (webhooks) work asynchronously and must not throw here.
+    for (const listener of this.finalListeners) {
+      try {
+        listener(job);
+      } catch (e) {
+        this.log.warn(`final-state listener failed for job ${job.id}: ${String(e)}`);
+      }
+    }
   }
 
   /** A render stopped by a clean shutdown: back to `queued` from scratch (journaled), so the next start runs it again. */

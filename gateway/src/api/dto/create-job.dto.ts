@@ -39,6 +39,13 @@ export class CreateJobDto {
   @IsOptional() @Transform(trimString) @IsString() @MaxLength(URL_MAX_LENGTH)
   audioUrl?: string;
 
+  @ApiPropertyOptional({
+    description: 'POST job.succeeded / job.failed / job.cancelled here (Standard Webhooks signature; default WEBHOOK_URL); needs WEBHOOK_SECRET on the server',
+    example: '',
+  })
+  @IsOptional() @Transform(trimString) @IsString() @MaxLength(URL_MAX_LENGTH)
+  webhookUrl?: string;
+
   @ApiPropertyOptional({ description: 'text to speak with espeak-ng (instead of an `audio` file), e.g. "Hello from the lip-sync gateway."', example: '' })
   @IsOptional() @Transform(trimString) @IsString() @MaxLength(20_000)
   text?: string;

@@ -64,6 +64,22 @@ export class JobLinksDto {
   @ApiProperty({ example: '/v1/jobs/6f1c0b7e-3c1a-4d2e-9a57-1f0f3f0a2b11/stream' }) stream!: string;
 }
 
+export class WebhookAttemptDto {
+  @ApiProperty({ example: 1 }) attempt!: number;
+  @ApiProperty({ example: '2025-01-01T12:00:05.000Z' }) at!: string;
+  @ApiProperty({ description: 'ms until the answer (or the failure)', example: 42 }) ms!: number;
+  @ApiPropertyOptional({ description: "the receiver's HTTP status", example: 500 }) status?: number;
+  @ApiPropertyOptional({ description: 'why there was no answer', example: 'refused the connection' }) error?: string;
+}
+
+export class JobWebhookDto {
+  @ApiProperty({ description: 'where job.succeeded / job.failed / job.cancelled is POSTed (query string hidden)', example: 'https://hooks.example.com/lipsync' })
+  url!: string;
+  @ApiProperty({ enum: ['pending', 'delivered', 'failed'], example: 'delivered' }) state!: string;
+  @ApiProperty({ type: [WebhookAttemptDto] }) attempts!: WebhookAttemptDto[];
+  @ApiPropertyOptional({ description: 'when the next retry is due', example: '2025-01-01T12:00:09.000Z' }) nextAttemptAt?: string;
+}
+
 export class JobDto {
   @ApiProperty({ example: '6f1c0b7e-3c1a-4d2e-9a57-1f0f3f0a2b11' }) id!: string;
   @ApiProperty({ enum: ['queued', 'running', 'succeeded', 'failed', 'cancelled'], example: 'running' }) status!: string;
@@ -80,6 +96,7 @@ export class JobDto {
   @ApiProperty() createdAt!: string;
   @ApiPropertyOptional() startedAt?: string;
   @ApiPropertyOptional() finishedAt?: string;
+  @ApiPropertyOptional({ type: JobWebhookDto, description: 'present when the job has a webhook: its delivery, attempt by attempt' }) webhook?: JobWebhookDto;
 }
 
 export class HealthDto {
