@@ -170,3 +170,55 @@ describe('webhooks (fake backend)', () => {
     }
   });
 });
+
+describe('webhooks across a restart', () => {
+  it('should resume a pending delivery at the next start, with the same webhook-id', async () => {
+    const dataDir = tempDataDir('webhooks-restart');
+    const speech = path.join(dataDir, 'speech.wav');
+    await makeSpeech(speech, 1, 'Hi.');
+    // nothing listens on this loopback port during the first run: attempt 1 is refused
+    const probe = await startLocalServer(() => undefined);
+    const port = probe.port;
+    await probe.close();
+    const env = {
+      DATA_DIR: dataDir,
+      INFERENCE_BACKEND: 'fake',
+      WEBHOOK_SECRET: SECRET,
+      OUTBOUND_ALLOW_HOSTS: `127.0.0.1:${port}`,
+      WEBHOOK_MAX_ATTEMPTS: '20',
+      WEBHOOK_RETRY_BASE_MS: '2000',
+      WEBHOOK_RETRY_MAX_MS: '2000',
+    };
+    let id: string;
+    const first = await startApp(env);
+    try {
+      const res = await request(first.server).post('/v1/jobs').attach('face', ASTRONAUT).attach('audio', speech).field('webhookUrl', `http://127.0.0.1:${port}/hook`);
+      id = res.body.id;
+      for (;;) {
+        const job = await getJob(first.server, id);
+        if (job.status === 'succeeded' && job.webhook.attempts.length >= 1) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    } finally {
+      await first.close();
+    }
+    let receiver: LocalServer | undefined;
+    let second: TestApp | undefined;
+    try {
+      receiver = await startLocalServer((_req, res) => res.writeHead(204).end(), '127.0.0.1', port);
+      second = await startApp(env);
+      const job = await settledWebhook(second.server, id);
+      expect(job.webhook.state).toBe('delivered');
+      const attempts = job.webhook.attempts;
+      expect(attempts[attempts.length - 1].status).toBe(204);
+      expect(attempts.slice(0, -1).every((a: any) => a.error === 'refused the connection')).toBe(true);
+      expect(receiver.requests).toHaveLength(1);
+      const payload = new Webhook(SECRET).verify(receiver.requests[0].body, receiver.requests[0].headers as Record<string, string>) as any;
+      expect(receiver.requests[0].headers['webhook-id']).toBe(`msg_${id}`);
+      expect(payload).toMatchObject({ type: 'job.succeeded', data: { id, status: 'succeeded' } });
+    } finally {
+      await second?.close();
+      await receiver?.close();
+    }
+  });
+});

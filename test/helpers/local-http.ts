@@ -14,8 +14,8 @@ export interface LocalServer {
 
 export type Handler = (req: http.IncomingMessage, res: http.ServerResponse, body: string) => void;
 
-/** Starts a server on `host` (127.0.0.1 by default; any 127/8 address works on Linux). Loopback only. */
-export async function startLocalServer(handler: Handler, host = '127.0.0.1'): Promise<LocalServer> {
+/** Starts a server on `host` (127.0.0.1 by default; any 127/8 address works on Linux), on a free port unless given. Loopback only. */
+export async function startLocalServer(handler: Handler, host = '127.0.0.1', listenPort = 0): Promise<LocalServer> {
   if (!/^127\.\d+\.\d+\.\d+$/.test(host)) throw new Error('tests only listen on loopback addresses');
   const requests: LocalServer['requests'] = [];
   const server = http.createServer((req, res) => {
@@ -27,7 +27,7 @@ export async function startLocalServer(handler: Handler, host = '127.0.0.1'): Pr
       handler(req, res, body);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  await new Promise<void>((resolve) => server.listen(listenPort, host, resolve));
   const port = (server.address() as AddressInfo).port;
   return {
     host,
