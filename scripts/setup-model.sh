@@ -2,16 +2,22 @@
 # Builds the Wav2Lip ONNX model the gateway (embedded onnx backend) and Triton serve:
 #   model_repository/wav2lip/1/model.onnx          FP32 graph, the contract of architecture.md §2
 #   model_repository/wav2lip/1/model.fp16.onnx     only with WAV2LIP_FP16=1 (input for TensorRT engines)
+#   model_repository/wav2lip_int8/1/model.onnx     only with --int8 or WAV2LIP_INT8=1: QDQ int8 for ONNX Runtime
+#                                                  on CPU (MODEL_PRECISION=int8; Triton: wav2lip_int8, KIND_CPU)
 #
 #   bash scripts/setup-model.sh                                   # demo: seeded random weights (seed 0)
 #   WAV2LIP_CHECKPOINT=/path/wav2lip_gan.pth bash scripts/setup-model.sh   # official weights
+#   bash scripts/setup-model.sh --int8                            # also the int8 model (needs `npm run build`:
+#                                                                 # calibration data comes from `lipsync calib-data`)
 #
 # Idempotent: a stamp file (1/SOURCE, 1/SOURCE.fp16) records the weights source and the exporter
 # version; a second run with the same inputs is a fast no-op, a changed source rebuilds.
 # Env: WAV2LIP_CHECKPOINT, WAV2LIP_SEED (default 0), WAV2LIP_FP16=1,
 #      WAV2LIP_DEMO_BN_CALIBRATE (default 1: demo only, re-estimates BN stats on seeded random inputs so
 #      the random mouth visibly follows the audio; 0 = torch's default BN stats, a near-static patch),
-#      WAV2LIP_PYTHON (default /usr/bin/python3), MODEL_REPOSITORY (default <repo>/model_repository).
+#      WAV2LIP_PYTHON (default /usr/bin/python3), MODEL_REPOSITORY (default <repo>/model_repository),
+#      WAV2LIP_INT8=1 (same as --int8), WAV2LIP_CALIBRATION (default <repo>/.cache/int8-calibration; made
+#      with `node bin/lipsync.js calib-data` when missing).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -20,6 +26,8 @@ REPO_DIR="${MODEL_REPOSITORY:-$ROOT/model_repository}"
 VERSION_DIR="$REPO_DIR/wav2lip/1"
 SEED="${WAV2LIP_SEED:-0}"
 CALIBRATE="${WAV2LIP_DEMO_BN_CALIBRATE:-1}"
+INT8="${WAV2LIP_INT8:-0}"
+CALIB_DIR="${WAV2LIP_CALIBRATION:-$ROOT/.cache/int8-calibration}"
 
 die() { echo "setup-model: $1" >&2; exit "${2:-1}"; }
 
@@ -42,7 +50,7 @@ check_prerequisites() {
 
 exporter_version() {
   # rebuild when the exporter itself changes, not only when the weights do
-  cat "$ROOT"/triton/*.py "$ROOT/triton/ort_run.js" | sha256sum | cut -c1-16
+  cat "$ROOT"/triton/*.py "$ROOT"/triton/*.js | sha256sum | cut -c1-16
 }
 
 describe_source() {
@@ -56,6 +64,21 @@ describe_source() {
     [[ "$SEED" =~ ^[0-9]+$ ]] || die "WAV2LIP_SEED must be a non-negative integer, got '$SEED'" 2
     echo "random-seed=$SEED bn-calibrate=$CALIBRATE"
   fi
+}
+
+ensure_calibration() {
+  [[ -f "$CALIB_DIR/calibration/face.npy" && -f "$CALIB_DIR/holdout/face.npy" ]] && return 0
+  [[ -f "$ROOT/dist/cli/lipsync.js" ]] || die "int8 needs calibration data from the gateway's CLI: run 'npm run build' first (or set WAV2LIP_CALIBRATION=DIR)" 2
+  echo "setup-model: making int8 calibration data in $CALIB_DIR (espeak-ng speech, detected fixture faces) ..."
+  node "$ROOT/bin/lipsync.js" calib-data --out "$CALIB_DIR" || die "calib-data failed; see the message above"
+}
+
+int8_stamp() {
+  # the calibration inputs and the CPU's int8 instructions (they pick 7- or 8-bit weights) are inputs too
+  local data flags
+  data="$(cat "$CALIB_DIR"/calibration/*.npy "$CALIB_DIR"/holdout/*.npy | sha256sum | cut -c1-16)"
+  flags="$(grep -o -w -E 'avx512_vnni|avx_vnni|amx_int8' /proc/cpuinfo 2>/dev/null | sort -u | tr '\n' ',' || true)"
+  echo "calibration=$data int8-cpu=${flags:-none}"
 }
 
 up_to_date() { [[ -f "$1" && -f "$2" && "$(cat "$2")" == "$3" ]]; }
@@ -98,7 +121,15 @@ print_notice() {
 }
 
 main() {
+  local arg
+  for arg in "$@"; do
+    case "$arg" in
+      --int8) INT8=1 ;;
+      *) die "unknown argument '$arg' (usage: setup-model.sh [--int8])" 2 ;;
+    esac
+  done
   [[ "$CALIBRATE" == 0 || "$CALIBRATE" == 1 ]] || die "WAV2LIP_DEMO_BN_CALIBRATE must be 0 or 1" 2
+  [[ "$INT8" == 0 || "$INT8" == 1 ]] || die "WAV2LIP_INT8 must be 0 or 1" 2
   mkdir -p "$VERSION_DIR"
   local source version
   source="$(describe_source)"
@@ -106,6 +137,13 @@ main() {
   build_one "$VERSION_DIR/model.onnx" "$VERSION_DIR/SOURCE" "$source exporter=$version precision=fp32"
   if [[ "${WAV2LIP_FP16:-0}" == 1 ]]; then
     build_one "$VERSION_DIR/model.fp16.onnx" "$VERSION_DIR/SOURCE.fp16" "$source exporter=$version precision=fp16" --fp16
+  fi
+  if [[ "$INT8" == 1 ]]; then
+    ensure_calibration
+    local int8_dir="$REPO_DIR/wav2lip_int8/1"
+    mkdir -p "$int8_dir"
+    build_one "$int8_dir/model.onnx" "$int8_dir/SOURCE" "$source exporter=$version precision=int8 $(int8_stamp)" \
+      --int8 --calibration "$CALIB_DIR"
   fi
   print_notice
 }

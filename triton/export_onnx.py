@@ -3,10 +3,13 @@
 
   /usr/bin/python3 triton/export_onnx.py --checkpoint wav2lip_gan.pth --out model_repository/wav2lip/1/model.onnx
   /usr/bin/python3 triton/export_onnx.py --random-seed 0 --out model.onnx [--fp16]
+  /usr/bin/python3 triton/export_onnx.py --random-seed 0 --calibrate-bn --int8 [--calibration DIR] --out int8.onnx
 
 After export: onnx.checker, then one run of the graph with onnxruntime-node against PyTorch on a
-small random batch. Exit 0 = written and checked; 2 = bad checkpoint/arguments (nothing written);
-1 = the check failed or something else went wrong (nothing written).
+small random batch. Exit 0 = written and checked; 2 = bad checkpoint/arguments/calibration data
+(nothing written); 1 = the check failed or something else went wrong (nothing written).
+--int8: post-training static quantization (triton/quantize_int8.py) calibrated on DIR/calibration,
+checked against PyTorch FP32 on DIR/holdout (max/mean grey error, mouth PSNR; fails below the floor).
 """
 import argparse
 import hashlib
@@ -23,7 +26,9 @@ import onnx  # noqa: E402
 import torch  # noqa: E402
 
 from checkpoint_loader import CheckpointError, load_generator  # noqa: E402
+from int8_export import PSNR_FLOOR_DB, build_int8, check_int8, load_calibration, resolve_weight_bits  # noqa: E402
 from onnx_fp16 import convert_core_to_fp16  # noqa: E402
+from quantize_int8 import QuantizeError  # noqa: E402
 from parity_check import (OrtRunError, half_emulated_reference, max_grey_diff, random_inputs, run_onnx,  # noqa: E402
                           torch_reference)
 from wav2lip_model import FACE_SIZE, MEL_BANDS, MEL_WINDOW, Wav2LipServed, build_random, calibrate_bn  # noqa: E402
@@ -35,6 +40,8 @@ FP32_TOLERANCE = 1  # grey levels, architecture.md §2
 FP16_TOLERANCE = 2
 EXIT_BAD_INPUT = 2
 EXIT_CHECK_FAILED = 1
+REPO_ROOT = os.path.dirname(HERE)
+DEFAULT_CALIBRATION = os.path.join(REPO_ROOT, '.cache', 'int8-calibration')
 
 
 def parse_args(argv):
@@ -45,7 +52,15 @@ def parse_args(argv):
     p.add_argument('--calibrate-bn', action='store_true',
                    help='with --random-seed: re-estimate BN stats on seeded random inputs so the demo mouth moves')
     p.add_argument('--out', required=True, help='output .onnx path (written atomically)')
-    p.add_argument('--fp16', action='store_true', help='half-precision network, FP32/UINT8 I/O unchanged (TensorRT)')
+    prec = p.add_mutually_exclusive_group()
+    prec.add_argument('--fp16', action='store_true', help='half-precision network, FP32/UINT8 I/O unchanged (TensorRT)')
+    prec.add_argument('--int8', action='store_true', help='QDQ int8 network for ONNX Runtime CPU, I/O unchanged')
+    p.add_argument('--calibration', default=DEFAULT_CALIBRATION,
+                   help='--int8: folder from `lipsync calib-data` (default: .cache/int8-calibration)')
+    p.add_argument('--int8-weight-bits', choices=['auto', '7', '8'], default='auto',
+                   help='--int8: 8 on CPUs with VNNI/AMX, 7 elsewhere (auto, default)')
+    p.add_argument('--int8-psnr-floor', type=float, default=PSNR_FLOOR_DB,
+                   help=f'--int8: fail below this mouth PSNR vs FP32 on the held-out set (default {PSNR_FLOOR_DB} dB)')
     p.add_argument('--check-frames', type=int, default=2, help='frames in the parity check batch (default 2)')
     return p.parse_args(argv)
 
@@ -69,8 +84,8 @@ def export_fp32(served):
     return onnx.load_from_string(buf.getvalue())
 
 
-def add_metadata(model, source, precision):
-    for key, value in (('wav2lip_source', source), ('precision', precision),
+def add_metadata(model, source, precision, extra=()):
+    for key, value in (('wav2lip_source', source), ('precision', precision), *extra,
                        ('contract', 'mel FP32 [N,1,80,16], face UINT8 [N,96,96,3] RGB -> mouth UINT8 [N,96,96,3] RGB')):
         entry = model.metadata_props.add()
         entry.key, entry.value = key, value
@@ -117,11 +132,16 @@ def main(argv=None):
     if args.calibrate_bn and args.checkpoint is not None:
         print('error: --calibrate-bn only applies to --random-seed (a checkpoint has trained BN stats)', file=sys.stderr)
         return EXIT_BAD_INPUT
+    calib = None
     try:
+        if args.int8:
+            calib = load_calibration(args.calibration)  # before any work: bad data is bad input
         served, source = build_served(args)
-    except CheckpointError as err:
+    except (CheckpointError, QuantizeError) as err:
         print(f'error: {err}', file=sys.stderr)
         return EXIT_BAD_INPUT
+    if args.int8:
+        return export_int8_checked(args, served, source, calib, out)
     precision = 'fp16' if args.fp16 else 'fp32'
     os.makedirs(out_dir, exist_ok=True)
     started = time.time()
@@ -149,6 +169,37 @@ def main(argv=None):
         if os.path.exists(tmp):
             os.remove(tmp)
     print(f'wrote {out} ({precision}, {source}, {os.path.getsize(out) / 1e6:.0f} MB) in {time.time() - started:.1f} s')
+    return 0
+
+
+def export_int8_checked(args, served, source, calib, out):
+    started = time.time()
+    bits = resolve_weight_bits(args.int8_weight_bits)
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix='.export-int8-', suffix='.onnx', dir=os.path.dirname(out))
+    os.close(fd)
+    try:
+        model, info = build_int8(export_fp32(served), calib, bits)
+        extra = [(f'int8_{k}', str(v)) for k, v in info.items()]
+        onnx.save(add_metadata(model, source, 'int8', extra), tmp)
+        m = check_int8(tmp, served, calib['holdout'])
+        frames = calib['holdout'][0].shape[0]
+        print(f'check: int8 ONNX (onnxruntime-node) vs PyTorch FP32 on {frames} held-out frames: max diff {m["max"]}, '
+              f'mean {m["mean"]:.2f} grey levels, mouth (lower half) PSNR {m["mouth_psnr_db"]:.2f} dB '
+              f'(floor {args.int8_psnr_floor} dB)')
+        if m['mouth_psnr_db'] < args.int8_psnr_floor:
+            print(f'error: int8 mouth PSNR {m["mouth_psnr_db"]:.2f} dB is below the floor of {args.int8_psnr_floor} dB',
+                  file=sys.stderr)
+            return EXIT_CHECK_FAILED
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, out)
+    except (OrtRunError, RuntimeError, ValueError, onnx.checker.ValidationError) as err:
+        print(f'error: int8 export failed: {str(err).splitlines()[0]}', file=sys.stderr)
+        return EXIT_CHECK_FAILED
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    print(f'wrote {out} (int8, {source}, {os.path.getsize(out) / 1e6:.0f} MB) in {time.time() - started:.1f} s')
     return 0
 
 

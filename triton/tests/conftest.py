@@ -36,3 +36,28 @@ def fp32_model(demo_repo):
 @pytest.fixture(scope='session')
 def fp16_model(demo_repo):
     return str(demo_repo['version_dir'] / 'model.fp16.onnx')
+
+
+@pytest.fixture(scope='session')
+def calib_dir(tmp_path_factory):
+    """A small calibration folder from the gateway's own CLI (`lipsync calib-data`; needs `npm run build`)."""
+    out = tmp_path_factory.mktemp('calib')
+    cli = os.path.join(REPO_ROOT, 'dist', 'cli', 'lipsync.js')
+    assert os.path.isfile(cli), 'the gateway is not built: run `npx tsc -p tsconfig.build.json` first'
+    proc = subprocess.run(['node', os.path.join(REPO_ROOT, 'bin', 'lipsync.js'), 'calib-data', '--out', str(out),
+                           '--frames', '12', '--holdout-frames', '6'], capture_output=True, text=True, timeout=600,
+                          cwd=REPO_ROOT)
+    assert proc.returncode == 0, proc.stderr
+    return out
+
+
+@pytest.fixture(scope='session')
+def int8_repo(tmp_path_factory, calib_dir):
+    """scripts/setup-model.sh --int8 (demo weights, BN-calibrated as the demo ships) on the small calibration set."""
+    repo = tmp_path_factory.mktemp('model_repository_int8')
+    env = {**os.environ, 'MODEL_REPOSITORY': str(repo), 'WAV2LIP_CALIBRATION': str(calib_dir)}
+    proc = subprocess.run(['bash', os.path.join(REPO_ROOT, 'scripts', 'setup-model.sh'), '--int8'], env=env,
+                          capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr
+    return {'repo': repo, 'env': env, 'stdout': proc.stdout, 'model': str(repo / 'wav2lip_int8' / '1' / 'model.onnx'),
+            'fp32': str(repo / 'wav2lip' / '1' / 'model.onnx')}

@@ -93,3 +93,23 @@ def test_tensorrt_max_batch_fits_the_engine_profile():
         script = fh.read()
     profile_max = int(re.search(r'^MAX_BATCH=(\d+)$', script, re.M).group(1))
     assert first(_load('tensorrt'), 'max_batch_size') <= profile_max
+
+
+INT8_CONFIG = os.path.join(REPO_ROOT, 'model_repository', 'wav2lip_int8', 'config.pbtxt')
+
+
+def test_int8_config_declares_the_int8_models_io_and_runs_on_cpu(int8_repo):
+    with open(INT8_CONFIG) as fh:
+        cfg = parse_pbtxt(fh.read())
+    inputs, outputs = _onnx_io(int8_repo['model'])
+    assert first(cfg, 'name') == 'wav2lip_int8' and first(cfg, 'platform') == 'onnxruntime_onnx'
+    assert first(cfg, 'default_model_filename') == 'model.onnx'
+    assert _config_io(cfg, 'input') == inputs and _config_io(cfg, 'output') == outputs
+    assert (inputs, outputs) == _onnx_io(int8_repo['fp32'])  # same contract as the FP32 model
+    assert [first(g, 'kind') for g in cfg['instance_group']] == ['KIND_CPU']
+    max_batch = first(cfg, 'max_batch_size')
+    assert all(0 < b <= max_batch for b in first(cfg, 'dynamic_batching')['preferred_batch_size'])
+    by_name = {first(t, 'name'): (first(t, 'data_type'), t['dims']) for t in cfg['input']}
+    for warm in cfg['model_warmup']:
+        got = {first(i, 'key'): (first(first(i, 'value'), 'data_type'), first(i, 'value')['dims']) for i in warm['inputs']}
+        assert got == by_name and 0 < first(warm, 'batch_size') <= max_batch

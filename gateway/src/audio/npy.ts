@@ -16,11 +16,11 @@ function checkShape(shape: readonly number[]): void {
   }
 }
 
-/** The bytes before the data for a '<f4' array of `shape`. */
-export function npyHeader(shape: readonly number[]): Buffer {
+/** The bytes before the data for a '<f4' (default) or '|u1' (uint8) array of `shape`. */
+export function npyHeader(shape: readonly number[], descr: '<f4' | '|u1' = '<f4'): Buffer {
   checkShape(shape);
   const dims = shape.length === 1 ? `${shape[0]},` : shape.join(', ');
-  const dict = `{'descr': '<f4', 'fortran_order': False, 'shape': (${dims}), }`;
+  const dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${dims}), }`;
   const fixed = MAGIC.length + 2 + 2;
   const total = Math.ceil((fixed + dict.length + 1) / ALIGN) * ALIGN;
   const header = dict + ' '.repeat(total - fixed - dict.length - 1) + '\n';
@@ -83,6 +83,13 @@ export async function writeNpyAtomic(
       await fs.rm(tmp, { force: true });
     }
   }
+}
+
+/** A complete uint8 .npy file in memory (e.g. face crops [N, 96, 96, 3]). */
+export function encodeNpyU8(data: Uint8Array, shape: readonly number[]): Buffer {
+  const count = shape.reduce((a, b) => a * b, 1);
+  if (count !== data.length) throw new TypeError(`npy shape (${shape.join(', ')}) holds ${count} values, data has ${data.length}`);
+  return Buffer.concat([npyHeader(shape, '|u1'), Buffer.from(data.buffer, data.byteOffset, data.byteLength)]);
 }
 
 /** Convenience: one array written atomically. */

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { Command, CommanderError } from 'commander';
 import { registerBenchCommand } from './bench.command';
+import { registerCalibDataCommand } from './calib-data.command';
 import { EXIT_BAD_INPUT, EXIT_FAILED } from './cli-util';
 import { CliLogger } from './cli-logger';
 import { registerMelCommand } from './mel.command';
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   registerRenderCommand(program);
   registerMelCommand(program);
   registerBenchCommand(program);
+  registerCalibDataCommand(program);
   return program;
 }
 

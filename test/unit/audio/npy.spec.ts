@@ -1,7 +1,7 @@
 import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { encodeNpy, npyHeader, writeNpy, writeNpyAtomic } from '../../../gateway/src/audio/npy';
+import { encodeNpy, encodeNpyU8, npyHeader, writeNpy, writeNpyAtomic } from '../../../gateway/src/audio/npy';
 import { parseNpy } from '../../helpers/audio-clips';
 
 describe('npy', () => {
@@ -63,5 +63,15 @@ describe('npy', () => {
       await writeNpy(target, Float32Array.from([2, 3]), [2]);
       expect(parseNpy(await fs.readFile(target)).data).toEqual(Float32Array.from([2, 3]));
     });
+  });
+});
+
+describe('npy uint8', () => {
+  it('should write a |u1 header and the raw bytes', () => {
+    const buf = encodeNpyU8(new Uint8Array([1, 2, 3, 250, 251, 252]), [2, 3]);
+    expect(buf.toString('latin1')).toContain("{'descr': '|u1', 'fortran_order': False, 'shape': (2, 3), }");
+    expect(Array.from(buf.subarray(buf.length - 6))).toEqual([1, 2, 3, 250, 251, 252]);
+    expect(buf.length % 64).toBe(6);
+    expect(() => encodeNpyU8(new Uint8Array(5), [2, 3])).toThrow(TypeError);
   });
 });
