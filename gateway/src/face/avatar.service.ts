@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'crypto';
 import { createReadStream, promises as fs } from 'fs';
 import * as path from 'path';
 import { performance } from 'perf_hooks';
+import { LRUCache } from 'lru-cache';
 import { GatewayError, throwIfAborted } from '../common/errors';
 import type { AppConfig } from '../config/config';
 import type { Tblr } from '../render/render.types';
@@ -14,7 +15,6 @@ import { FaceApiDetector, FaceDetector } from './face-detector';
 import { trackFaces } from './face-track';
 import type { AvatarTimings, FaceBox, PreparedAvatar, PrepareOptions } from './face.types';
 import { ImageAdapter } from './image.adapter';
-import { LruCache } from './lru-cache';
 import { PinnedFormat, requirePinnedFormat } from '../media/demuxer-allowlist';
 import type { SniffResult } from '../media/media-sniff';
 import { sniffBuffer, sniffFile } from '../media/sniff-file';
@@ -67,7 +67,7 @@ function classify(found: SniffResult | null): { kind: SniffedMedia; pinned?: Pin
  * all its decoded frames, bounded by maxVideoFrames/maxVideoBytes (VIDEO_TOO_LONG beyond).
  */
 export class AvatarService {
-  private readonly memory: LruCache<AvatarEntry>;
+  private readonly memory: LRUCache<string, AvatarEntry>;
   private readonly inFlight = new Map<string, Promise<{ entry: AvatarEntry; source: PreparedAvatar['source']; decode: number; detect: number }>>();
   private readonly store: AvatarStore;
 
@@ -77,7 +77,8 @@ export class AvatarService {
     private readonly detector: FaceDetector,
     private readonly opts: AvatarServiceOptions,
   ) {
-    this.memory = new LruCache(opts.memoryEntries ?? 8, opts.memoryBytes ?? 1 << 30);
+    // bounded by count and by decoded frame bytes; an avatar bigger than the whole budget is not kept
+    this.memory = new LRUCache({ max: opts.memoryEntries ?? 8, maxSize: opts.memoryBytes ?? 1 << 30 });
     this.store = new AvatarStore(opts.cacheDir);
   }
 
@@ -180,7 +181,7 @@ export class AvatarService {
     const entry: AvatarEntry = {
       key, width, height, isVideo: src.kind === 'video', fps: decoded.fps, frames, boxes, crops: new Array(frames.length),
     };
-    this.memory.set(key, entry, frames.length * width * height * 3);
+    this.memory.set(key, entry, { size: Math.max(1, frames.length * width * height * 3) });
     return { entry, source, decode, detect };
   }
 

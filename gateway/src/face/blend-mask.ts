@@ -1,4 +1,4 @@
-import { LruCache } from './lru-cache';
+import { LRUCache } from 'lru-cache';
 
 /**
  * The feathered blend mask for pasting the model's output back into the frame.
@@ -25,7 +25,7 @@ function axis(len: number): Float32Array {
 
 /** total bytes of cached masks (a 4K face box alone is ~30 MiB): least recently used go first */
 export const MASK_CACHE_BYTES = 64 * 1024 * 1024;
-const maskCache = new LruCache<Float32Array>(Number.POSITIVE_INFINITY, MASK_CACHE_BYTES);
+const maskCache = new LRUCache<string, Float32Array>({ maxSize: MASK_CACHE_BYTES });
 
 /** Row-major w*h weights in [0,1]; cached per size (callers must not modify the array). */
 export function blendMask(w: number, h: number): Float32Array {
@@ -43,6 +43,6 @@ export function blendMask(w: number, h: number): Float32Array {
     if (row === 0) continue;
     for (let x = 0; x < w; x++) m[y * w + x] = row * col[x];
   }
-  maskCache.set(key, m, m.byteLength);
+  maskCache.set(key, m, { size: m.byteLength });
   return m;
 }

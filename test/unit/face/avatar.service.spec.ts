@@ -54,6 +54,22 @@ describe(AvatarService.name, () => {
     expect(() => a.frame(1)).toThrow(RangeError);
   });
 
+  it('should keep only the most recently used avatars in memory, bounded by count and by decoded bytes', async () => {
+    const a = await writeAvatar('a.png', 'a', 100, 100);
+    const b = await writeAvatar('b.png', 'b', 100, 100);
+    detector.answer([face(10, 10, 60, 60)]);
+    detector.answer([face(10, 10, 60, 60)]);
+    const byCount = new AvatarService(new NoFfmpeg(), images, detector, { ...opts(), memoryEntries: 1 });
+    await byCount.prepare(a);
+    await byCount.prepare(b);
+    expect((await byCount.prepare(b)).source).toBe('memory');
+    expect((await byCount.prepare(a)).source).toBe('disk'); // evicted by b, read back from its JSON
+    // one 100x100 RGB frame is 30 000 bytes: a budget below that keeps nothing in memory
+    const bySize = new AvatarService(new NoFfmpeg(), images, detector, { ...opts(), memoryBytes: 29_999 });
+    await bySize.prepare(a);
+    expect((await bySize.prepare(a)).source).toBe('disk');
+  });
+
   it('should serve a second prepare from memory without detection or decoding', async () => {
     const file = await writeAvatar('a.png', 'a', 100, 100);
     detector.answer([face(10, 10, 60, 60)]);

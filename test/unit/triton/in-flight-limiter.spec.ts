@@ -25,6 +25,7 @@ describe(InFlightLimiter.name, () => {
     r2();
     (await p4)();
     r3();
+    await flush(); // p-queue counts a freed slot once the task's promise has settled (microtasks later)
     expect(sut.inFlight).toBe(0);
     expect(sut.waiting).toBe(0);
   });
@@ -41,7 +42,12 @@ describe(InFlightLimiter.name, () => {
     await expect(timedOut).rejects.toMatchObject({ code: 'DEADLINE_EXCEEDED' });
     expect(sut.waiting).toBe(0);
     hold();
+    await flush();
     expect(sut.inFlight).toBe(0);
+    // the slot is free again: the no-ops the two leavers left behind gave it straight back
+    const next = await sut.acquire();
+    expect([sut.inFlight, sut.waiting]).toEqual([1, 0]);
+    next();
   });
 
   it('should reject a non-positive bound', () => {
