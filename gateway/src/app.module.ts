@@ -4,6 +4,7 @@ import { json, NextFunction, Request, Response, urlencoded } from 'express';
 import { ApiModule } from './api/api.module';
 import { mapError } from './api/error-mapping';
 import { GatewayExceptionFilter } from './api/gateway-exception.filter';
+import { securityHeaders } from './api/security-headers';
 import { setupStaticSite } from './api/static-site';
 import { setupSwagger } from './api/swagger.setup';
 import type { AppConfig } from './config/config';
@@ -49,14 +50,6 @@ export function logLevels(level: string): LogLevel[] {
   return order.slice(0, i < 0 ? 4 : i + 1);
 }
 
-/** Basic hardening headers (a small subset of what helmet sets). */
-function securityHeaders(_req: Request, res: Response, next: NextFunction): void {
-  res.setHeader('X-Content-Type-Options', 'nosniff');
-  res.setHeader('X-Frame-Options', 'DENY');
-  res.setHeader('Referrer-Policy', 'no-referrer');
-  next();
-}
-
 /** Body parsers whose errors (bad JSON, too large) get the gateway's error body instead of Express's HTML page. */
 function guardedParser(parser: ReturnType<typeof json>) {
   return (req: Request, res: Response, next: NextFunction) =>
@@ -71,7 +64,7 @@ function guardedParser(parser: ReturnType<typeof json>) {
 export function configureApp(app: INestApplication): void {
   const http = app.getHttpAdapter().getInstance() as { disable?: (name: string) => void };
   http.disable?.('x-powered-by');
-  app.use(securityHeaders);
+  app.use(securityHeaders());
   app.use(guardedParser(json({ limit: '1mb' })));
   app.use(guardedParser(urlencoded({ extended: false, limit: '1mb' })));
   // the web page at / (static files); the API, /docs and health routes fall through it
