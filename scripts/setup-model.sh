@@ -11,8 +11,12 @@
 #                                                                 # calibration data comes from `lipsync calib-data`)
 #
 # Idempotent: a stamp file (1/SOURCE, 1/SOURCE.fp16) records the weights source and the exporter
-# version; a second run with the same inputs is a fast no-op, a changed source rebuilds.
-# Env: WAV2LIP_CHECKPOINT, WAV2LIP_SEED (default 0), WAV2LIP_FP16=1,
+# version (line 1); a second run with the same inputs is a fast no-op, a changed source rebuilds.
+# Line 2 records what the weights are: name=… origin=official|demo|unknown licence=… (official
+# checkpoints are identified by their published sha256 and size, in
+# gateway/src/inference/official-checkpoints.json; the gateway shows it in /readyz and jobs).
+#   bash scripts/setup-model.sh --describe    # print the stamp for the current settings, build nothing
+# Env: WAV2LIP_CHECKPOINT, MODEL_CHECKPOINT_TABLE (another checkpoint table, tests), WAV2LIP_SEED (default 0), WAV2LIP_FP16=1,
 #      WAV2LIP_DEMO_BN_CALIBRATE (default 1: demo only, re-estimates BN stats on seeded random inputs so
 #      the random mouth visibly follows the audio; 0 = torch's default BN stats, a near-static patch),
 #      WAV2LIP_PYTHON (default /usr/bin/python3), MODEL_REPOSITORY (default <repo>/model_repository),
@@ -56,10 +60,11 @@ exporter_version() {
 describe_source() {
   if [[ -n "${WAV2LIP_CHECKPOINT:-}" ]]; then
     [[ -f "$WAV2LIP_CHECKPOINT" ]] || die "WAV2LIP_CHECKPOINT=$WAV2LIP_CHECKPOINT: no such file" 2
-    local abs sum
+    local abs sum bytes
     abs="$(cd "$(dirname "$WAV2LIP_CHECKPOINT")" && pwd)/$(basename "$WAV2LIP_CHECKPOINT")"
     sum="$(sha256sum "$abs" | cut -c1-64)"
-    echo "checkpoint=$abs sha256=$sum"
+    bytes="$(stat -c %s "$abs")"
+    echo "checkpoint=$abs sha256=$sum bytes=$bytes"
   else
     [[ "$SEED" =~ ^[0-9]+$ ]] || die "WAV2LIP_SEED must be a non-negative integer, got '$SEED'" 2
     echo "random-seed=$SEED bn-calibrate=$CALIBRATE"
@@ -81,14 +86,41 @@ int8_stamp() {
   echo "calibration=$data int8-cpu=${flags:-none}"
 }
 
-up_to_date() { [[ -f "$1" && -f "$2" && "$(cat "$2")" == "$3" ]]; }
 
-# build_one OUT STAMP STAMP_TEXT [extra exporter args...]
+# identify SOURCE_LINE: the stamp's second line (name, origin, licence) for the first
+identify() {
+  if [[ "$1" == random-seed=* ]]; then
+    echo "name=wav2lip-demo-seed$SEED origin=demo licence=demo-random-weights"
+    return
+  fi
+  local table="${MODEL_CHECKPOINT_TABLE:-$ROOT/gateway/src/inference/official-checkpoints.json}" name
+  # a published checkpoint matches by sha256 and size
+  name="$(node -e '
+    const [table, line] = process.argv.slice(1);
+    const kv = Object.fromEntries(line.split(" ").map((t) => t.split("=")));
+    const hit = JSON.parse(require("fs").readFileSync(table, "utf8"))
+      .find((c) => c.sha256 === kv.sha256 && String(c.bytes) === kv.bytes);
+    process.stdout.write(hit ? hit.name : "");
+  ' "$table" "$1")" || die "cannot read the checkpoint table $table"
+  if [[ -n "$name" ]]; then
+    echo "name=$name origin=official licence=research-non-commercial"
+  else
+    echo "name=unknown origin=unknown licence=unknown"
+  fi
+}
+
+# the first line decides whether the model is up to date; the second is rewritten when it changes
+up_to_date() { [[ -f "$1" && -f "$2" && "$(head -n1 "$2")" == "$3" ]]; }
+
+write_stamp() { printf '%s\n%s\n' "$2" "$3" >"$1.tmp" && mv -f "$1.tmp" "$1"; }
+
+# build_one OUT STAMP STAMP_TEXT PROVENANCE [extra exporter args...]
 build_one() {
-  local out="$1" stamp="$2" text="$3"
-  shift 3
+  local out="$1" stamp="$2" text="$3" prov="$4"
+  shift 4
   if up_to_date "$out" "$stamp" "$text"; then
-    echo "setup-model: $out is up to date ($text)"
+    [[ "$(sed -n 2p "$stamp")" == "$prov" ]] || write_stamp "$stamp" "$text" "$prov"
+    echo "setup-model: $out is up to date ($text; $prov)"
     return 0
   fi
   check_prerequisites
@@ -104,7 +136,7 @@ build_one() {
   local start=$SECONDS rc=0
   "$PY" "$ROOT/triton/export_onnx.py" "${src_args[@]}" --out "$out" "$@" || rc=$?
   ((rc == 0)) || die "export failed (exit $rc); see the message above" "$rc"
-  printf '%s' "$text" >"$stamp.tmp" && mv -f "$stamp.tmp" "$stamp"
+  write_stamp "$stamp" "$text" "$prov"
   echo "setup-model: built $out in $((SECONDS - start)) s"
 }
 
@@ -121,28 +153,34 @@ print_notice() {
 }
 
 main() {
-  local arg
+  local arg describe=0
   for arg in "$@"; do
     case "$arg" in
       --int8) INT8=1 ;;
-      *) die "unknown argument '$arg' (usage: setup-model.sh [--int8])" 2 ;;
+      --describe) describe=1 ;;
+      *) die "unknown argument '$arg' (usage: setup-model.sh [--int8] [--describe])" 2 ;;
     esac
   done
   [[ "$CALIBRATE" == 0 || "$CALIBRATE" == 1 ]] || die "WAV2LIP_DEMO_BN_CALIBRATE must be 0 or 1" 2
   [[ "$INT8" == 0 || "$INT8" == 1 ]] || die "WAV2LIP_INT8 must be 0 or 1" 2
-  mkdir -p "$VERSION_DIR"
-  local source version
+  local source version prov
   source="$(describe_source)"
   version="$(exporter_version)"
-  build_one "$VERSION_DIR/model.onnx" "$VERSION_DIR/SOURCE" "$source exporter=$version precision=fp32"
+  prov="$(identify "$source")"
+  if ((describe)); then
+    printf '%s\n%s\n' "$source exporter=$version precision=fp32" "$prov"
+    return 0
+  fi
+  mkdir -p "$VERSION_DIR"
+  build_one "$VERSION_DIR/model.onnx" "$VERSION_DIR/SOURCE" "$source exporter=$version precision=fp32" "$prov"
   if [[ "${WAV2LIP_FP16:-0}" == 1 ]]; then
-    build_one "$VERSION_DIR/model.fp16.onnx" "$VERSION_DIR/SOURCE.fp16" "$source exporter=$version precision=fp16" --fp16
+    build_one "$VERSION_DIR/model.fp16.onnx" "$VERSION_DIR/SOURCE.fp16" "$source exporter=$version precision=fp16" "$prov" --fp16
   fi
   if [[ "$INT8" == 1 ]]; then
     ensure_calibration
     local int8_dir="$REPO_DIR/wav2lip_int8/1"
     mkdir -p "$int8_dir"
-    build_one "$int8_dir/model.onnx" "$int8_dir/SOURCE" "$source exporter=$version precision=int8 $(int8_stamp)" \
+    build_one "$int8_dir/model.onnx" "$int8_dir/SOURCE" "$source exporter=$version precision=int8 $(int8_stamp)" "$prov" \
       --int8 --calibration "$CALIB_DIR"
   fi
   print_notice

@@ -6,6 +6,7 @@ import { CORE_SERVICES } from './common/tokens';
 import type { AppConfig } from './config/config';
 import type { AvatarService } from './face/avatar.service';
 import type { InferenceBackend } from './inference/inference-backend';
+import type { ModelProvenance } from './inference/model-provenance';
 import type { FfmpegRunner } from './media/ffmpeg-runner';
 import type { VideoEncoder } from './render/encoder-args';
 import type { Renderer } from './render/render.types';
@@ -25,6 +26,8 @@ export interface CoreServices {
   speech: SpeechSynthesizer;
   renderer: Renderer;
   encoder: { name: VideoEncoder };
+  /** the served model: name, origin, licence, precision (from its stamp) */
+  model: ModelProvenance;
   /** a line to show users when the served model is the seeded demo model (or undefined) */
   modelNotice(): string | undefined;
   close(): Promise<void>;

@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AudioService } from './audio/audio.service';
-import { APP_CONFIG, CORE_SERVICES, RENDERER, SPEECH_SYNTHESIZER, VIDEO_ENCODER } from './common/tokens';
+import { APP_CONFIG, CORE_SERVICES, MODEL_PROVENANCE, RENDERER, SPEECH_SYNTHESIZER, VIDEO_ENCODER } from './common/tokens';
 import type { AppConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
 import type { CoreServices } from './core-services';
@@ -8,6 +8,7 @@ import { demoModelNotice } from './core-services';
 import { AvatarService } from './face/avatar.service';
 import { MetricsModule } from './health/metrics.module';
 import { INFERENCE_BACKEND, type InferenceBackend } from './inference/inference-backend';
+import type { ModelProvenance } from './inference/model-provenance';
 import { FfmpegRunner } from './media/ffmpeg-runner';
 import type { VideoEncoder } from './render/encoder-args';
 import { RenderModule } from './render/render.module';
@@ -28,7 +29,7 @@ export class CoreModule {
       providers: [
         {
           provide: CORE_SERVICES,
-          inject: [APP_CONFIG, FfmpegRunner, AudioService, AvatarService, INFERENCE_BACKEND, SPEECH_SYNTHESIZER, RENDERER, VIDEO_ENCODER],
+          inject: [APP_CONFIG, FfmpegRunner, AudioService, AvatarService, INFERENCE_BACKEND, SPEECH_SYNTHESIZER, RENDERER, VIDEO_ENCODER, MODEL_PROVENANCE],
           useFactory: (
             cfg: AppConfig,
             runner: FfmpegRunner,
@@ -38,6 +39,7 @@ export class CoreModule {
             speech: CoreServices['speech'],
             renderer: Renderer,
             encoder: VideoEncoder,
+            model: ModelProvenance,
           ): CoreServices => ({
             config: cfg,
             runner,
@@ -47,6 +49,7 @@ export class CoreModule {
             speech,
             renderer,
             encoder: { name: encoder },
+            model,
             modelNotice: () => (cfg.backend === 'onnx' ? demoModelNotice(cfg.modelPath) : undefined),
             // the modules' own shutdown hooks close the backend and the detector when the app closes
             close: async () => undefined,

@@ -156,3 +156,37 @@ def test_setup_model_refuses_a_missing_checkpoint_with_exit_2(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [f'setup-model: WAV2LIP_CHECKPOINT={tmp_path}/wav2lip_gan.pth: no such file']
     assert not (tmp_path / 'repo' / 'wav2lip' / '1' / 'model.onnx').exists()
+
+
+def test_setup_model_stamp_names_the_weights_and_identifies_a_checkpoint_by_its_published_hash(tmp_path):
+    """--describe prints the stamp (build line + provenance line) without building; the table is the test's."""
+    import hashlib
+    import json
+    ckpt = tmp_path / 'renamed.pth'
+    ckpt.write_bytes(b'not really wav2lip, but the table says so' * 1000)
+    digest = hashlib.sha256(ckpt.read_bytes()).hexdigest()
+    table = tmp_path / 'table.json'
+    table.write_text(json.dumps([{'name': 'wav2lip_gan', 'file': 'wav2lip_gan.pth', 'sha256': digest,
+                                  'bytes': ckpt.stat().st_size}]))
+    env = {'WAV2LIP_CHECKPOINT': str(ckpt), 'MODEL_REPOSITORY': str(tmp_path / 'repo')}
+    official = _run(['bash', SETUP_MODEL, '--describe'], {**env, 'MODEL_CHECKPOINT_TABLE': str(table)})
+    assert official.returncode == 0, official.stderr
+    build, prov = official.stdout.splitlines()
+    assert build.startswith(f'checkpoint={ckpt} sha256={digest} bytes={ckpt.stat().st_size} exporter=')
+    assert build.endswith(' precision=fp32')
+    assert prov == 'name=wav2lip_gan origin=official licence=research-non-commercial'
+    # the published table does not know this file: unknown, said so
+    unknown = _run(['bash', SETUP_MODEL, '--describe'], env)
+    assert unknown.stdout.splitlines()[1] == 'name=unknown origin=unknown licence=unknown'
+    demo = _run(['bash', SETUP_MODEL, '--describe'], {'MODEL_REPOSITORY': str(tmp_path / 'repo'), 'WAV2LIP_SEED': '3'})
+    assert demo.stdout.splitlines()[1] == 'name=wav2lip-demo-seed3 origin=demo licence=demo-random-weights'
+    assert not (tmp_path / 'repo').exists()  # nothing was built
+
+
+def test_the_published_checkpoint_table_holds_the_official_hashes():
+    import json
+    table = json.loads(open(os.path.join(REPO_ROOT, 'gateway', 'src', 'inference', 'official-checkpoints.json')).read())
+    assert {c['file']: (c['sha256'], c['bytes']) for c in table} == {
+        'wav2lip.pth': ('b78b681b68ad9fe6c6fb1debc6ff43ad05834a8af8a62ffc4167b7b34ef63c37', 435807851),
+        'wav2lip_gan.pth': ('ca9ab7b7b812c0e80a6e70a5977c545a1e8a365a6c49d5e533023c034d7ac3d8', 435801865),
+    }

@@ -130,6 +130,7 @@ export function formatSummary(r: RenderResult, peakRssMb?: number): string {
   const lines = [
     `wrote ${r.outPath}`,
     `  ${r.frames} frames at ${r.fps} fps, ${r.width}×${r.height}, ${r.audioSeconds.toFixed(2)} s audio, encoder ${r.encoder}, backend ${r.backend}${r.avatarCached ? ', avatar from cache (no detection)' : ''}`,
+    ...(r.model ? [`  model ${r.model.name}${r.model.precision ? ` (${r.model.precision})` : ''}, ${r.model.origin}: ${r.model.licence}${r.model.note ? ` (${r.model.note})` : ''}`] : []),
     '',
     '  stage        ms      share',
   ];

@@ -13,3 +13,5 @@ export const RENDER_PIPELINE = Symbol('RENDER_PIPELINE');
 /** what jobs render with: RENDER_PIPELINE unless a test wraps it */
 export const RENDERER = Symbol('RENDERER');
 export const FACE_DETECTOR = Symbol('FACE_DETECTOR');
+/** the served model's ModelProvenance (name, origin, licence, precision) from its stamp */
+export const MODEL_PROVENANCE = Symbol('MODEL_PROVENANCE');

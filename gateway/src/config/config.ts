@@ -18,6 +18,7 @@ export class EnvDto {
   @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(65535) PORT?: number;
   @IsOptional() @IsIn(['onnx', 'triton', 'fake']) INFERENCE_BACKEND?: 'onnx' | 'triton' | 'fake';
   @IsOptional() @IsString() MODEL_PATH?: string;
+  @IsOptional() @IsString() MODEL_CHECKPOINT_TABLE?: string;
   @IsOptional() @IsString() TRITON_URL?: string;
   @IsOptional() @IsString() TRITON_MODEL?: string;
   @IsOptional() @Transform(toInt) @IsInt() @Min(100) @Max(600_000) TRITON_DEADLINE_MS?: number;
@@ -58,6 +59,8 @@ export interface AppConfig {
   port: number;
   backend: 'onnx' | 'triton' | 'fake';
   modelPath: string;
+  /** a JSON table of checkpoints {name, file, sha256, bytes} to identify instead of the published ones (tests) */
+  modelCheckpointTable?: string;
   triton: {
     url: string;
     model: string;
@@ -150,6 +153,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     port: dto.PORT ?? 8080,
     backend,
     modelPath: path.resolve(dto.MODEL_PATH ?? path.join(REPO_ROOT, 'model_repository', 'wav2lip', '1', 'model.onnx')),
+    modelCheckpointTable: dto.MODEL_CHECKPOINT_TABLE ? path.resolve(dto.MODEL_CHECKPOINT_TABLE) : undefined,
     triton: {
       url: dto.TRITON_URL ?? 'localhost:8001',
       model: dto.TRITON_MODEL ?? 'wav2lip',

@@ -2,11 +2,12 @@ import { Controller, Get, Header, Inject, Res } from '@nestjs/common';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { SkipThrottle } from '@nestjs/throttler';
 import type { Response } from 'express';
-import { METRICS } from '../common/tokens';
+import { METRICS, MODEL_PROVENANCE } from '../common/tokens';
 import { ApiErrors } from '../api/api-errors.decorator';
 import { Public } from '../api/public.decorator';
 import { HealthDto, ReadinessDto } from '../api/dto/responses.dto';
 import { INFERENCE_BACKEND, type InferenceBackend } from '../inference/inference-backend';
+import type { ModelProvenance } from '../inference/model-provenance';
 import { JobsService } from '../jobs/jobs.service';
 import { redactPaths } from '../common/redact';
 import type { MetricsService } from './metrics.service';
@@ -25,6 +26,7 @@ export class HealthController {
     @Inject(INFERENCE_BACKEND) private readonly backend: InferenceBackend,
     @Inject(METRICS) private readonly metrics: MetricsService,
     @Inject(JobsService) private readonly jobs: JobsService,
+    @Inject(MODEL_PROVENANCE) private readonly model: ModelProvenance,
   ) {}
 
   @Get('healthz')
@@ -42,7 +44,7 @@ export class HealthController {
     // A closing server takes no new work, so load balancers should stop sending it any.
     const r = this.jobs.isClosing ? { ready: false, reason: 'shutting down' } : this.backend.readiness();
     res.status(r.ready ? 200 : 503);
-    const body: ReadinessDto = { ready: r.ready, backend: this.backend.kind, queueDepth: this.jobs.queueDepth };
+    const body: ReadinessDto = { ready: r.ready, backend: this.backend.kind, queueDepth: this.jobs.queueDepth, model: { ...this.model } };
     // public and unauthenticated: the reason never shows MODEL_PATH or other server paths
     if (!r.ready) body.reason = redactPaths(r.reason ?? 'not ready');
     return body;

@@ -1,8 +1,9 @@
 import { Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
-import { APP_CONFIG } from '../common/tokens';
+import { APP_CONFIG, MODEL_PROVENANCE } from '../common/tokens';
 import type { AppConfig } from '../config/config';
 import { createBackend } from './backend-factory';
 import { INFERENCE_BACKEND, type InferenceBackend } from './inference-backend';
+import { modelProvenanceFor } from './model-provenance';
 
 /** Closes the backend (worker thread, gRPC channel) after the jobs have stopped (they stop in beforeApplicationShutdown). */
 @Injectable()
@@ -29,8 +30,10 @@ export class InferenceLifecycle implements OnApplicationShutdown {
         return backend;
       },
     },
+    // what the served model is (stamp + published hashes): /readyz, job results, MP4 tags
+    { provide: MODEL_PROVENANCE, inject: [APP_CONFIG], useFactory: (config: AppConfig) => modelProvenanceFor(config) },
     InferenceLifecycle,
   ],
-  exports: [INFERENCE_BACKEND],
+  exports: [INFERENCE_BACKEND, MODEL_PROVENANCE],
 })
 export class InferenceModule {}

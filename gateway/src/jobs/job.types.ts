@@ -1,4 +1,5 @@
 import type { ErrorCode } from '../common/errors';
+import type { ModelProvenance } from '../inference/model-provenance';
 import type { RenderTimings, Tblr } from '../render/render.types';
 
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
@@ -70,7 +71,7 @@ export interface JobRecord {
   resultPath?: string;
   webhook?: JobWebhook;
   /** what the renderer reported */
-  result?: { width: number; height: number; fps: number; frames: number; audioSeconds: number; encoder: string; backend: string };
+  result?: { width: number; height: number; fps: number; frames: number; audioSeconds: number; encoder: string; backend: string; model?: ModelProvenance };
 }
 
 /** One journal line: a full snapshot of a job, or its removal. */

@@ -321,6 +321,7 @@ export class JobsService {
         audioSeconds: result.audioSeconds,
         encoder: result.encoder,
         backend: result.backend,
+        ...(result.model ? { model: { ...result.model } } : {}),
       };
       await this.finish(job, 'succeeded');
     } catch (err) {

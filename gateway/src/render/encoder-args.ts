@@ -3,6 +3,7 @@
  * the original audio muxed from its file, H.264 yuv420p in MP4. No intermediate files, no second encode.
  */
 import { PinnedFormat, pinnedInputArgs } from '../media/demuxer-allowlist';
+import { metadataArgs } from './output-metadata';
 
 export type VideoEncoder = 'libx264' | 'h264_nvenc';
 
@@ -25,6 +26,8 @@ export interface EncodeSpec {
   fragmented?: boolean;
   /** CPU threads for libx264; default: ffmpeg's choice */
   threads?: number;
+  /** container metadata tags (output-metadata.ts: model, licence, synthetic mark) */
+  metadata?: Record<string, string>;
 }
 
 export function assertEvenDims(width: number, height: number): void {
@@ -54,8 +57,11 @@ export function buildEncodeArgs(s: EncodeSpec): string[] {
     args.push('-g', String(Math.max(1, Math.round(s.fps))));
   }
   args.push('-c:a', 'aac', '-b:a', '128k', '-ar', '48000');
-  if (s.fragmented) args.push(...streamingMuxArgs(s.fps));
-  else args.push('-movflags', '+faststart');
+  args.push(...metadataArgs(s.metadata));
+  // use_metadata_tags: the MP4 muxer writes keys outside its fixed list only with it
+  const tagFlag = s.metadata ? '+use_metadata_tags' : '';
+  if (s.fragmented) args.push(...streamingMuxArgs(s.fps, tagFlag));
+  else args.push('-movflags', `+faststart${tagFlag}`);
   args.push('-f', 'mp4', s.outPath);
   return args;
 }
@@ -82,9 +88,9 @@ export function videoCodecArgs(encoder: VideoEncoder, quality: string, o: { pres
  * fragment per frame (≈200 B of moof each), so a frame is readable as soon as the next one is encoded.
  * default_base_moof makes the fragments MSE-friendly (Chromium needs it).
  */
-export function streamingMuxArgs(fps: number): string[] {
+export function streamingMuxArgs(fps: number, extraMovflags = ''): string[] {
   const frameUs = Math.max(1, Math.floor(1_000_000 / fps));
-  return ['-flush_packets', '1', '-frag_duration', String(frameUs), '-movflags', 'frag_keyframe+empty_moov+default_base_moof'];
+  return ['-flush_packets', '1', '-frag_duration', String(frameUs), '-movflags', `frag_keyframe+empty_moov+default_base_moof${extraMovflags}`];
 }
 
 /** Arguments that encode one black frame with `encoder` and discard it: a real probe, not a list of compiled encoders. */

@@ -4,10 +4,12 @@ import { GatewayError, throwIfAborted, toGatewayError } from '../common/errors';
 import { assertWritableDirFor } from '../common/fs-util';
 import { FACE_ELEMENTS, MEL_WINDOW_ELEMENTS } from '../inference/model-contract';
 import type { InferenceBackend } from '../inference/inference-backend';
+import type { ModelProvenance } from '../inference/model-provenance';
 import type { PinnedFormat } from '../media/demuxer-allowlist';
 import { FfmpegProcess, FfmpegRunner } from '../media/ffmpeg-runner';
 import { buildEncodeArgs, VideoEncoder } from './encoder-args';
 import { compositeInto } from './compositor';
+import { outputMetadata } from './output-metadata';
 import { StageClock } from './stage-clock';
 import type {
   PipelineObserver,
@@ -64,6 +66,8 @@ export interface PipelineOptions {
   /** batches in inference at once (1 = no overlap); 2 keeps the model busy while we composite */
   inferDepth?: number;
   inferDeadlineMs?: number;
+  /** the served model: tagged into every MP4 and reported with the result */
+  model?: ModelProvenance;
 }
 
 const MAX_FPS = 60;
@@ -128,6 +132,7 @@ export class RenderPipeline implements Renderer {
           quality: req.quality,
           outputHeight: req.outputHeight,
           fragmented: req.fragmented,
+          metadata: this.opts.model ? outputMetadata(this.opts.model) : undefined,
         }),
         { signal },
       );
@@ -156,6 +161,7 @@ export class RenderPipeline implements Renderer {
         avatarCached: avatar.cached,
         batchSizes,
         timings,
+        ...(this.opts.model ? { model: this.opts.model } : {}),
       };
     } catch (err) {
       abort.abort();

@@ -3,13 +3,14 @@ import { AudioModule } from '../audio/audio.module';
 import { AudioService } from '../audio/audio.service';
 import { melSpectrogram } from '../audio/mel-spectrogram';
 import { fillWindows, frameCount } from '../audio/mel-windows';
-import { APP_CONFIG, METRICS, RENDER_PIPELINE, RENDERER, VIDEO_ENCODER } from '../common/tokens';
+import { APP_CONFIG, METRICS, MODEL_PROVENANCE, RENDER_PIPELINE, RENDERER, VIDEO_ENCODER } from '../common/tokens';
 import type { AppConfig } from '../config/config';
 import { AvatarService } from '../face/avatar.service';
 import { AvatarsModule } from '../face/avatars.module';
 import { avatarFrameIndex } from '../face/frame-index';
 import { InferenceModule } from '../inference/inference.module';
 import { INFERENCE_BACKEND, type InferenceBackend } from '../inference/inference-backend';
+import type { ModelProvenance } from '../inference/model-provenance';
 import { FfmpegRunner } from '../media/ffmpeg-runner';
 import { MediaModule } from '../media/media.module';
 import type { VideoEncoder } from './encoder-args';
@@ -43,7 +44,7 @@ function avatarPort(avatars: AvatarService): AvatarPort {
     { provide: VIDEO_ENCODER, inject: [FfmpegRunner, APP_CONFIG], useFactory: (runner: FfmpegRunner, config: AppConfig) => chooseEncoder(runner, config.encoder) },
     {
       provide: RENDER_PIPELINE,
-      inject: [FfmpegRunner, AudioService, AvatarService, INFERENCE_BACKEND, VIDEO_ENCODER, APP_CONFIG, METRICS],
+      inject: [FfmpegRunner, AudioService, AvatarService, INFERENCE_BACKEND, VIDEO_ENCODER, APP_CONFIG, METRICS, MODEL_PROVENANCE],
       useFactory: (
         runner: FfmpegRunner,
         audio: AudioService,
@@ -52,13 +53,14 @@ function avatarPort(avatars: AvatarService): AvatarPort {
         encoder: VideoEncoder,
         config: AppConfig,
         observer: PipelineObserver,
+        model: ModelProvenance,
       ) =>
         new RenderPipeline(
           runner,
           audioPort(audio),
           avatarPort(avatars),
           backend,
-          { defaultBatchSize: config.batchSize, encoder, inferDeadlineMs: config.backend === 'triton' ? config.triton.deadlineMs : undefined },
+          { defaultBatchSize: config.batchSize, encoder, inferDeadlineMs: config.backend === 'triton' ? config.triton.deadlineMs : undefined, model },
           observer,
         ),
     },

@@ -1,4 +1,5 @@
 import type { BackendKind } from '../inference/inference-backend';
+import type { ModelProvenance } from '../inference/model-provenance';
 
 /** Wav2Lip box order, as in the original `--box` / `--pads` flags: top, bottom, left, right (pixels). */
 export type Tblr = [top: number, bottom: number, left: number, right: number];
@@ -55,6 +56,8 @@ export interface RenderResult {
   avatarCached: boolean;
   batchSizes: number[];
   timings: RenderTimings;
+  /** the model that drew the mouths (name, origin, licence, precision) */
+  model?: ModelProvenance;
 }
 
 export interface RenderHooks {

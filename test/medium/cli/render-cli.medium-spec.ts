@@ -35,6 +35,7 @@ describe('lipsync render (CLI)', () => {
     const result = JSON.parse(r.stdout);
     expect(result.fps).toBe(20);
     expect(result.peakRssMb).toBeGreaterThan(0);
+    expect(result.model).toMatchObject({ name: 'wav2lip-demo-seed0', origin: 'demo', licence: expect.stringMatching(/random weights/) });
     const probe = await ffprobe(out);
     expect(probe.streams.map((s) => s.codec_type).sort()).toEqual(['audio', 'video']);
     expect(Number(probe.streams.find((s) => s.codec_type === 'video')!.nb_frames)).toBe(result.frames);
@@ -45,6 +46,7 @@ describe('lipsync render (CLI)', () => {
     expect(r.code).toBe(0);
     for (const stage of ['decode', 'mel', 'detect', 'prepare', 'infer', 'composite', 'encode', 'total']) expect(r.stdout).toMatch(new RegExp(`^\\s+${stage}\\s+\\d+`, 'm'));
     expect(r.stdout).toMatch(/frames\/s/);
+    expect(r.stdout).toMatch(/^  model wav2lip-demo-seed0 \(fp32\), demo: demo model: seeded random weights/m);
   });
 
   it('should cancel on SIGTERM: exit 143, ffmpeg gone, no partial output', async () => {

@@ -7,10 +7,13 @@ describe('HealthController /readyz (public, unauthenticated)', () => {
   it('should say why it is not ready without showing MODEL_PATH or other server paths', () => {
     const backend = { kind: 'onnx', readiness: () => ({ ready: false, reason: 'cannot load /srv/secret/models/wav2lip.onnx: ENOENT' }) } as unknown as InferenceBackend;
     const jobs = { isClosing: false, queueDepth: 0 } as unknown as JobsService;
-    const sut = new HealthController(backend, {} as MetricsService, jobs);
+    const model = { name: 'wav2lip-demo-seed0', origin: 'demo' as const, licence: 'demo model: seeded random weights' };
+    const sut = new HealthController(backend, {} as MetricsService, jobs, model);
     const res = { status: jest.fn() };
     const body = sut.readyz(res as never);
     expect(res.status).toHaveBeenCalledWith(503);
     expect(body.reason).toBe('cannot load <path>: ENOENT');
+    // the model's name and licence are shown whatever the readiness
+    expect(body.model).toEqual(model);
   });
 });

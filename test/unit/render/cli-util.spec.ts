@@ -43,6 +43,16 @@ describe('formatSummary', () => {
     expect(text).toMatch(/25\.0 frames\/s, 1\.00× real time, peak RSS 900 MB/);
     expect(text).toContain('avatar from cache');
   });
+
+  it('should name the model, its origin and licence when the result carries it', () => {
+    const r = {
+      outPath: '/o.mp4', frames: 1, fps: 25, width: 2, height: 2, audioSeconds: 1, encoder: 'libx264', backend: 'onnx' as const,
+      avatarCached: false, batchSizes: [1], timings: { total: 10 },
+    };
+    expect(formatSummary(r)).not.toMatch(/model/);
+    const text = formatSummary({ ...r, model: { name: 'unknown', origin: 'unknown', licence: 'unknown: check it', note: 'no stamp', precision: 'int8' } });
+    expect(text).toContain('  model unknown (int8), unknown: unknown: check it (no stamp)');
+  });
 });
 
 describe('config', () => {

@@ -48,6 +48,18 @@ export class StageTimingsDto {
   @ApiPropertyOptional({ description: 'ms from the start of the render until its first frame went to the encoder' }) firstFrame?: number;
 }
 
+export class ModelProvenanceDto {
+  @ApiProperty({ description: 'the model: an official checkpoint name, wav2lip-demo-seed<N>, unknown, or fake (tests)', example: 'wav2lip-demo-seed0' })
+  name!: string;
+  @ApiProperty({ enum: ['official', 'demo', 'unknown', 'fake'], description: 'official = identified by the published sha256 of a Wav2Lip checkpoint' })
+  origin!: string;
+  @ApiProperty({ description: 'the licence of the weights in words (official: research/non-commercial use only)' })
+  licence!: string;
+  @ApiPropertyOptional({ description: 'sha256 of the checkpoint the model was exported from' }) checkpointSha256?: string;
+  @ApiPropertyOptional({ description: 'numeric precision of the served graph (fp32, fp16, int8 …)', example: 'fp32' }) precision?: string;
+  @ApiPropertyOptional({ description: 'why the origin is unknown' }) note?: string;
+}
+
 export class JobResultInfoDto {
   @ApiProperty({ example: 512 }) width!: number;
   @ApiProperty({ example: 512 }) height!: number;
@@ -56,6 +68,7 @@ export class JobResultInfoDto {
   @ApiProperty({ example: 1.12 }) audioSeconds!: number;
   @ApiProperty({ example: 'libx264' }) encoder!: string;
   @ApiProperty({ example: 'onnx' }) backend!: string;
+  @ApiPropertyOptional({ type: ModelProvenanceDto, description: 'the model that rendered the job (also tagged into the MP4)' }) model?: ModelProvenanceDto;
 }
 
 export class JobLinksDto {
@@ -109,4 +122,5 @@ export class ReadinessDto {
   @ApiProperty({ enum: ['onnx', 'triton', 'fake'] }) backend!: string;
   @ApiPropertyOptional({ example: 'model file not found' }) reason?: string;
   @ApiProperty({ example: 0 }) queueDepth!: number;
+  @ApiProperty({ type: ModelProvenanceDto, description: 'the served model: name, origin, licence, precision' }) model!: ModelProvenanceDto;
 }
