@@ -70,6 +70,8 @@ export interface FfmpegProcess {
   readonly pid: number | undefined;
   /** writes one chunk, awaiting 'drain' when the pipe is full (backpressure) */
   write(chunk: Uint8Array): Promise<void>;
+  /** the same for extra input pipe k (fd 3 + k, read by ffmpeg as `pipe:3`, …); see open()'s extraInputs */
+  writeExtra(k: number, chunk: Uint8Array): Promise<void>;
   /** closes stdin and waits for exit; rejects with FFMPEG_FAILED (stderr tail) on a non-zero exit */
   end(): Promise<RunResult>;
   /** kills the process (SIGKILL) and waits for it to be gone */
@@ -104,41 +106,45 @@ export class FfmpegRunner {
    * Starts ffmpeg with stdin open for raw frames. The caller writes with `write()` (which honours
    * backpressure) and calls `end()`; on any failure it must call `kill()`.
    */
-  open(args: string[], opts: { signal?: AbortSignal } = {}): FfmpegProcess {
-    const proc = this.spawnProcess(this.paths.ffmpegPath, args, opts.signal);
+  open(args: string[], opts: { signal?: AbortSignal; extraInputs?: number } = {}): FfmpegProcess {
+    const proc = this.spawnProcess(this.paths.ffmpegPath, args, opts.signal, opts.extraInputs ?? 0);
     const child = proc.child;
-    const stdin = child.stdin!;
-    let stdinError: Error | undefined;
+    const inputs = [child.stdin!, ...Array.from({ length: opts.extraInputs ?? 0 }, (_, k) => child.stdio[3 + k] as Writable)];
+    const errors: (Error | undefined)[] = inputs.map(() => undefined);
     // EPIPE when ffmpeg dies early: remember it; the exit code and stderr explain why.
-    stdin.on('error', (e) => (stdinError = e));
+    inputs.forEach((w, k) => w.on('error', (e) => (errors[k] = e)));
     const exited = proc.exitPromise.then(({ code }) => code);
+    const writeTo = async (k: number, chunk: Uint8Array) => {
+      const w = inputs[k];
+      if (!w) throw new RangeError(`ffmpeg has no input pipe ${k}`);
+      if (!errors[k] && !proc.hasExited() && !w.write(chunk)) {
+        // wait for room in the pipe, or for the pipe to break / ffmpeg to exit (EPIPE comes first)
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            w.off('drain', done);
+            w.off('error', done);
+            resolve();
+          };
+          w.on('drain', done);
+          w.on('error', done);
+          void proc.exitPromise.then(done);
+        });
+      }
+      if (errors[k] || proc.hasExited()) {
+        // the exit code and stderr say why, not the EPIPE
+        await proc.exitPromise;
+        throw proc.failure(k === 0 ? 'ffmpeg exited while receiving frames' : 'ffmpeg exited while receiving input');
+      }
+    };
     return {
-      stdin,
+      stdin: child.stdin!,
       stdout: child.stdout!,
       pid: child.pid,
       exited,
-      write: async (chunk) => {
-        if (!stdinError && !proc.hasExited() && !stdin.write(chunk)) {
-          // wait for room in the pipe, or for the pipe to break / ffmpeg to exit (EPIPE comes first)
-          await new Promise<void>((resolve) => {
-            const done = () => {
-              stdin.off('drain', done);
-              stdin.off('error', done);
-              resolve();
-            };
-            stdin.on('drain', done);
-            stdin.on('error', done);
-            void proc.exitPromise.then(done);
-          });
-        }
-        if (stdinError || proc.hasExited()) {
-          // the exit code and stderr say why, not the EPIPE
-          await proc.exitPromise;
-          throw proc.failure('ffmpeg exited while receiving frames');
-        }
-      },
+      write: (chunk) => writeTo(0, chunk),
+      writeExtra: (k, chunk) => writeTo(k + 1, chunk),
       end: async () => {
-        stdin.end();
+        for (const w of inputs) w.end();
         return proc.finish(Buffer.alloc(0));
       },
       kill: async () => {
@@ -170,9 +176,10 @@ export class FfmpegRunner {
     return { stdout: Buffer.concat(out), stderr: res.stderr };
   }
 
-  private spawnProcess(bin: string, args: string[], signal?: AbortSignal) {
+  private spawnProcess(bin: string, args: string[], signal?: AbortSignal, extraPipes = 0) {
     if (signal?.aborted) throw new GatewayError('CANCELLED', 'the operation was cancelled');
-    const child: ChildProcess = spawn(bin, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const stdio: 'pipe'[] = Array.from({ length: 3 + extraPipes }, () => 'pipe');
+    const child: ChildProcess = spawn(bin, args, { stdio });
     const tail = new TailBuffer();
     const tool = path.basename(bin);
     child.stderr!.on('data', (c: Buffer) => tail.push(c));

@@ -23,6 +23,9 @@ class FakeEncoder implements FfmpegProcess {
     this.frames.push(Uint8Array.from(chunk));
     if (this.frames.length === this.createAtFrame) await fs.writeFile(this.outPath, 'ftyp');
   }
+  async writeExtra(): Promise<void> {
+    throw new Error('the render pipeline has no extra input pipes');
+  }
   async end() {
     if (this.state !== 'open') throw new Error(`end after ${this.state}`);
     this.state = 'ended';
