@@ -11,6 +11,7 @@ import type { AppConfig } from './config/config';
 import { CoreModule } from './core.module';
 import { HealthModule } from './health/health.module';
 import { JobsModule } from './jobs/jobs.module';
+import { SessionsModule } from './sessions/sessions.module';
 
 /**
  * The gateway: one Nest module per domain (CoreModule's pipeline, jobs, the REST API, health),
@@ -22,7 +23,7 @@ export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.forRoot(config), JobsModule, ApiModule, HealthModule],
+      imports: [CoreModule.forRoot(config), JobsModule, ApiModule, SessionsModule, HealthModule],
       providers: [
         { provide: APP_FILTER, useClass: GatewayExceptionFilter },
         { provide: APP_PIPE, useFactory: () => new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }) },

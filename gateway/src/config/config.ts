@@ -53,6 +53,13 @@ export class EnvDto {
   @IsOptional() @Transform(toInt) @IsInt() @Min(10) @Max(3_600_000) WEBHOOK_RETRY_BASE_MS?: number;
   @IsOptional() @Transform(toInt) @IsInt() @Min(10) @Max(86_400_000) WEBHOOK_RETRY_MAX_MS?: number;
   @IsOptional() @Transform(toInt) @IsInt() @Min(60) @Max(30 * 86_400) IDEMPOTENCY_TTL_SECONDS?: number;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(1000) MAX_SESSIONS?: number;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(3600) SESSION_IDLE_TIMEOUT_SECONDS?: number;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(7200) SESSION_MAX_SECONDS?: number;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(64) SESSION_BATCH_SIZE?: number;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(60_000) SESSION_IDLE_AFTER_MS?: number;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(100) @Max(600_000) SESSION_MAX_LAG_MS?: number;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(64 * 1024) SESSION_MAX_BUFFERED_BYTES?: number;
 }
 
 export interface AppConfig {
@@ -93,6 +100,8 @@ export interface AppConfig {
   outbound?: { allowHosts: AllowEntry[]; fetchTimeoutMs: number };
   webhooks?: WebhookConfig;
   idempotency?: { ttlSeconds: number };
+  /** live sessions; optional so hand-built test configs stay valid (defaults: DEFAULT_SESSIONS_CONFIG) */
+  sessions?: SessionsConfig;
 }
 
 export interface WebhookConfig {
@@ -105,6 +114,31 @@ export interface WebhookConfig {
   retryBaseMs: number;
   retryMaxMs: number;
 }
+
+export interface SessionsConfig {
+  maxSessions: number;
+  /** no client message (or no connection) for this long ends a session */
+  idleTimeoutSeconds: number;
+  /** longest session (wall time and timeline) */
+  maxSeconds: number;
+  batchSize: number;
+  /** how long the timeline waits for audio before it plays idle frames */
+  idleAfterMs: number;
+  /** speech frames later than this for the model are shown without it (counted as dropped) */
+  maxLagMs: number;
+  /** bytes a slow reader may leave unread before the session is closed (SLOW_CONSUMER) */
+  maxBufferedBytes: number;
+}
+
+export const DEFAULT_SESSIONS_CONFIG: SessionsConfig = {
+  maxSessions: 4,
+  idleTimeoutSeconds: 30,
+  maxSeconds: 600,
+  batchSize: 4,
+  idleAfterMs: 300,
+  maxLagMs: 3000,
+  maxBufferedBytes: 8 * 1024 * 1024,
+};
 
 export class ConfigError extends Error {}
 
@@ -193,5 +227,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       retryMaxMs: dto.WEBHOOK_RETRY_MAX_MS ?? 300_000,
     },
     idempotency: { ttlSeconds: dto.IDEMPOTENCY_TTL_SECONDS ?? 86_400 },
+    sessions: {
+      maxSessions: dto.MAX_SESSIONS ?? DEFAULT_SESSIONS_CONFIG.maxSessions,
+      idleTimeoutSeconds: dto.SESSION_IDLE_TIMEOUT_SECONDS ?? DEFAULT_SESSIONS_CONFIG.idleTimeoutSeconds,
+      maxSeconds: dto.SESSION_MAX_SECONDS ?? DEFAULT_SESSIONS_CONFIG.maxSeconds,
+      batchSize: dto.SESSION_BATCH_SIZE ?? DEFAULT_SESSIONS_CONFIG.batchSize,
+      idleAfterMs: dto.SESSION_IDLE_AFTER_MS ?? DEFAULT_SESSIONS_CONFIG.idleAfterMs,
+      maxLagMs: dto.SESSION_MAX_LAG_MS ?? DEFAULT_SESSIONS_CONFIG.maxLagMs,
+      maxBufferedBytes: dto.SESSION_MAX_BUFFERED_BYTES ?? DEFAULT_SESSIONS_CONFIG.maxBufferedBytes,
+    },
   };
 }

@@ -17,6 +17,9 @@ export class MetricsService implements PipelineObserver {
   private readonly queueDepth: Gauge;
   private readonly inflightBatches: Gauge;
   private readonly firstFrameSeconds: Histogram<'streamed'>;
+  private readonly sessionsActive: Gauge;
+  private readonly sessionLatency: Histogram;
+  private readonly sessionFrames: Counter<'kind'>;
 
   constructor() {
     const registers = [this.registry];
@@ -52,6 +55,20 @@ export class MetricsService implements PipelineObserver {
       buckets: [0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5, 10, 30],
       registers,
     });
+    this.sessionsActive = new Gauge({ name: 'lipsync_sessions_active', help: 'Live sessions open (created or connected)', registers });
+    this.sessionLatency = new Histogram({
+      name: 'lipsync_session_latency_seconds',
+      help: 'Live sessions: from a frame\'s audio arriving to its video fragment leaving (includes the 200 ms mel look-ahead)',
+      buckets: [0.1, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.8, 1, 1.5, 2, 3, 5, 10],
+      registers,
+    });
+    this.sessionFrames = new Counter({
+      name: 'lipsync_session_frames_total',
+      help: 'Live session frames by kind: speech, idle, dropped (shown without the model, too late for it), late (left after the late threshold)',
+      labelNames: ['kind'],
+      registers,
+    });
+    for (const kind of ['speech', 'idle', 'dropped', 'late'] as const) this.sessionFrames.inc({ kind }, 0);
     // Initialise the status series so dashboards see zeros before the first job.
     for (const status of ['succeeded', 'failed', 'cancelled'] as const) this.jobsTotal.inc({ status }, 0);
   }
@@ -71,6 +88,18 @@ export class MetricsService implements PipelineObserver {
 
   firstFrame(ms: number, streamed: boolean): void {
     this.firstFrameSeconds.observe({ streamed: String(streamed) }, ms / 1000);
+  }
+
+  sessionsChanged(delta: 1 | -1): void {
+    this.sessionsActive.inc(delta);
+  }
+
+  sessionLatencyMs(ms: number): void {
+    this.sessionLatency.observe(ms / 1000);
+  }
+
+  sessionFrame(kind: 'speech' | 'idle' | 'dropped' | 'late'): void {
+    this.sessionFrames.inc({ kind });
   }
 
   jobFinished(status: JobStatus): void {

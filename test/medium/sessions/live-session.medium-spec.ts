@@ -4,20 +4,24 @@ import * as os from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
 import { loadConfig } from '../../../gateway/src/config/config';
-import { CoreServices, createCoreServices } from '../../../gateway/src/core-services';
+import type { CoreServices } from '../../../gateway/src/core-services';
 import { avatarFrameIndex } from '../../../gateway/src/face/frame-index';
 import { FakeBackend } from '../../../gateway/src/inference/fake.backend';
 import { LiveSession, SessionSink } from '../../../gateway/src/sessions/live-session';
 import type { SessionEvent } from '../../../gateway/src/sessions/session-protocol';
 import { ASTRONAUT } from '../../helpers/media';
+import { createTestCoreServices } from '../../helpers/test-app';
 
 const exec = promisify(execFile);
 
 class CollectingSink implements SessionSink {
+  /** after this many chunks the reader is "too slow" */
+  constructor(private readonly acceptChunks = Infinity) {}
   readonly chunks: Buffer[] = [];
   readonly events: SessionEvent[] = [];
   closedWith?: [number, string];
   binary(c: Buffer): boolean {
+    if (this.chunks.length >= this.acceptChunks) return false;
     this.chunks.push(c);
     return true;
   }
@@ -45,7 +49,7 @@ describe('LiveSession (real ffmpeg, fake model)', () => {
 
   beforeAll(async () => {
     work = await fs.mkdtemp(path.join(os.tmpdir(), 'session-medium-'));
-    core = await createCoreServices(loadConfig({ DATA_DIR: path.join(work, 'data'), INFERENCE_BACKEND: 'fake' }), { backend: new FakeBackend() });
+    core = await createTestCoreServices(loadConfig({ DATA_DIR: path.join(work, 'data'), INFERENCE_BACKEND: 'fake' }), { backend: new FakeBackend() });
   });
   afterAll(async () => {
     await core?.close();
@@ -97,6 +101,24 @@ describe('LiveSession (real ffmpeg, fake model)', () => {
     expect(Number(streams[0].nb_read_frames)).toBe(50);
     expect(Math.abs(Number(streams[1].duration) - 2)).toBeLessThan(0.05);
     await expect(fs.stat(tmp)).rejects.toThrow();
+    // the codec string announced in `ready` is the one in the stream's avcC box
+    const bytes = Buffer.concat(sink.chunks);
+    const avcC = bytes.indexOf('avcC') + 4;
+    const codec = `avc1.${bytes.subarray(avcC + 1, avcC + 4).toString('hex').toUpperCase()}`;
+    expect((sink.events[0] as { mime: string }).mime).toContain(`codecs="${codec}, mp4a.40.2"`);
+  });
+
+  it('should close a slow reader with SLOW_CONSUMER, killing its ffmpeg and removing its temp folder', async () => {
+    const sink = new CollectingSink(2);
+    const tmp = path.join(work, 'tmp3');
+    const s = await open(sink, tmp, 5000);
+    const pcm = tone(1);
+    s.onBinary(pcm); // 1 s at once: many fragments at once
+    await s.closed;
+    expect(sink.events.find((e) => e.type === 'error')).toMatchObject({ code: 'SLOW_CONSUMER', fatal: true });
+    expect(sink.closedWith?.[0]).toBe(4429);
+    await expect(fs.stat(tmp)).rejects.toThrow();
+    expect(s.status).toBe('ended');
   });
 
   it('should play idle frames while no audio comes', async () => {
