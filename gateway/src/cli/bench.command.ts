@@ -11,12 +11,15 @@ import { FACE_ELEMENTS, MEL_WINDOW_ELEMENTS } from '../inference/model-contract'
 import type { RenderResult, StageName } from '../render/render.types';
 import { FfmpegRunner } from '../media/ffmpeg-runner';
 import { EXIT_OK, parseIntOption, reportError } from './cli-util';
+import { benchJobStream, benchSessions, formatJobStream } from './realtime.bench';
 
 /**
  * `lipsync bench` (npm run bench): the speed figures live here, never in tests.
  * 1. mel front end: 60 s of audio, ms and × real time.
  * 2. render 10 s and 60 s of speech on the fixture, each in its own process (so peak RSS is its own),
  *    then push the same batch sizes through a fresh backend with no other work: total / model-only.
+ * `--mode realtime`: a streamed job's time to first byte / first decodable frame, and live sessions'
+ * latency and sustained frames/s per batch size (realtime.bench.ts); `--mode all` runs both.
  */
 interface BenchOpts {
   seconds: string;
@@ -24,6 +27,9 @@ interface BenchOpts {
   batch?: number;
   skipRender?: boolean;
   skipModel?: boolean;
+  mode: string;
+  sessionSeconds: number;
+  sessionBatches: string;
 }
 
 export function registerBenchCommand(program: Command): void {
@@ -35,6 +41,9 @@ export function registerBenchCommand(program: Command): void {
     .option('--batch <n>', 'batch size', parseIntOption('--batch', 1, 128))
     .option('--skip-model', 'skip the model-only batch-size sweep')
     .option('--skip-render', 'skip the full renders')
+    .option('--mode <mode>', 'standard (mel, model, renders), realtime (job stream first bytes, live session latency), or all', 'standard')
+    .option('--session-seconds <n>', 'seconds of speech per live session (realtime mode)', parseIntOption('--session-seconds', 1, 600), 8)
+    .option('--session-batches <list>', 'live session batch sizes (realtime mode)', '1,2,3,4,5,6,7,8')
     .action(async (opts: BenchOpts) => {
       try {
         process.exitCode = await runBench(opts);
@@ -45,6 +54,30 @@ export function registerBenchCommand(program: Command): void {
 }
 
 async function runBench(opts: BenchOpts): Promise<number> {
+  if (!['standard', 'realtime', 'all'].includes(opts.mode)) throw new Error(`--mode must be standard, realtime or all, got ${opts.mode}`);
+  if (opts.mode !== 'realtime') await runStandard(opts);
+  if (opts.mode !== 'standard') await runRealtime(opts);
+  return EXIT_OK;
+}
+
+async function runRealtime(opts: BenchOpts): Promise<void> {
+  const work = await fs.mkdtemp(path.join(os.tmpdir(), 'lipsync-bench-rt-'));
+  try {
+    const wav = path.join(work, 'speech-3s.wav');
+    await makeSpeech(wav, 3);
+    const o = { face: opts.face, speechWav: wav, work, batchSizes: opts.sessionBatches.split(',').map(Number), sessionSeconds: opts.sessionSeconds };
+    print(`realtime (${loadConfig().backend} backend; the first job also pays the avatar's face detection in its upload, not in the figures):`);
+    print(formatJobStream(await benchJobStream(o)));
+    const long = path.join(work, 'speech-session.wav');
+    await makeSpeech(long, opts.sessionSeconds);
+    const { stdout: pcm } = await new FfmpegRunner().run(['-hide_banner', '-loglevel', 'error', '-i', long, '-f', 's16le', '-ar', '16000', '-ac', '1', 'pipe:1']);
+    await benchSessions(o, pcm, print);
+  } finally {
+    await fs.rm(work, { recursive: true, force: true });
+  }
+}
+
+async function runStandard(opts: BenchOpts): Promise<number> {
   const mel = await benchMel();
   print(`mel: ${mel.audioSeconds} s of audio in ${mel.ms.toFixed(1)} ms = ${mel.realTimeFactor.toFixed(0)}× real time (target ≥ 500×)`);
   const config = loadConfig();

@@ -1,0 +1,161 @@
+import type { INestApplication } from '@nestjs/common';
+import { promises as fs } from 'fs';
+import type { AddressInfo } from 'net';
+import * as path from 'path';
+import WebSocket from 'ws';
+import { createApp } from '../app.module';
+import { envWith, loadConfig } from '../config/config';
+import { Fmp4Scanner } from '../sessions/fmp4-scanner';
+
+/**
+ * Real-time figures through the real app on loopback (the configured backend, FP32 demo model by
+ * default): a streamed job's time to first byte and to first decodable frame (cached avatar), and
+ * a live session's audio-in → video-out latency and sustained frames/s per session batch size.
+ */
+export interface RealtimeBenchOptions {
+  face: string;
+  /** 16 kHz mono s16le WAV of speech */
+  speechWav: string;
+  work: string;
+  batchSizes: number[];
+  sessionSeconds: number;
+}
+
+export interface JobStreamFigures {
+  firstByteMs: number;
+  firstFrameMs: number;
+  doneMs: number;
+  firstFrameTiming?: number;
+}
+
+export interface SessionFigures {
+  batch: number;
+  frames: number;
+  p50: number;
+  p95: number;
+  framesPerSecond: number;
+  dropped: number;
+}
+
+async function startApp(work: string, tag: string, env: Record<string, string>): Promise<{ app: INestApplication; base: string }> {
+  const config = loadConfig(envWith({ DATA_DIR: path.join(work, 'data'), RATE_LIMIT_PER_MINUTE: '100000', API_KEYS: '', LOG_LEVEL: 'error', ...env }));
+  const app = await createApp(config, { logger: ['error'] });
+  await app.listen(0, '127.0.0.1');
+  const port = (app.getHttpServer().address() as AddressInfo).port;
+  void tag;
+  return { app, base: `127.0.0.1:${port}` };
+}
+
+async function uploadAvatar(base: string, face: string): Promise<string> {
+  const form = new FormData();
+  form.append('file', new Blob([await fs.readFile(face)]), path.basename(face));
+  const res = await fetch(`http://${base}/v1/avatars`, { method: 'POST', body: form });
+  if (!res.ok) throw new Error(`avatar upload: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { avatarId: string }).avatarId;
+}
+
+/** POST a stream=true job on a cached avatar, then read /stream: ms from the POST to the first byte and the first complete frame. */
+export async function benchJobStream(o: RealtimeBenchOptions): Promise<JobStreamFigures> {
+  const { app, base } = await startApp(o.work, 'job', {});
+  try {
+    const avatarId = await uploadAvatar(base, o.face);
+    const audio = await fs.readFile(o.speechWav);
+    const form = new FormData();
+    form.append('avatarId', avatarId);
+    form.append('stream', 'true');
+    form.append('audio', new Blob([audio], { type: 'audio/wav' }), 'speech.wav');
+    const t0 = performance.now();
+    const res = await fetch(`http://${base}/v1/jobs`, { method: 'POST', body: form });
+    if (res.status !== 202) throw new Error(`job: ${res.status} ${await res.text()}`);
+    const { id } = (await res.json()) as { id: string };
+    const stream = await fetch(`http://${base}/v1/jobs/${id}/stream`);
+    const scanner = new Fmp4Scanner();
+    let firstByteMs = NaN;
+    let firstFrameMs = NaN;
+    for await (const chunk of stream.body as unknown as AsyncIterable<Uint8Array>) {
+      if (Number.isNaN(firstByteMs)) firstByteMs = performance.now() - t0;
+      scanner.push(chunk);
+      if (Number.isNaN(firstFrameMs) && scanner.samples(1) > 0) firstFrameMs = performance.now() - t0;
+    }
+    const doneMs = performance.now() - t0;
+    const job = (await (await fetch(`http://${base}/v1/jobs/${id}`)).json()) as { timings: { firstFrame?: number } };
+    return { firstByteMs, firstFrameMs, doneMs, firstFrameTiming: job.timings.firstFrame };
+  } finally {
+    await app.close();
+  }
+}
+
+/** One live session per batch size: the speech sent at real-time pace; latency = the client's send of a frame's last sample → the client holding that frame's fragment. */
+export async function benchSessions(o: RealtimeBenchOptions, pcm: Buffer, log: (line: string) => void): Promise<SessionFigures[]> {
+  const rows: SessionFigures[] = [];
+  for (const batch of o.batchSizes) {
+    // no drops: the bench measures what the backend sustains
+    const { app, base } = await startApp(o.work, `s${batch}`, { SESSION_BATCH_SIZE: String(batch), SESSION_MAX_LAG_MS: '600000', SESSION_MAX_SECONDS: '3600' });
+    try {
+      const avatarId = await uploadAvatar(base, o.face);
+      const res = await fetch(`http://${base}/v1/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ avatarId }) });
+      const session = (await res.json()) as { id: string };
+      const row = await runSession(`ws://${base}/v1/sessions/${session.id}/ws`, pcm.subarray(0, Math.round(o.sessionSeconds * 16000) * 2), batch);
+      rows.push(row);
+      log(formatSession(row));
+    } finally {
+      await app.close();
+    }
+  }
+  return rows;
+}
+
+function runSession(url: string, pcm: Buffer, batch: number): Promise<SessionFigures> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url);
+    const scanner = new Fmp4Scanner();
+    const frameBytes = 1280; // 25 fps
+    const sentAt: number[] = []; // frame i's audio complete at this time
+    const latencies: number[] = [];
+    let t0 = 0;
+    let lastOut = 0;
+    ws.on('message', (data, isBinary) => {
+      if (!isBinary) {
+        const e = JSON.parse(data.toString()) as { type: string; speechFrames?: number; droppedFrames?: number; message?: string };
+        if (e.type === 'ready') void send();
+        if (e.type === 'error' && (e as { fatal?: boolean }).fatal) reject(new Error(`session error: ${e.message}`));
+        if (e.type === 'ended') {
+          const sorted = [...latencies].sort((a, b) => a - b);
+          const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
+          resolve({ batch, frames: e.speechFrames ?? 0, p50: q(0.5), p95: q(0.95), framesPerSecond: (e.speechFrames ?? 0) / ((lastOut - t0) / 1000), dropped: e.droppedFrames ?? 0 });
+          ws.close();
+        }
+        return;
+      }
+      const before = scanner.samples(1);
+      scanner.push(data as Buffer);
+      const now = performance.now();
+      for (let i = before; i < scanner.samples(1); i++) if (sentAt[i] !== undefined) latencies.push(now - sentAt[i]);
+      lastOut = now;
+    });
+    ws.on('error', reject);
+    const send = async () => {
+      t0 = performance.now();
+      for (let k = 0, o = 0; o < pcm.length; k++, o += frameBytes) {
+        ws.send(pcm.subarray(o, o + frameBytes));
+        sentAt[k] = performance.now();
+        await new Promise((r) => setTimeout(r, Math.max(0, t0 + (k + 1) * 40 - performance.now())));
+      }
+      ws.send(JSON.stringify({ type: 'end' }));
+    };
+  });
+}
+
+export function formatJobStream(f: JobStreamFigures): string {
+  return (
+    `job stream (cached avatar, stream=true): first byte ${f.firstByteMs.toFixed(0)} ms after the POST (goal ≤ 300), ` +
+    `first decodable frame ${f.firstFrameMs.toFixed(0)} ms, whole stream ${f.doneMs.toFixed(0)} ms; job timings.firstFrame ${f.firstFrameTiming ?? '?'} ms`
+  );
+}
+
+export function formatSession(r: SessionFigures): string {
+  return (
+    `live session, batch ${r.batch}: ${r.frames} speech frames, audio-in → video-out p50 ${r.p50.toFixed(0)} ms, p95 ${r.p95.toFixed(0)} ms ` +
+    `(200 ms of it is the mel look-ahead), sustained ${r.framesPerSecond.toFixed(1)} frames/s (real time = 25), dropped ${r.dropped}`
+  );
+}
