@@ -8,6 +8,7 @@ import type { AppConfig } from '../config/config';
 import { JobsModule } from '../jobs/jobs.module';
 import { JobsService } from '../jobs/jobs.service';
 import { DataLayout } from '../jobs/job-files';
+import { IdempotencyModule } from '../idempotency/idempotency.module';
 import { OutboundModule } from '../outbound/outbound.module';
 import { UrlFetcher } from '../outbound/url-fetcher';
 import { WebhookDispatcher } from '../webhooks/webhook-dispatcher';
@@ -32,6 +33,7 @@ import { multerOptions } from './upload.util';
     JobsModule,
     OutboundModule,
     WebhooksModule,
+    IdempotencyModule,
     MulterModule.registerAsync({
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => multerOptions(new DataLayout(config.dataDir).uploadsDir, config.limits.maxUploadBytes),

@@ -1,9 +1,12 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, UploadedFile, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Req, Res, UploadedFile, UseInterceptors } from '@nestjs/common';
 import { FileInterceptor } from '@nestjs/platform-express';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
 import { GatewayError } from '../common/errors';
+import { IdempotencyService } from '../idempotency/idempotency.service';
 import { ApiErrors } from './api-errors.decorator';
 import { AvatarStore } from './avatar-store.service';
+import { ApiIdempotency, markReplay } from './idempotency.decorator';
 import { UrlFetcher } from '../outbound/url-fetcher';
 import { CreateAvatarDto, CreateAvatarForm } from './dto/create-job.dto';
 import { AvatarDto } from './dto/responses.dto';
@@ -17,6 +20,7 @@ export class AvatarsController {
   constructor(
     @Inject(AvatarStore) private readonly store: AvatarStore,
     @Inject(UrlFetcher) private readonly urls: UrlFetcher,
+    @Inject(IdempotencyService) private readonly idempotency: IdempotencyService,
   ) {}
 
   @Post()
@@ -24,9 +28,27 @@ export class AvatarsController {
   @ApiConsumes('multipart/form-data', 'application/json')
   @ApiBody({ type: CreateAvatarForm })
   @ApiResponse({ status: 201, type: AvatarDto })
-  @ApiErrors(400, 401, 413, 415, 422, 429)
+  @ApiIdempotency(AvatarDto, 'the avatar an earlier request with this Idempotency-Key created (its first answer)')
+  @ApiErrors(400, 401, 409, 413, 415, 422, 429)
   @UseInterceptors(UploadCleanupInterceptor, FileInterceptor('file'))
-  async create(@Body() dto: CreateAvatarDto, @UploadedFile() file?: Express.Multer.File): Promise<AvatarDto> {
+  async create(
+    @Body() dto: CreateAvatarDto,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+    @UploadedFile() file?: Express.Multer.File,
+  ): Promise<AvatarDto> {
+    const out = await this.idempotency.run(
+      { headers: req.headers, route: 'POST /v1/avatars', fields: dto, files: { file } },
+      async () => {
+        const avatar = await this.createAvatar(dto, file);
+        return { id: avatar.avatarId, body: avatar };
+      },
+      () => undefined, // an avatar's first answer is replayed as it was
+    );
+    return markReplay(res, out);
+  }
+
+  private async createAvatar(dto: CreateAvatarDto, file: Express.Multer.File | undefined): Promise<AvatarDto> {
     if (!!file === !!dto.faceUrl) throw new GatewayError('VALIDATION_FAILED', 'give exactly one of a multipart field "file" with the face image or video, or faceUrl');
     if (file) return this.store.create(file.path, await sniffUpload(file, 'file'));
     const fetched = await this.urls.fetch(dto.faceUrl!, 'faceUrl');

@@ -1,9 +1,11 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Res, UploadedFiles, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Req, Res, UploadedFiles, UseInterceptors } from '@nestjs/common';
 import { FileFieldsInterceptor } from '@nestjs/platform-express';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
+import { IdempotencyService } from '../idempotency/idempotency.service';
 import { JobsService } from '../jobs/jobs.service';
 import { ApiErrors, ApiVideoResponse } from './api-errors.decorator';
+import { ApiIdempotency, markReplay } from './idempotency.decorator';
 import { CreateJobDto, CreateJobForm } from './dto/create-job.dto';
 import { JobDto } from './dto/responses.dto';
 import { JobSubmission } from './job-submission.service';
@@ -25,19 +27,42 @@ export class JobsController {
   constructor(
     @Inject(JobsService) private readonly jobs: JobsService,
     @Inject(JobSubmission) private readonly submission: JobSubmission,
+    @Inject(IdempotencyService) private readonly idempotency: IdempotencyService,
   ) {}
 
   @Post()
   @HttpCode(202)
-  @ApiOperation({ summary: 'Queue a lip-sync job: avatarId or face file, plus audio file or text' })
-  @ApiConsumes('multipart/form-data')
+  @ApiOperation({ summary: 'Queue a lip-sync job: avatarId, face file or faceUrl, plus audio file, audioUrl or text' })
+  @ApiConsumes('multipart/form-data', 'application/json')
   @ApiBody({ type: CreateJobForm })
   @ApiResponse({ status: 202, type: JobDto, description: 'queued' })
-  @ApiErrors(400, 401, 404, 413, 415, 422, 429, 503)
+  @ApiIdempotency(JobDto, 'the job an earlier request with this Idempotency-Key created (its current state)')
+  @ApiErrors(400, 401, 404, 409, 413, 415, 422, 429, 503)
   @UseInterceptors(UploadCleanupInterceptor, FileFieldsInterceptor(JOB_FILE_FIELDS))
-  async create(@Body() dto: CreateJobDto, @UploadedFiles() files?: Record<string, Express.Multer.File[]>): Promise<JobDto> {
-    const job = await this.submission.submit(dto, { face: fieldFile(files, 'face'), audio: fieldFile(files, 'audio') });
-    return toJobView(job, this.jobs.queuePosition(job.id));
+  async create(
+    @Body() dto: CreateJobDto,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+    @UploadedFiles() files?: Record<string, Express.Multer.File[]>,
+  ): Promise<JobDto> {
+    const inputs = { face: fieldFile(files, 'face'), audio: fieldFile(files, 'audio') };
+    const out = await this.idempotency.run(
+      { headers: req.headers, route: 'POST /v1/jobs', fields: dto, files: inputs },
+      async () => {
+        const job = await this.submission.submit(dto, inputs);
+        return { id: job.id, body: toJobView(job, this.jobs.queuePosition(job.id)) };
+      },
+      (id) => this.currentView(id),
+    );
+    return markReplay(res, out);
+  }
+
+  private currentView(id: string): JobDto | undefined {
+    try {
+      return toJobView(this.jobs.get(id), this.jobs.queuePosition(id));
+    } catch {
+      return undefined; // expired: the stored first answer is replayed
+    }
   }
 
   @Get(':id')
