@@ -73,8 +73,10 @@ describe('URL inputs (fake backend)', () => {
     await refuse({ faceUrl: media.url('/missing.png'), text: 'Hi.' }, 422, 'URL_UNREACHABLE');
     await refuse({ faceUrl: 'ftp://example.com/x.png', text: 'Hi.' }, 400, 'VALIDATION_FAILED');
     // a download passes the same content sniffing as an upload
-    await refuse({ faceUrl: media.url('/notes.txt'), text: 'Hi.' }, 415, 'UNSUPPORTED_MEDIA');
-    await refuse({ faceUrl: media.url('/face.png'), audioUrl: media.url('/notes.txt') }, 415, 'UNSUPPORTED_MEDIA');
+    const notFace = await refuse({ faceUrl: media.url('/notes.txt'), text: 'Hi.' }, 415, 'UNSUPPORTED_MEDIA');
+    expect(notFace.body.error.message).toMatch(/^faceUrl: /);
+    const notAudio = await refuse({ faceUrl: media.url('/face.png'), audioUrl: media.url('/notes.txt') }, 415, 'UNSUPPORTED_MEDIA');
+    expect(notAudio.body.error.message).toMatch(/^audioUrl: /);
     // exactly one source per input
     const both = await refuse({ faceUrl: media.url('/face.png'), avatarId: 'a'.repeat(64), text: 'Hi.' }, 400, 'VALIDATION_FAILED');
     expect(both.body.error.message).toMatch(/faceUrl/);

@@ -22,14 +22,18 @@ export function multerOptions(uploadsDir: string, maxUploadBytes: number): Multe
   };
 }
 
-/** Reads the first bytes of an uploaded file and checks them against what the field accepts (415 otherwise). */
-export async function sniffUpload(file: { path: string }, field: UploadField): Promise<SniffResult> {
+/**
+ * Reads the first bytes of an uploaded (or downloaded: URL input, named by its `role`) file and
+ * checks them against what the field accepts (415 otherwise).
+ */
+export async function sniffUpload(file: { path: string; role?: string }, field: UploadField): Promise<SniffResult> {
   const { head, found } = await sniffFile(file.path);
-  if (head.length === 0) throw new GatewayError('VALIDATION_FAILED', `${field}: the uploaded file is empty`);
+  const name = file.role ?? field;
+  if (head.length === 0) throw new GatewayError('VALIDATION_FAILED', `${name}: the ${file.role ? 'downloaded' : 'uploaded'} file is empty`);
   // audio and video are read by ffmpeg: only formats with a pinned demuxer get that far
   if (!found || !acceptsUpload(field, found) || (found.kind !== 'image' && !pinnedFormatOf(found))) {
     const what = field === 'audio' ? 'audio (WAV, MP3, OGG, FLAC, M4A) or a video with sound' : 'image (PNG, JPEG, WebP) or video (MP4, MOV, WebM, MKV)';
-    throw new GatewayError('UNSUPPORTED_MEDIA', `${field}: the file content is not a supported ${what}${found ? ` (found ${found.format})` : ''}`);
+    throw new GatewayError('UNSUPPORTED_MEDIA', `${name}: the file content is not a supported ${what}${found ? ` (found ${found.format})` : ''}`);
   }
   return found;
 }

@@ -16,6 +16,8 @@ export interface DownloadLimits {
 export interface DownloadedFile {
   path: string;
   size: number;
+  /** the request field it came from (faceUrl, audioUrl), for error messages */
+  role: string;
 }
 
 /** OutboundError → the client's error code; the message names the input by role, never internals. */
@@ -69,7 +71,7 @@ export async function downloadUrl(http: OutboundHttp, rawUrl: string, role: stri
       throw new OutboundError('unreachable', 'broke off while sending', { cause: err });
     });
     const { size } = await fs.promises.stat(dest);
-    return { path: dest, size };
+    return { path: dest, size, role };
   } catch (err) {
     await fs.promises.rm(dest, { force: true });
     throw urlError(role, err);
