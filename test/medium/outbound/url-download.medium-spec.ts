@@ -34,6 +34,11 @@ describe('URL downloads (address policy on every hop)', () => {
       }
       if (u.pathname === '/big-declared') return void res.writeHead(200, { 'content-length': String(1 << 30) }).end();
       if (u.pathname === '/hang') return; // never answers
+      if (u.pathname === '/trickle') {
+        res.writeHead(200); // headers at once, then the body never finishes
+        res.write(BYTES.subarray(0, 10));
+        return;
+      }
       res.writeHead(404).end('no');
     });
   });
@@ -128,6 +133,8 @@ describe('URL downloads (address policy on every hop)', () => {
     const { http } = client(origin.hostPort);
     await expect(fetchTo(http, origin.url('/missing'))).rejects.toMatchObject({ code: 'URL_UNREACHABLE', message: expect.stringMatching(/HTTP 404/) });
     await expect(fetchTo(http, origin.url('/hang'), { maxBytes: 1000, timeoutMs: 300 })).rejects.toMatchObject({ code: 'URL_UNREACHABLE', message: expect.stringMatching(/timed out/) });
+    // the deadline covers the body too, not only the headers
+    await expect(fetchTo(http, origin.url('/trickle'), { maxBytes: 1000, timeoutMs: 300 })).rejects.toMatchObject({ code: 'URL_UNREACHABLE', message: expect.stringMatching(/timed out/) });
     await expect(fetchTo(http, 'file:///etc/passwd')).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
     await expect(fetchTo(http, 'not a url')).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
     await expect(fetchTo(http, `http://user:pw@${origin.hostPort}/file`)).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
