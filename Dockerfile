@@ -4,7 +4,7 @@
 #   docker build -t lipsync-gateway .
 #   docker run -p 8080:8080 -e INFERENCE_BACKEND=triton -e TRITON_URL=triton:8001 lipsync-gateway
 
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 # .npmrc keeps ignore-scripts=true: onnxruntime-node's CPU library ships in the package, and its install
 # script would try to download GPU libraries
@@ -14,7 +14,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY gateway ./gateway
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 # Debian's ffmpeg has libx264 and h264_nvenc built in; NVENC is used only when the GPU has an encoder
 # (H100/H200 have none; the encoder probe falls back to libx264). espeak-ng speaks `text` jobs.
 RUN apt-get update \

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One command for a newcomer on a fresh Debian machine with Node 20: installs what is missing
+# One command for a newcomer on a fresh Debian machine with Node 22 or 24: installs what is missing
 # (apt packages, npm ci, build, demo model) and renders a lip-synced MP4 from the fixtures.
 #   bash scripts/demo.sh            → out/demo.mp4
 #   WAV2LIP_CHECKPOINT=/path/wav2lip_gan.pth bash scripts/demo.sh   (use official weights)

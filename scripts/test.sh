@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The whole test suite, on a fresh Debian machine with Node 20: installs what it needs
+# The whole test suite, on a fresh Debian machine with Node 22 or 24: installs what it needs
 # (apt packages, npm ci, build, demo model), then runs the Python toolchain tests and the
-# unit, medium (real ffmpeg/sharp/onnxruntime) and e2e (HTTP) layers.
+# unit, medium (real ffmpeg/sharp/onnxruntime) and e2e (HTTP) layers; on an older node, unit and
+# medium once more under Node 24 (fetched from the npm registry once, cached in ~/.cache).
 source "$(dirname "$0")/lib/ensure-deps.sh"
 cd "$REPO_ROOT"
 ensure_apt "${APT_RUNTIME[@]}" "${APT_MODEL[@]}" "${APT_TEST[@]}"
@@ -18,6 +19,14 @@ run "python: model toolchain tests" /usr/bin/python3 -m pytest -q -p no:cachepro
 for layer in unit medium e2e; do
   run "jest: $layer" npx jest --config "test/jest.$layer.config.js" --json --outputFile="$results/$layer.json"
 done
+# the unit and medium layers again under Node 24 when this machine's node is older (CI checks both)
+if [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 24 ]; then
+  ensure_node24
+  for layer in unit medium; do
+    run "jest under Node $("$NODE24" -v): $layer" env PATH="$(dirname "$NODE24"):$PATH" "$NODE24" node_modules/jest/bin/jest.js \
+      --config "test/jest.$layer.config.js" --json --outputFile="$results/$layer-node24.json"
+  done
+fi
 
 # one closing line over every layer: "tests: N passed, N failed"
 node -e '

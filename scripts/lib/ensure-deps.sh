@@ -25,9 +25,34 @@ ensure_apt() {
 }
 
 ensure_node() {
-  command -v node >/dev/null || die "Node.js 20 or newer is required (https://nodejs.org or Debian's nodejs)"
+  command -v node >/dev/null || die "Node.js 22 or 24 is required (https://nodejs.org or Debian's nodejs)"
   local major; major=$(node -p 'process.versions.node.split(".")[0]')
-  [ "$major" -ge 20 ] || die "Node.js 20 or newer is required, found $(node -v)"
+  [ "$major" -ge 20 ] || die "Node.js 22 or 24 is required, found $(node -v)"
+  [ "$major" -ge 22 ] || say "Node.js $(node -v) is past its end of life (April 2026); it still runs, but use 22 or 24"
+}
+
+# Node 24 (the current LTS) for a second pass of the tests when the machine's node is older: the npm
+# registry's node-linux-<arch> package ships the official binary. Kept between runs; sets NODE24.
+NODE24_DIR="${LIPSYNC_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/lipsync-gateway}/node-24"
+ensure_node24() {
+  if [ "$(node -p 'process.versions.node.split(".")[0]')" -ge 24 ]; then NODE24="$(command -v node)"; return 0; fi
+  NODE24="$NODE24_DIR/package/bin/node"
+  if [ -x "$NODE24" ] && [ "$("$NODE24" -p 'process.versions.node.split(".")[0]' 2>/dev/null)" = 24 ]; then return 0; fi
+  local arch
+  case "$(uname -m)" in
+    x86_64) arch=x64 ;;
+    aarch64 | arm64) arch=arm64 ;;
+    *) die "no node-linux package for $(uname -m); install Node 24 and run the tests with it" ;;
+  esac
+  say "fetching Node 24 (npm package node-linux-$arch@24) into $NODE24_DIR"
+  mkdir -p "$(dirname "$NODE24_DIR")"
+  # unpacked next to the cache and moved into place whole, so an interrupted fetch leaves no half binary
+  local tmp tgz; tmp=$(mktemp -d "$NODE24_DIR.XXXXXX")
+  tgz=$(cd "$tmp" && npm pack "node-linux-$arch@24" --silent --no-fund --no-audit) && tar -xzf "$tmp/$tgz" -C "$tmp" \
+    || { rm -rf "$tmp"; die "could not fetch node-linux-$arch@24 from the npm registry"; }
+  rm -f "$tmp/$tgz"
+  rm -rf "$NODE24_DIR" && mv "$tmp" "$NODE24_DIR"
+  "$NODE24" --version >/dev/null || die "the fetched Node 24 does not run: $NODE24"
 }
 
 ensure_node_modules() {
