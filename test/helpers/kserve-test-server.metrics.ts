@@ -18,7 +18,7 @@ export interface ServerCounters {
  * Renders the counters as Prometheus text with Triton's metric names and labels
  * (shared/docs/triton.md §3), so the load test and dashboards can be exercised without a GPU.
  */
-export function renderTritonMetrics(model: string, c: ServerCounters): string {
+export function renderTritonMetrics(model: string, c: ServerCounters, deviceUtilization?: number): string {
   const labels = `model="${model}",version="1"`;
   const us = (ns: number) => Math.round(ns / 1000);
   const rows: [string, 'counter' | 'gauge', string, number, string?][] = [
@@ -36,6 +36,11 @@ export function renderTritonMetrics(model: string, c: ServerCounters): string {
   const lines: string[] = [];
   for (const [name, type, help, value, extra] of rows) {
     lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name}{${labels}${extra ?? ''}} ${value}`);
+  }
+  if (deviceUtilization !== undefined) {
+    // Triton's per-GPU gauge (0..1); the stand-in reports the share of time its model was computing
+    lines.push('# HELP nv_gpu_utilization GPU utilization rate [0.0 - 1.0)', '# TYPE nv_gpu_utilization gauge');
+    lines.push(`nv_gpu_utilization{gpu_uuid="GPU-kserve-test-server"} ${deviceUtilization}`);
   }
   return lines.join('\n') + '\n';
 }

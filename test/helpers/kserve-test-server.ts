@@ -76,6 +76,7 @@ export class KServeTestServer {
   // like Triton (INT32_MAX): grpc-js's 4 MiB default would refuse batches above ~120 frames
   private server = new grpc.Server({ 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 });
   private metricsServer?: http.Server;
+  private lastScrape = { at: process.hrtime.bigint(), computeNs: 0 };
   private executor: Promise<unknown> = Promise.resolve();
 
   private constructor(private readonly session: ort.InferenceSession, readonly modelName: string) {}
@@ -113,11 +114,20 @@ export class KServeTestServer {
     if (metrics) {
       this.metricsServer = http.createServer((req, res) => {
         if (req.url !== '/metrics') return void res.writeHead(404).end();
-        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(renderTritonMetrics(this.modelName, this.counters));
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(renderTritonMetrics(this.modelName, this.counters, this.utilizationSinceLastScrape()));
       });
       await new Promise<void>((r) => this.metricsServer!.listen(0, '127.0.0.1', r));
       this.metricsPort = (this.metricsServer.address() as AddressInfo).port;
     }
+  }
+
+  /** Share of the wall time since the previous /metrics scrape that the model spent computing (0..1). */
+  private utilizationSinceLastScrape(): number {
+    const now = process.hrtime.bigint();
+    const busy = this.counters.computeInferNs - this.lastScrape.computeNs;
+    const wall = Number(now - this.lastScrape.at);
+    this.lastScrape = { at: now, computeNs: this.counters.computeInferNs };
+    return wall > 0 ? Math.min(1, Math.round((busy / wall) * 1000) / 1000) : 0;
   }
 
   private handlers(): grpc.UntypedServiceImplementation {

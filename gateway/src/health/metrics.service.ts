@@ -3,6 +3,9 @@ import type { BackendKind } from '../inference/inference-backend';
 import type { PipelineObserver, StageName } from '../render/render.types';
 import type { JobStatus } from '../jobs/job.types';
 
+// every stage the pipeline reports (a Record, so a new StageName fails to compile until it is listed)
+const STAGES: Record<StageName, true> = { decode: true, mel: true, detect: true, prepare: true, infer: true, composite: true, encode: true, total: true };
+
 /**
  * All Prometheus metrics of the gateway (names are fixed: the Grafana dashboard uses them). One
  * registry per instance, never prom-client's global one, so several apps can live in one process.
@@ -71,6 +74,9 @@ export class MetricsService implements PipelineObserver {
     for (const kind of ['speech', 'idle', 'dropped', 'late'] as const) this.sessionFrames.inc({ kind }, 0);
     // Initialise the status series so dashboards see zeros before the first job.
     for (const status of ['succeeded', 'failed', 'cancelled'] as const) this.jobsTotal.inc({ status }, 0);
+    // Same for the stage histograms: a series born with the first job's observation has no increase
+    // to take a rate over, so the latency panel would stay empty until a second job.
+    for (const stage of Object.keys(STAGES)) this.stageDuration.zero({ stage });
   }
 
   batchDone(size: number, ms: number, backend: BackendKind): void {
