@@ -161,9 +161,9 @@ describe('docker-compose.yml', () => {
     expect(containerPorts(services.gateway)).toContain(cfg.port);
   });
 
-  it('should have a gateway Dockerfile on node:20-bookworm-slim with ffmpeg, espeak-ng, npm ci, a build and the protos', () => {
+  it('should have a gateway Dockerfile on node:24-bookworm-slim (both stages) with ffmpeg, espeak-ng, npm ci, a build and the protos', () => {
     const df = fs.readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
-    expect(df).toMatch(/^FROM node:20-bookworm-slim/m);
+    expect(df.match(/^FROM .*/gm)).toEqual(['FROM node:24-bookworm-slim AS build', 'FROM node:24-bookworm-slim']);
     expect(df).toMatch(/apt-get install[^\n]*ffmpeg[^\n]*espeak-ng/);
     expect(df).toContain('npm ci');
     expect(df).toContain('npm run build');
