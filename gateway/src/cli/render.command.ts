@@ -21,6 +21,7 @@ interface RenderOpts {
   smooth: boolean;
   encoder: 'auto' | 'libx264' | 'h264_nvenc';
   backend?: 'onnx' | 'triton' | 'fake';
+  precision?: 'fp32' | 'int8';
   outputHeight?: number;
   quality?: number;
   loop: 'loop' | 'pingpong';
@@ -45,6 +46,7 @@ export function registerRenderCommand(program: Command): void {
     .option('--no-smooth', 'do not smooth face boxes over 5 frames (video avatars)')
     .addOption(new Option('--encoder <name>', 'H.264 encoder').choices(['auto', 'libx264', 'h264_nvenc']).default('auto'))
     .addOption(new Option('--backend <name>', 'inference backend (default: INFERENCE_BACKEND or onnx)').choices(['onnx', 'triton', 'fake']))
+    .addOption(new Option('--precision <p>', 'onnx backend: fp32 or int8 model (default: MODEL_PRECISION or fp32)').choices(['fp32', 'int8']))
     .option('--output-height <px>', 'scale the video to this even height', parseIntOption('--output-height', 32, 4320))
     .option('--quality <crf>', 'x264 CRF / NVENC CQ (lower is better)', parseIntOption('--quality', 0, 51))
     .addOption(new Option('--loop <mode>', 'how a video avatar covers longer audio').choices(['loop', 'pingpong']).default('loop'))
@@ -70,7 +72,7 @@ export async function runRender(opts: RenderOpts): Promise<number> {
     if (!!opts.audio === !!opts.text) throw badInput('give exactly one of --audio <file> or --text "..."');
     await assertFile(opts.face, 'face');
     if (opts.audio) await assertFile(opts.audio, 'audio');
-    const config = loadConfig(envWith({ INFERENCE_BACKEND: opts.backend }));
+    const config = loadConfig(envWith({ INFERENCE_BACKEND: opts.backend, MODEL_PRECISION: opts.precision }));
     services = await createCoreServices(config);
     if (cancel.signal.aborted) throw new Error('interrupted');
     const notice = services.modelNotice();

@@ -19,6 +19,8 @@ export class EnvDto {
   @IsOptional() @IsIn(['onnx', 'triton', 'fake']) INFERENCE_BACKEND?: 'onnx' | 'triton' | 'fake';
   @IsOptional() @IsString() MODEL_PATH?: string;
   @IsOptional() @IsString() MODEL_CHECKPOINT_TABLE?: string;
+  // INT8 on the CPU (issue 13): which model file the embedded backend loads by default
+  @IsOptional() @IsIn(['fp32', 'int8']) MODEL_PRECISION?: ModelPrecision;
   @IsOptional() @IsString() TRITON_URL?: string;
   @IsOptional() @IsString() TRITON_MODEL?: string;
   @IsOptional() @Transform(toInt) @IsInt() @Min(100) @Max(600_000) TRITON_DEADLINE_MS?: number;
@@ -68,6 +70,8 @@ export interface AppConfig {
   modelPath: string;
   /** a JSON table of checkpoints {name, file, sha256, bytes} to identify instead of the published ones (tests) */
   modelCheckpointTable?: string;
+  /** precision the embedded backend must serve (MODEL_PRECISION); optional so hand-built test configs stay valid (fp32) */
+  modelPrecision?: ModelPrecision;
   triton: {
     url: string;
     model: string;
@@ -142,6 +146,14 @@ export const DEFAULT_SESSIONS_CONFIG: SessionsConfig = {
 
 export class ConfigError extends Error {}
 
+/** Precisions the embedded backend can serve: the FP32 export or the QDQ int8 one (scripts/setup-model.sh --int8). */
+export type ModelPrecision = 'fp32' | 'int8';
+
+/** Where scripts/setup-model.sh puts each precision's model (Triton model names wav2lip / wav2lip_int8). */
+export function defaultModelPath(precision: ModelPrecision): string {
+  return path.join(REPO_ROOT, 'model_repository', precision === 'int8' ? 'wav2lip_int8' : 'wav2lip', '1', 'model.onnx');
+}
+
 /** The repository (or image) root: the nearest folder up with package.json, from gateway/src (ts) or dist/ (compiled). */
 export const REPO_ROOT = findRepoRoot(__dirname);
 
@@ -186,8 +198,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   return {
     port: dto.PORT ?? 8080,
     backend,
-    modelPath: path.resolve(dto.MODEL_PATH ?? path.join(REPO_ROOT, 'model_repository', 'wav2lip', '1', 'model.onnx')),
+    modelPath: path.resolve(dto.MODEL_PATH ?? defaultModelPath(dto.MODEL_PRECISION ?? 'fp32')),
     modelCheckpointTable: dto.MODEL_CHECKPOINT_TABLE ? path.resolve(dto.MODEL_CHECKPOINT_TABLE) : undefined,
+    modelPrecision: dto.MODEL_PRECISION ?? 'fp32',
     triton: {
       url: dto.TRITON_URL ?? 'localhost:8001',
       model: dto.TRITON_MODEL ?? 'wav2lip',

@@ -45,6 +45,8 @@ export class HealthController {
     const r = this.jobs.isClosing ? { ready: false, reason: 'shutting down' } : this.backend.readiness();
     res.status(r.ready ? 200 : 503);
     const body: ReadinessDto = { ready: r.ready, backend: this.backend.kind, queueDepth: this.jobs.queueDepth, model: { ...this.model } };
+    // the backend read the served file's own precision: it wins over the stamp's claim
+    if (r.precision) body.model.precision = r.precision;
     // public and unauthenticated: the reason never shows MODEL_PATH or other server paths
     if (!r.ready) body.reason = redactPaths(r.reason ?? 'not ready');
     return body;

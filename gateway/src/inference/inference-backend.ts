@@ -24,6 +24,8 @@ export interface BackendReadiness {
   reason?: string;
   /** the served model's signature once known */
   signature?: ModelSignature;
+  /** the served model's precision (fp32, int8, fp16) when the backend knows it */
+  precision?: string;
 }
 
 /**

@@ -9,14 +9,16 @@ import type { BackendReadiness, InferenceBackend, InferOptions, Wav2LipBatch } f
 import { checkContract, FACE_ELEMENTS, MEL_WINDOW_ELEMENTS } from './model-contract';
 import type { FromWorker, ToWorker } from './onnx-worker.protocol';
 import { signatureFromOrtMetadata } from './ort-signature';
+import { readOnnxMetadata } from './onnx-metadata';
+import { modelBuildHint, precisionMismatch, servedPrecision } from './model-precision';
 import { siblingModule, startModuleWorker } from '../common/worker-loader';
 
 /** a batch of 128 frames takes ~17 s on one slow core: wait that long before forcing the worker down */
 const WORKER_EXIT_TIMEOUT_MS = 60_000;
 
-export type OnnxBackendOptions = Pick<AppConfig, 'modelPath' | 'onnxThreads' | 'batchSize'>;
+export type OnnxBackendOptions = Pick<AppConfig, 'modelPath' | 'onnxThreads' | 'batchSize' | 'modelPrecision'>;
 
-export const MODEL_BUILD_HINT = 'build it with `bash scripts/setup-model.sh`';
+export const MODEL_BUILD_HINT = modelBuildHint('fp32');
 
 interface Pending {
   n: number;
@@ -64,7 +66,7 @@ export class OnnxBackend implements InferenceBackend {
     this.lost = false;
     this.starting ??= this.load().finally(() => {
       if (this.state.ready) {
-        this.logger.log(`model ${this.options.modelPath} loaded (${this.options.onnxThreads} threads, batches ≤ ${this.options.batchSize})`);
+        this.logger.log(`model ${this.options.modelPath} loaded (${this.state.precision}, ${this.options.onnxThreads} threads, batches ≤ ${this.options.batchSize})`);
       } else {
         this.logger.warn(`not ready: ${this.state.reason}`);
         this.starting = undefined;
@@ -142,8 +144,19 @@ export class OnnxBackend implements InferenceBackend {
 
   private async load(): Promise<void> {
     const { modelPath, onnxThreads } = this.options;
+    const told = this.options.modelPrecision ?? 'fp32';
+    const hint = modelBuildHint(told);
     if (!fs.existsSync(modelPath)) {
-      this.state = { ready: false, reason: `model file not found: ${modelPath}; ${MODEL_BUILD_HINT}` };
+      this.state = { ready: false, reason: `${told} model file not found: ${modelPath}; ${hint}` };
+      return;
+    }
+    // onnxruntime-node exposes no model metadata: read the file's own `precision` (a few small reads)
+    const declared = (await readOnnxMetadata(modelPath).catch(() => ({}) as Record<string, string>)).precision;
+    if (this.closed) return; // close() ran during the read: keep its 'closed' state, start no worker
+    const mismatch = precisionMismatch(told, declared);
+    if (mismatch) {
+      this.notReadyCode = 'MODEL_CONTRACT_MISMATCH';
+      this.state = { ready: false, reason: `MODEL_CONTRACT_MISMATCH: ${modelPath}: ${mismatch}` };
       return;
     }
     const worker = startModuleWorker(siblingModule(__filename, 'onnx-worker'));
@@ -167,7 +180,7 @@ export class OnnxBackend implements InferenceBackend {
     }
     if (reply instanceof Error || reply.type !== 'loaded') {
       const why = reply instanceof Error ? reply.message : reply.type === 'load-failed' ? reply.message : reply.type;
-      this.state = { ready: false, reason: `failed to load ${modelPath}: ${why}; ${MODEL_BUILD_HINT}` };
+      this.state = { ready: false, reason: `failed to load ${modelPath}: ${why}; ${hint}` };
       await this.stopWorker(worker);
       return;
     }
@@ -183,7 +196,7 @@ export class OnnxBackend implements InferenceBackend {
       await this.stopWorker(worker);
       return;
     }
-    this.state = { ready: true, signature };
+    this.state = { ready: true, signature, precision: servedPrecision(told, declared) };
     worker.unref(); // an idle backend must not keep the process alive; ref'd again while batches are pending
   }
 

@@ -104,6 +104,8 @@ export class RenderPipeline implements Renderer {
     try {
       const ready = this.backend.readiness();
       if (!ready.ready) throw new GatewayError('BACKEND_UNAVAILABLE', `inference backend '${this.backend.kind}' is not ready: ${ready.reason ?? 'unknown reason'}`);
+      // the backend's own reading of the served file's precision wins over the stamp's claim
+      const model = this.opts.model && ready.precision ? { ...this.opts.model, precision: ready.precision } : this.opts.model;
 
       // Audio decode and avatar preparation are independent: run them together.
       const [{ pcm, durationSec: audioSeconds, pinned: audioFormat }, avatar] = await Promise.all([
@@ -132,7 +134,7 @@ export class RenderPipeline implements Renderer {
           quality: req.quality,
           outputHeight: req.outputHeight,
           fragmented: req.fragmented,
-          metadata: this.opts.model ? outputMetadata(this.opts.model) : undefined,
+          metadata: model ? outputMetadata(model) : undefined,
         }),
         { signal },
       );
@@ -161,7 +163,7 @@ export class RenderPipeline implements Renderer {
         avatarCached: avatar.cached,
         batchSizes,
         timings,
-        ...(this.opts.model ? { model: this.opts.model } : {}),
+        ...(model ? { model } : {}),
       };
     } catch (err) {
       abort.abort();

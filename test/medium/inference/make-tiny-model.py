@@ -2,7 +2,8 @@
 
 mouth = uint8(clip(float(face) + sum(mel over each frame's window), 0, 255)), so a test can compute
 the exact expected output from integer-valued inputs. Variants break one contract rule each.
-Usage: /usr/bin/python3 make-tiny-model.py VARIANT OUT.onnx
+Usage: /usr/bin/python3 make-tiny-model.py VARIANT OUT.onnx [PRECISION]
+(PRECISION: the `precision` metadata entry export_onnx.py writes, e.g. int8; none when omitted)
 """
 import sys
 
@@ -42,9 +43,13 @@ def build(variant):
 
 
 def main():
-    if len(sys.argv) != 3 or sys.argv[1] not in VARIANTS:
-        sys.exit("usage: make-tiny-model.py {%s} OUT.onnx" % "|".join(VARIANTS))
-    onnx.save(build(sys.argv[1]), sys.argv[2])
+    if len(sys.argv) not in (3, 4) or sys.argv[1] not in VARIANTS:
+        sys.exit("usage: make-tiny-model.py {%s} OUT.onnx [PRECISION]" % "|".join(VARIANTS))
+    model = build(sys.argv[1])
+    if len(sys.argv) == 4:
+        entry = model.metadata_props.add()
+        entry.key, entry.value = "precision", sys.argv[3]
+    onnx.save(model, sys.argv[2])
 
 
 if __name__ == "__main__":

@@ -3,10 +3,10 @@ import * as path from 'path';
 
 export type TinyVariant = 'good' | 'wrong-name' | 'wrong-dtype' | 'static-batch' | 'wrong-dims';
 
-/** Writes a contract-shaped tiny ONNX model (see make-tiny-model.py) and returns its path. */
-export function makeTinyModel(dir: string, variant: TinyVariant): string {
-  const out = path.join(dir, `tiny-${variant}.onnx`);
-  execFileSync('/usr/bin/python3', [path.join(__dirname, 'make-tiny-model.py'), variant, out], { stdio: 'pipe' });
+/** Writes a contract-shaped tiny ONNX model (see make-tiny-model.py) and returns its path; `precision` sets its metadata. */
+export function makeTinyModel(dir: string, variant: TinyVariant, precision?: string): string {
+  const out = path.join(dir, `tiny-${variant}${precision ? `-${precision}` : ''}.onnx`);
+  execFileSync('/usr/bin/python3', [path.join(__dirname, 'make-tiny-model.py'), variant, out, ...(precision ? [precision] : [])], { stdio: 'pipe' });
   return out;
 }
 

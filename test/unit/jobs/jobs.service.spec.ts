@@ -18,7 +18,7 @@ class ManualRenderer implements Renderer {
           if (fail) return reject(fail);
           fs.writeFileSync(req.outPath, 'mp4');
           hooks.onProgress?.({ framesDone: 5, framesTotal: 5, progress: 1 });
-          resolve({ outPath: req.outPath, frames: 5, fps: 25, width: 8, height: 8, audioSeconds: 0.2, encoder: 'libx264', backend: 'fake', avatarCached: false, batchSizes: [5], timings: { total: 3 } });
+          resolve({ outPath: req.outPath, frames: 5, fps: 25, width: 8, height: 8, audioSeconds: 0.2, encoder: 'libx264', backend: 'fake', avatarCached: false, batchSizes: [5], timings: { total: 3 }, model: { name: 'demo', origin: 'demo', licence: 'demo', precision: 'int8' } });
         },
       });
     });
@@ -56,6 +56,7 @@ describe(JobsService.name, () => {
     const done = await sut.waitForEnd(job.id);
     expect(done).toMatchObject({ status: 'succeeded', progress: 1, framesDone: 5, resultPath: path.join(job.workDir, 'result.mp4') });
     expect(done.timings.total).toBe(3);
+    expect(done.result).toMatchObject({ backend: 'fake', model: { precision: 'int8' } }); // job status says which precision served
     expect(fs.readdirSync(job.workDir)).toEqual(['result.mp4']);
     expect(finished).toEqual(['succeeded']);
   });

@@ -3,6 +3,7 @@ import { GatewayError } from '../../../gateway/src/common/errors';
 import { EXIT_BAD_INPUT, EXIT_FAILED, parseIntOption, parseTblr, reportError } from '../../../gateway/src/cli/cli-util';
 import { formatSummary } from '../../../gateway/src/cli/render.command';
 import { envWith, loadConfig, ConfigError } from '../../../gateway/src/config/config';
+import type { RenderResult } from '../../../gateway/src/render/render.types';
 
 describe('reportError', () => {
   it('should exit 2 with one line for bad input and 1 for server-side failures', () => {
@@ -31,17 +32,16 @@ describe('option parsers', () => {
 });
 
 describe('formatSummary', () => {
+  const base = (): RenderResult => ({
+    outPath: '/o.mp4', frames: 50, fps: 25, width: 512, height: 512, audioSeconds: 2, encoder: 'libx264', backend: 'onnx',
+    avatarCached: true, batchSizes: [32, 18], timings: { decode: 10, mel: 5, infer: 1500, composite: 40, encode: 100, total: 2000 },
+  });
   it('should list every stage with its share and the frame rate', () => {
-    const text = formatSummary(
-      {
-        outPath: '/o.mp4', frames: 50, fps: 25, width: 512, height: 512, audioSeconds: 2, encoder: 'libx264', backend: 'onnx',
-        avatarCached: true, batchSizes: [32, 18], timings: { decode: 10, mel: 5, infer: 1500, composite: 40, encode: 100, total: 2000 },
-      },
-      900,
-    );
+    const text = formatSummary(base(), 900);
     expect(text).toMatch(/infer\s+1500\s+75%/);
     expect(text).toMatch(/25\.0 frames\/s, 1\.00× real time, peak RSS 900 MB/);
     expect(text).toContain('avatar from cache');
+    expect(formatSummary({ ...base(), model: { name: 'wav2lip-demo-seed0', origin: 'demo', licence: 'demo', precision: 'int8' } })).toContain('model wav2lip-demo-seed0 (int8), demo');
   });
 
   it('should name the model, its origin and licence when the result carries it', () => {

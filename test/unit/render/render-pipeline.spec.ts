@@ -91,6 +91,18 @@ describe(RenderPipeline.name, () => {
     await backend.start();
     return { backend, sut: new RenderPipeline(runner, fakeAudio(80, 1), avatarPort, backend, { defaultBatchSize: 4, encoder: 'libx264' }) };
   };
+  it('should report the precision the backend says it serves in the model, over the stamp', async () => {
+    const backend = new FakeBackend({ maxBatch: 4 });
+    const readiness = backend.readiness.bind(backend);
+    backend.readiness = () => ({ ...readiness(), precision: 'int8' });
+    await backend.start();
+    const model = { name: 'wav2lip-demo-seed0', origin: 'demo' as const, licence: 'demo', precision: 'fp32' };
+    const sut = new RenderPipeline(runner, fakeAudio(80, 1), avatars, backend, { defaultBatchSize: 4, encoder: 'libx264', model });
+    const r = await sut.render({ facePath: 'f.png', audioPath: 'a.wav', outPath: path.join(work, 'p.mp4'), fps: 10 });
+    expect(r.model).toEqual({ ...model, precision: 'int8' });
+    const plain = await (await make()).sut.render({ facePath: 'f.png', audioPath: 'a.wav', outPath: path.join(work, 'q.mp4'), fps: 10 });
+    expect(plain.model).toBeUndefined();
+  });
   const videoAvatars = (n: number, fps: number): AvatarPort => ({ prepare: async () => fakeAvatar(n, fps), frameIndex: (i, k) => i % k });
 
   it('should send every frame once, in order, in batches of at most B, and rename the output on success', async () => {
