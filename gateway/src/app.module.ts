@@ -21,6 +21,8 @@ import { SessionsModule } from './sessions/sessions.module';
 @Module({})
 export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
+    // the server's uploads, faces, results and journal are private to its user: files 0600, folders 0700
+    process.umask(0o077);
     return {
       module: AppModule,
       imports: [CoreModule.forRoot(config), JobsModule, ApiModule, SessionsModule, HealthModule],

@@ -45,7 +45,7 @@ export class JobSubmission {
     private readonly jobs: JobsService,
     private readonly avatars: AvatarStore,
     private readonly speech: SpeechSynthesizer,
-    private readonly audio: { probe(file: string): Promise<unknown> },
+    private readonly audio: { probe(file: string): Promise<{ durationSec: number | null }> },
     private readonly urls?: UrlFetcher,
     private readonly webhooks?: Pick<WebhookDispatcher, 'forNewJob'>,
   ) {}
@@ -109,8 +109,8 @@ export class JobSubmission {
         await moveFile(files.audio!.path, audioPath);
       }
       // Probe now so AUDIO_TOO_LONG / AUDIO_UNDECODABLE come back as 422 instead of a failed job.
-      await this.audio.probe(audioPath);
-      return { input: { facePath, audioPath, avatarId: dto.avatarId }, timings };
+      const { durationSec } = await this.audio.probe(audioPath);
+      return { input: { facePath, audioPath, avatarId: dto.avatarId, audioSeconds: durationSec }, timings };
     }, webhook ? { webhook } : {});
   }
 }

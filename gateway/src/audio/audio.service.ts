@@ -20,6 +20,8 @@ export interface DecodedAudio {
 }
 
 const PROBE_TIMEOUT_MS = 30_000;
+// decoding 10 minutes of audio takes seconds; a stalled ffmpeg must not hold a job slot
+const DECODE_TIMEOUT_MS = 3 * 60_000;
 
 /**
  * Audio input → 16 kHz mono float32 PCM → Wav2Lip mel. Every ffmpeg/ffprobe call goes through the
@@ -75,7 +77,7 @@ export class AudioService {
     // one second of slack past the limit: enough to tell "too long" from "exactly the limit"
     const args = buildDecodeArgs(file, { maxSeconds: max + 1, channels: probe.channels, audioIndex: probe.audioIndex, pinned: probe.pinned });
     try {
-      await this.runner.stream(args, (chunk) => pcm.push(chunk), { signal: opts.signal });
+      await this.runner.stream(args, (chunk) => pcm.push(chunk), { signal: opts.signal, timeoutMs: DECODE_TIMEOUT_MS });
     } catch (err) {
       throw asUndecodable(err, name);
     }

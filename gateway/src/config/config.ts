@@ -4,6 +4,7 @@ import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, validateSync } fr
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { defaultDataDir } from '../common/data-dir';
 import { AllowEntry, literalHostRefusal, parseAllowHosts } from '../outbound/allow-hosts';
 
 /**
@@ -214,7 +215,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     encoder: dto.ENCODER ?? 'auto',
     ffmpegPath: dto.FFMPEG_PATH ?? 'ffmpeg',
     ffprobePath: dto.FFPROBE_PATH ?? 'ffprobe',
-    dataDir: path.resolve(dto.DATA_DIR ?? path.join(os.tmpdir(), 'lipsync-gateway')),
+    // a private state folder by default, never the shared temp folder (issue 10, item 3)
+    dataDir: path.resolve(dto.DATA_DIR || defaultDataDir(env)),
     limits: {
       maxAudioSeconds: dto.MAX_AUDIO_SECONDS ?? 600,
       maxVideoSeconds: dto.MAX_VIDEO_SECONDS ?? 60,

@@ -85,16 +85,35 @@ export class JobJournal {
   private rewrite(jobs: Iterable<JobRecord>): void {
     const list = [...jobs];
     const tmp = `${this.filePath}.compact`;
-    fs.writeFileSync(tmp, compactJournal(list));
+    const fd = fs.openSync(tmp, 'w', 0o600);
+    try {
+      fs.writeSync(fd, compactJournal(list));
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
     fs.renameSync(tmp, this.filePath);
+    // the rename itself is durable only once the directory is synced
+    fsyncDir(path.dirname(this.filePath));
     this.close();
-    this.fd = fs.openSync(this.filePath, 'a');
+    this.fd = fs.openSync(this.filePath, 'a', 0o600);
     this.lines = list.length;
   }
 
   private append(entry: JournalEntry): void {
     if (this.fd === undefined) return; // closed (app shutting down): the next start replays what was written
     fs.writeSync(this.fd, JSON.stringify(entry) + '\n');
+    // on disk before the caller answers (a 202 means the job survives a crash or power loss)
+    fs.fsyncSync(this.fd);
     this.lines++;
+  }
+}
+
+function fsyncDir(dir: string): void {
+  const fd = fs.openSync(dir, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
   }
 }

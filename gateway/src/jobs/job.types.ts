@@ -26,6 +26,8 @@ export interface JobInput {
   facePath: string;
   audioPath: string;
   avatarId?: string;
+  /** the audio's length from the probe at submission (scales the job's deadline) */
+  audioSeconds?: number | null;
 }
 
 /** One delivery attempt of a job's webhook, as shown on the job. */
@@ -65,6 +67,8 @@ export interface JobRecord {
   input: JobInput;
   /** the job's private directory (inputs, temp files, result) */
   workDir: string;
+  /** renders started so far (a crash-interrupted job runs again from the start, up to MAX_JOB_ATTEMPTS) */
+  attempts?: number;
   /** true once the renderer has created the output file (fragmented output grows while running) */
   outputStarted?: boolean;
   /** set once the render succeeded */

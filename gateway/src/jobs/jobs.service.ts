@@ -9,7 +9,9 @@ import { stderrTail } from '../media/ffmpeg-runner';
 import type { Renderer } from '../render/render.types';
 import { DataLayout, removeAllBut } from './job-files';
 import { JobJournal, journalNeedsCompaction } from './job-journal';
+import { jobDeadlineMs } from './job-deadline';
 import { JobQueue } from './job-queue';
+import { orphanJobDirs, rebaseReplayedJob, recoveryAction, RESULT_NAME } from './job-recovery';
 import { isTerminal, JobInput, JobOptions, JobRecord, JobStatus } from './job.types';
 
 export interface JobsSettings {
@@ -17,6 +19,8 @@ export interface JobsSettings {
   concurrency: number;
   queueMax: number;
   resultTtlSeconds: number;
+  /** a job's maximum duration; 0/undefined: scaled with its audio (job-deadline.ts) */
+  jobTimeoutSeconds?: number;
 }
 
 /** What the jobs service reports to metrics (MetricsService implements it). */
@@ -25,7 +29,6 @@ export interface JobsObserver {
   setQueueDepth?(depth: number): void;
 }
 
-const RESULT_NAME = 'result.mp4';
 
 /**
  * Job lifecycle: admission (queue), running the renderer with cancel, progress and timings,
@@ -34,9 +37,9 @@ const RESULT_NAME = 'result.mp4';
  *
  * Restart policy: a clean shutdown puts the jobs it interrupts back to `queued`, so the next
  * start resumes them with the waiting ones, in their original order (when their inputs still
- * exist). A record still `running` at start was left by a crash: it is marked failed (INTERNAL,
- * "interrupted by restart") rather than re-run, so a job that crashes the process cannot crash it
- * again on every start.
+ * exist). A record still `running` at start was left by a crash: it runs again from the start,
+ * up to MAX_JOB_ATTEMPTS renders in all, then fails with JOB_INTERRUPTED (so a job that crashes
+ * the process cannot crash it on every start). See job-recovery.ts.
  */
 export class JobsService {
   private readonly log = new Logger(JobsService.name);
@@ -61,23 +64,38 @@ export class JobsService {
     this.events.setMaxListeners(0);
   }
 
-  /** Replays the journal, resumes or fails interrupted jobs, clears stray uploads, starts the sweeper. */
+  /**
+   * Replays the journal (every path re-derived from the job id), runs interrupted jobs again from
+   * the start (bounded attempts), removes job folders without a record and stray uploads, starts
+   * the sweeper. The rules are pure, in job-recovery.ts.
+   */
   start(): void {
     this.layout.ensure();
     fs.rmSync(this.layout.uploadsDir, { recursive: true, force: true });
     fs.mkdirSync(this.layout.uploadsDir, { recursive: true });
-    const restored = [...this.journal.open().values()].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    const replayed = [...this.journal.open().values()].sort((a, b) => String(a.createdAt).localeCompare(String(b.createdAt)));
     const resume: string[] = [];
-    for (const job of restored) {
+    for (const raw of replayed) {
+      const job = rebaseReplayedJob(raw, this.layout);
+      if (!job) {
+        // never act on paths a record names itself: drop it, touch nothing
+        this.log.warn(`journal record ${JSON.stringify(String(raw?.id).slice(0, 64))} dropped: its id or paths are not the server's own`);
+        if (typeof raw?.id === 'string') this.journal.remove(raw.id);
+        continue;
+      }
       this.records.set(job.id, job);
-      if (job.status === 'running') this.finishInterrupted(job, 'interrupted by restart');
-      else if (job.status === 'queued') {
-        if (inputsExist(job.input)) resume.push(job.id);
-        else this.finishInterrupted(job, 'inputs were lost across a restart');
+      const next = recoveryAction(job, inputsExist(job.input));
+      if (next.action === 'fail') this.finishInterrupted(job, next.message);
+      else if (next.action === 'resume') {
+        if (job.status === 'running') this.resetForRerun(job);
+        resume.push(job.id);
       }
     }
+    for (const name of orphanJobDirs(fs.readdirSync(this.layout.jobsDir), new Set(this.records.keys()))) {
+      fs.rmSync(path.join(this.layout.jobsDir, name), { recursive: true, force: true });
+    }
     for (const id of resume) this.queue.enqueue(id, { force: true });
-    if (restored.length) this.log.log(`restored ${restored.length} job(s), resumed ${resume.length}`);
+    if (replayed.length) this.log.log(`restored ${this.records.size} job(s), resumed ${resume.length}`);
     const every = Math.min(60, Math.max(1, this.settings.resultTtlSeconds / 4)) * 1000;
     this.sweeper = setInterval(() => void this.sweep().catch((e) => this.log.warn(`sweep failed: ${String(e)}`)), every);
     this.sweeper.unref();
@@ -104,6 +122,9 @@ export class JobsService {
     await fs.promises.mkdir(workDir, { recursive: true });
     try {
       const { input, timings } = await build(workDir);
+      // close() may have begun while the inputs were built: answer 503 rather than a 202 for a
+      // job the closed journal would not keep
+      if (this.closing) throw new GatewayError('BACKEND_UNAVAILABLE', 'the server is shutting down');
       const job: JobRecord = {
         id,
         status: 'queued',
@@ -271,11 +292,31 @@ export class JobsService {
     return done.finally(() => this.running.delete(id));
   }
 
-  private async execute(job: JobRecord, signal: AbortSignal): Promise<void> {
+  private async execute(job: JobRecord, outer: AbortSignal): Promise<void> {
+    // the job's deadline aborts the render like a cancel, then reports DEADLINE_EXCEEDED
+    const abort = new AbortController();
+    const onOuter = () => abort.abort();
+    outer.addEventListener('abort', onOuter, { once: true });
+    const deadlineMs = jobDeadlineMs(this.settings.jobTimeoutSeconds, job.input.audioSeconds);
+    let pastDeadline = false;
+    const timer = setTimeout(() => {
+      pastDeadline = true;
+      abort.abort();
+    }, deadlineMs);
+    try {
+      await this.executeWithin(job, abort.signal, () => pastDeadline, deadlineMs);
+    } finally {
+      clearTimeout(timer);
+      outer.removeEventListener('abort', onOuter);
+    }
+  }
+
+  private async executeWithin(job: JobRecord, signal: AbortSignal, pastDeadline: () => boolean, deadlineMs: number): Promise<void> {
     const started = Date.now();
     job.status = 'running';
     job.startedAt = new Date(started).toISOString();
     job.timings.queue = started - Date.parse(job.createdAt);
+    job.attempts = (job.attempts ?? 0) + 1;
     this.journal.put(job);
     this.emit(job);
     try {
@@ -326,7 +367,9 @@ export class JobsService {
       await this.finish(job, 'succeeded');
     } catch (err) {
       if (this.closing) return this.requeueInterrupted(job);
-      const gw = toGatewayError(err);
+      const gw = pastDeadline()
+        ? new GatewayError('DEADLINE_EXCEEDED', `the job ran longer than its limit of ${Math.round(deadlineMs / 1000)} s`, undefined, { cause: err })
+        : toGatewayError(err);
       if (gw.code === 'INTERNAL') this.log.error(`job ${job.id} failed: ${gw.message}`, gw.stack);
       // clients get the code and a role-named message; paths and stderr go to the log with the job id
       else if (gw.code !== 'CANCELLED') this.log.warn(`job ${job.id} failed: ${gw.code}: ${gw.message}${logDetails(gw)}`);
@@ -358,6 +401,16 @@ export class JobsService {
 
   /** A render stopped by a clean shutdown: back to `queued` from scratch (journaled), so the next start runs it again. */
   private async requeueInterrupted(job: JobRecord): Promise<void> {
+    this.resetForRerun(job);
+    // a clean stop is not the job's fault: it does not count as an attempt
+    job.attempts = Math.max(0, (job.attempts ?? 1) - 1);
+    await fs.promises.rm(path.join(job.workDir, RESULT_NAME), { force: true });
+    this.journal.put(job);
+    this.emit(job);
+  }
+
+  /** Back to `queued` with no progress and no partial output, to run again from the start. */
+  private resetForRerun(job: JobRecord): void {
     job.status = 'queued';
     job.progress = 0;
     job.framesDone = 0;
@@ -365,16 +418,14 @@ export class JobsService {
     delete job.startedAt;
     delete job.outputStarted;
     delete job.timings.queue;
-    await fs.promises.rm(path.join(job.workDir, RESULT_NAME), { force: true });
-    this.journal.put(job);
-    this.emit(job);
+    fs.rmSync(path.join(job.workDir, RESULT_NAME), { force: true });
   }
 
-  /** A job that cannot run after a restart: failed with INTERNAL and a reason, files removed. */
+  /** A job that cannot run after a restart: failed with JOB_INTERRUPTED and a reason, files removed. */
   private finishInterrupted(job: JobRecord, reason: string): void {
     job.status = 'failed';
     job.finishedAt = new Date().toISOString();
-    job.error = { code: 'INTERNAL', message: reason };
+    job.error = { code: 'JOB_INTERRUPTED', message: reason };
     fs.rmSync(job.workDir, { recursive: true, force: true });
     this.journal.put(job);
     this.observer.jobFinished?.('failed');

@@ -17,7 +17,7 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** bytes written to stdin, then stdin is closed */
   input?: Buffer;
-  /** kill after this many ms (FFMPEG_FAILED) */
+  /** kill after this many ms (DEADLINE_EXCEEDED); default DEFAULT_TIMEOUT_MS, so no call can hang for ever */
   timeoutMs?: number;
   /** refuse to buffer more than this on stdout */
   maxStdoutBytes?: number;
@@ -29,6 +29,9 @@ export interface RunResult {
 }
 
 const STDERR_TAIL_BYTES = 4096;
+
+/** Bound on any run()/probe()/stream() that names no timeout of its own (issue 10, item 6). */
+export const DEFAULT_TIMEOUT_MS = 10 * 60_000;
 
 /** `file:` + absolute path stops ffmpeg from reading a name such as `concat:…`, `http:…` or `take:1.wav` as a protocol. */
 export function ffmpegInputUrl(file: string): string {
@@ -99,7 +102,7 @@ export class FfmpegRunner {
     proc.child.stdout!.on('data', onData);
     if (opts.input) proc.child.stdin!.end(opts.input);
     else proc.child.stdin!.end();
-    return proc.finish(Buffer.alloc(0), opts.timeoutMs);
+    return proc.finish(Buffer.alloc(0), opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   }
 
   /**
@@ -169,7 +172,7 @@ export class FfmpegRunner {
     proc.child.stdin!.on('error', () => undefined);
     if (opts.input) proc.child.stdin!.end(opts.input);
     else proc.child.stdin!.end();
-    const res = await proc.finish(null, opts.timeoutMs);
+    const res = await proc.finish(null, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
     if (opts.maxStdoutBytes && outSize > opts.maxStdoutBytes) {
       throw new GatewayError('FFMPEG_FAILED', `${path.basename(bin)} produced more than ${opts.maxStdoutBytes} bytes`);
     }
@@ -223,7 +226,7 @@ export class FfmpegRunner {
       }
       const info = await exitPromise;
       if (timer) clearTimeout(timer);
-      if (timedOut) throw new GatewayError('FFMPEG_FAILED', `${tool} timed out after ${timeoutMs} ms`);
+      if (timedOut) throw new GatewayError('DEADLINE_EXCEEDED', `${tool} timed out after ${timeoutMs} ms`);
       if (info.spawnError || info.code !== 0 || aborted) throw failure(`${tool} failed`);
       return { stdout: Buffer.alloc(0), stderr: tail.text() };
     };

@@ -106,7 +106,9 @@ describe(JobsService.name, () => {
     const restarted = new JobsService(settings, renderer2);
     restarted.start();
     try {
-      expect(restarted.get(lost.id)).toMatchObject({ status: 'failed', error: { code: 'INTERNAL' } });
+      expect(restarted.get(lost.id)).toMatchObject({ status: 'failed', error: { code: 'JOB_INTERRUPTED' } });
+      // a clean stop does not count as an attempt: the render now running is its first counted one
+      expect(restarted.get(running.id).attempts).toBe(1);
       expect(restarted.get(running.id).progress).toBe(0);
       await tick();
       const rendered = () => renderer2.calls.map((c) => path.basename(path.dirname(c.req.outPath)));
@@ -122,24 +124,87 @@ describe(JobsService.name, () => {
     }
   });
 
-  it('should fail a job the journal still shows running (a crash), without running it again', async () => {
+  it('should run a job the journal still shows running (a crash) again from the start, and fail it with JOB_INTERRUPTED after 3 attempts', async () => {
     const job = await addJob(sut);
-    const crashed = JSON.stringify({ op: 'put', job: { ...sut.get(job.id), status: 'running' } });
+    const again = await addJob(sut);
+    // what a crash leaves behind: the last journal line of each job says running (with progress)
+    const crashed = (id: string, attempts: number) =>
+      JSON.stringify({ op: 'put', job: { ...sut.get(id), status: 'running', attempts, progress: 0.5, framesDone: 2, startedAt: new Date().toISOString() } });
+    const lines = [crashed(job.id, 1), crashed(again.id, 3)];
     await sut.close();
-    // What a crash leaves behind: the last journal line of the job says running.
-    fs.appendFileSync(path.join(settings.dataDir, 'jobs.jsonl'), crashed + '\n');
+    fs.appendFileSync(path.join(settings.dataDir, 'jobs.jsonl'), lines.join('\n') + '\n');
 
     const renderer2 = new ManualRenderer();
     const restarted = new JobsService(settings, renderer2);
     restarted.start();
     try {
-      expect(restarted.get(job.id)).toMatchObject({ status: 'failed', error: { code: 'INTERNAL', message: 'interrupted by restart' } });
-      expect(fs.existsSync(job.workDir)).toBe(false);
+      expect(restarted.get(again.id)).toMatchObject({ status: 'failed', error: { code: 'JOB_INTERRUPTED' } });
+      expect(fs.existsSync(again.workDir)).toBe(false);
+      expect(restarted.get(job.id)).toMatchObject({ status: 'running', progress: 0, framesDone: 0, attempts: 2 });
       await tick();
-      expect(renderer2.calls).toEqual([]);
+      expect(renderer2.calls.map((c) => c.req.audioPath)).toEqual([path.join(job.workDir, 'audio.wav')]);
+      renderer2.calls[0].release();
+      expect((await restarted.waitForEnd(job.id)).status).toBe('succeeded');
     } finally {
       await restarted.close();
     }
+  });
+
+  it('should derive every replayed path from the job id and drop records that name anything else', async () => {
+    const job = await addJob(sut);
+    await sut.close();
+    // a tampered journal: the workDir and inputs point elsewhere, another record has a foreign id
+    const victim = fs.mkdtempSync(path.join(os.tmpdir(), 'victim-'));
+    fs.writeFileSync(path.join(victim, 'keep.txt'), 'x');
+    const tampered = { ...sut.get(job.id), status: 'running', attempts: 5, workDir: victim, input: { facePath: path.join(victim, 'face.png'), audioPath: '/etc/passwd' } };
+    const foreign = { ...sut.get(job.id), id: '../../victim', workDir: victim };
+    const journal = path.join(settings.dataDir, 'jobs.jsonl');
+    fs.appendFileSync(journal, [tampered, foreign].map((j) => JSON.stringify({ op: 'put', job: j })).join('\n') + '\n');
+
+    const restarted = new JobsService(settings, new ManualRenderer());
+    restarted.start();
+    try {
+      // the record failed (too many attempts) and its *own* folder was removed, never the victim
+      expect(restarted.get(job.id)).toMatchObject({ status: 'failed', workDir: path.join(settings.dataDir, 'jobs', job.id) });
+      expect(restarted.get(job.id).input.audioPath).toBe(path.join(settings.dataDir, 'jobs', job.id, 'passwd'));
+      expect(() => restarted.get('../../victim')).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
+      expect(fs.readdirSync(victim)).toEqual(['keep.txt']);
+    } finally {
+      await restarted.close();
+      fs.rmSync(victim, { recursive: true, force: true });
+    }
+  });
+
+  it('should remove job folders that no journal record owns (a crash between mkdir and the record) at start', async () => {
+    const job = await addJob(sut);
+    await sut.close();
+    const orphan = path.join(settings.dataDir, 'jobs', '0b0e7d2a-3c1f-4c59-9a51-1d2f3e4a5b6c');
+    fs.mkdirSync(orphan);
+    fs.writeFileSync(path.join(orphan, 'face.png'), 'f');
+    const restarted = new JobsService(settings, new ManualRenderer());
+    restarted.start();
+    try {
+      expect(fs.existsSync(orphan)).toBe(false);
+      expect(fs.existsSync(job.workDir)).toBe(true);
+    } finally {
+      await restarted.close();
+    }
+  });
+
+  it('should answer 503 (not a 202 for a job the closed journal would lose) when close() begins while inputs are built', async () => {
+    let release!: () => void;
+    const building = sut.create({}, async (dir) => {
+      await new Promise<void>((r) => (release = r));
+      fs.writeFileSync(path.join(dir, 'face.png'), 'f');
+      fs.writeFileSync(path.join(dir, 'audio.wav'), 'a');
+      return { input: { facePath: path.join(dir, 'face.png'), audioPath: path.join(dir, 'audio.wav') } };
+    });
+    await tick();
+    const closed = sut.close();
+    release();
+    await expect(building).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE' });
+    await closed;
+    expect(fs.readdirSync(path.join(settings.dataDir, 'jobs'))).toEqual([]);
   });
 
   it('should wake waiters with BACKEND_UNAVAILABLE on close and start no queued job', async () => {
