@@ -41,6 +41,7 @@ export class EnvDto {
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(64) JOB_CONCURRENCY?: number;
   @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(100_000) QUEUE_MAX?: number;
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) RESULT_TTL_SECONDS?: number;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(7 * 24 * 3600) JOB_TIMEOUT_SECONDS?: number;
   @IsOptional() @IsString() API_KEYS?: string;
   @IsOptional() @IsString() ESPEAK_PATH?: string;
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(100_000) TTS_MAX_CHARS?: number;
@@ -95,7 +96,8 @@ export interface AppConfig {
     maxUploadBytes: number;
     maxImagePixels: number;
   };
-  jobs: { concurrency: number; queueMax: number; resultTtlSeconds: number };
+  /** timeoutSeconds 0: each job's deadline scales with its audio (jobs/job-deadline.ts) */
+  jobs: { concurrency: number; queueMax: number; resultTtlSeconds: number; timeoutSeconds: number };
   apiKeys: string[];
   rateLimitPerMinute: number;
   /** text-to-speech (espeak-ng); optional so hand-built test configs stay valid */
@@ -227,6 +229,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       concurrency: dto.JOB_CONCURRENCY ?? 1,
       queueMax: dto.QUEUE_MAX ?? 100,
       resultTtlSeconds: dto.RESULT_TTL_SECONDS ?? 24 * 3600,
+      timeoutSeconds: dto.JOB_TIMEOUT_SECONDS ?? 0,
     },
     apiKeys: (dto.API_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean),
     rateLimitPerMinute: dto.RATE_LIMIT_PER_MINUTE ?? 120,

@@ -34,7 +34,7 @@ export class JobsLifecycle implements OnModuleInit, BeforeApplicationShutdown {
       inject: [APP_CONFIG, RENDERER, MetricsService],
       useFactory: (config: AppConfig, renderer: Renderer, metrics: MetricsService) =>
         new JobsService(
-          { dataDir: config.dataDir, concurrency: config.jobs.concurrency, queueMax: config.jobs.queueMax, resultTtlSeconds: config.jobs.resultTtlSeconds },
+          { dataDir: config.dataDir, concurrency: config.jobs.concurrency, queueMax: config.jobs.queueMax, resultTtlSeconds: config.jobs.resultTtlSeconds, jobTimeoutSeconds: config.jobs.timeoutSeconds },
           renderer,
           metrics,
         ),

@@ -49,4 +49,13 @@ describe(`${FfmpegRunner.name} with real ffmpeg`, () => {
     const broken = new FfmpegRunner({ ffmpegPath: '/nonexistent/ffmpeg', ffprobePath: '/nonexistent/ffprobe' });
     await expect(broken.run(['-version'])).rejects.toMatchObject({ code: 'FFMPEG_FAILED', message: 'cannot start ffmpeg (ENOENT)' });
   });
+
+  it('should kill a stalled ffmpeg at its timeout with DEADLINE_EXCEEDED (issue 10, item 6)', async () => {
+    // reads a real-time source that never ends: only the timeout stops it
+    const err = await sut
+      .run(['-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'anullsrc=r=8000:cl=mono', '-f', 'null', '-'], { timeoutMs: 500 })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(GatewayError);
+    expect((err as GatewayError).code).toBe('DEADLINE_EXCEEDED');
+  });
 });

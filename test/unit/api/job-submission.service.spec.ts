@@ -36,7 +36,7 @@ describe(JobSubmission.name, () => {
         return { outPath, ms: 1 };
       },
     };
-    submission = new JobSubmission(jobs, avatars, speech, { probe: async () => ({}) });
+    submission = new JobSubmission(jobs, avatars, speech, { probe: async () => ({ durationSec: 1 }) });
   });
   afterEach(() => jobs.close());
 

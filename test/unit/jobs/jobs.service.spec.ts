@@ -207,6 +207,23 @@ describe(JobsService.name, () => {
     expect(fs.readdirSync(path.join(settings.dataDir, 'jobs'))).toEqual([]);
   });
 
+  it('should fail a job past its deadline with DEADLINE_EXCEEDED, stop its render, remove its files and free the slot', async () => {
+    await sut.close();
+    sut = new JobsService({ ...settings, jobTimeoutSeconds: 0.2 }, renderer);
+    sut.start();
+    const stalled = await addJob(sut);
+    const next = await addJob(sut);
+    const ended = await sut.waitForEnd(stalled.id);
+    expect(ended).toMatchObject({ status: 'failed', error: { code: 'DEADLINE_EXCEEDED' } });
+    expect(renderer.calls[0].hooks.signal?.aborted).toBe(true);
+    expect(fs.existsSync(stalled.workDir)).toBe(false);
+    // the slot went to the next job
+    await tick();
+    expect(renderer.calls).toHaveLength(2);
+    renderer.calls[1].release();
+    expect((await sut.waitForEnd(next.id)).status).toBe('succeeded');
+  });
+
   it('should wake waiters with BACKEND_UNAVAILABLE on close and start no queued job', async () => {
     const running = await addJob(sut);
     const queued = await addJob(sut);
