@@ -96,7 +96,7 @@ export async function decodeVideo(
     info = parseVideoProbe(json);
     formatName = probedFormatName(json);
   } catch (err) {
-    if (err instanceof GatewayError && err.code === 'CANCELLED') throw err;
+    if (err instanceof GatewayError && (err.code === 'CANCELLED' || err.code === 'DEADLINE_EXCEEDED')) throw err;
     throw new GatewayError('UNSUPPORTED_MEDIA', 'the file is neither a readable image nor a readable video', undefined, { cause: err });
   }
   assertProbedFormat(pinned, formatName, 'the video');
@@ -121,7 +121,7 @@ export async function decodeVideo(
     });
     out = res.stdout;
   } catch (err) {
-    if (err instanceof GatewayError && err.code === 'CANCELLED') throw err;
+    if (err instanceof GatewayError && (err.code === 'CANCELLED' || err.code === 'DEADLINE_EXCEEDED')) throw err;
     throw new GatewayError('UNSUPPORTED_MEDIA', 'the video cannot be decoded', undefined, { cause: err });
   }
   const count = Math.floor(out.length / frameBytes);
