@@ -7,6 +7,7 @@ import { GatewayExceptionFilter } from './api/gateway-exception.filter';
 import { securityHeaders } from './api/security-headers';
 import { setupStaticSite } from './api/static-site';
 import { setupSwagger } from './api/swagger.setup';
+import { APP_CONFIG } from './common/tokens';
 import type { AppConfig } from './config/config';
 import { CoreModule } from './core.module';
 import { HealthModule } from './health/health.module';
@@ -65,8 +66,10 @@ function guardedParser(parser: ReturnType<typeof json>) {
 
 /** Express settings, middleware and Swagger on a created (not yet listening) app. */
 export function configureApp(app: INestApplication): void {
-  const http = app.getHttpAdapter().getInstance() as { disable?: (name: string) => void };
+  const http = app.getHttpAdapter().getInstance() as { disable?: (name: string) => void; set?: (name: string, value: unknown) => void };
   http.disable?.('x-powered-by');
+  // who the client is behind a load balancer (rate-limit buckets per client IP): TRUST_PROXY
+  http.set?.('trust proxy', app.get<AppConfig>(APP_CONFIG).trustProxy);
   app.use(securityHeaders());
   app.use(guardedParser(json({ limit: '1mb' })));
   app.use(guardedParser(urlencoded({ extended: false, limit: '1mb' })));

@@ -54,9 +54,10 @@ import { multerOptions } from './upload.util';
       useFactory: (jobs: JobsService, avatars: AvatarStore, speech: SpeechSynthesizer, audio: AudioService, urls: UrlFetcher, webhooks: WebhookDispatcher) =>
         new JobSubmission(jobs, avatars, speech, audio, urls, webhooks),
     },
-    // Guards run in this order: authentication, then the per-key rate limit.
-    { provide: APP_GUARD, useClass: ApiKeyGuard },
+    // Guards run in this order: the rate limit (per valid key, else per client IP), then
+    // authentication, so requests with a missing or wrong key are limited too (issue 10, item 4).
     { provide: APP_GUARD, useClass: ThrottlerGuard },
+    { provide: APP_GUARD, useClass: ApiKeyGuard },
   ],
 })
 export class ApiModule {}

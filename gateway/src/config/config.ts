@@ -6,6 +6,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { defaultDataDir } from '../common/data-dir';
 import { AllowEntry, literalHostRefusal, parseAllowHosts } from '../outbound/allow-hosts';
+import { parseTrustProxy, type TrustProxy } from './trust-proxy';
 
 /**
  * Environment configuration, validated once at boot. This is the only file that reads
@@ -43,6 +44,7 @@ export class EnvDto {
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) RESULT_TTL_SECONDS?: number;
   @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(7 * 24 * 3600) JOB_TIMEOUT_SECONDS?: number;
   @IsOptional() @IsString() API_KEYS?: string;
+  @IsOptional() @IsString() TRUST_PROXY?: string;
   @IsOptional() @IsString() ESPEAK_PATH?: string;
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(100_000) TTS_MAX_CHARS?: number;
   @IsOptional() @IsString() @Matches(/^[A-Za-z][A-Za-z0-9_/-]{0,39}(\+[A-Za-z0-9_-]{1,20})?$/) TTS_DEFAULT_VOICE?: string;
@@ -99,6 +101,8 @@ export interface AppConfig {
   /** timeoutSeconds 0: each job's deadline scales with its audio (jobs/job-deadline.ts) */
   jobs: { concurrency: number; queueMax: number; resultTtlSeconds: number; timeoutSeconds: number };
   apiKeys: string[];
+  /** Express `trust proxy`: false, a hop count or trusted proxy addresses/CIDRs (config/trust-proxy.ts) */
+  trustProxy: TrustProxy;
   rateLimitPerMinute: number;
   /** text-to-speech (espeak-ng); optional so hand-built test configs stay valid */
   speech?: { espeakPath: string; maxChars: number; defaultVoice: string };
@@ -196,6 +200,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (dto.WEBHOOK_URL && !webhookUrl) throw new ConfigError('invalid configuration:\n  WEBHOOK_URL is not a URL');
   const webhookRefusal = webhookUrl ? literalHostRefusal(webhookUrl, allowHosts) : undefined;
   if (webhookRefusal) throw new ConfigError(`invalid configuration:\n  WEBHOOK_URL ${webhookRefusal} (add it to OUTBOUND_ALLOW_HOSTS)`);
+  const trust = parseTrustProxy(dto.TRUST_PROXY);
+  if ('error' in trust) throw new ConfigError(`invalid configuration:\n  TRUST_PROXY=${JSON.stringify(dto.TRUST_PROXY)}: ${trust.error}`);
   const backend = dto.INFERENCE_BACKEND ?? 'onnx';
   const cores = Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
   return {
@@ -232,6 +238,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       timeoutSeconds: dto.JOB_TIMEOUT_SECONDS ?? 0,
     },
     apiKeys: (dto.API_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean),
+    trustProxy: trust.value,
     rateLimitPerMinute: dto.RATE_LIMIT_PER_MINUTE ?? 120,
     speech: { espeakPath: dto.ESPEAK_PATH ?? 'espeak-ng', maxChars: dto.TTS_MAX_CHARS ?? 2000, defaultVoice: dto.TTS_DEFAULT_VOICE ?? 'en-us' },
     logLevel: dto.LOG_LEVEL ?? 'log',
