@@ -114,6 +114,9 @@ describe('live sessions (WebSocket)', () => {
     const [video, audio] = await probeFile(file);
     expect(Number(video.nb_read_frames)).toBe(ended.frames);
     expect(audio.codec_name).toBe('aac');
+    // marked synthetic like every MP4 the gateway makes (tags in the init segment)
+    const { stdout } = await exec('ffprobe', ['-v', 'error', '-show_entries', 'format_tags', '-of', 'json', file]);
+    expect(JSON.parse(stdout).format.tags).toMatchObject({ ai_generated: 'true' });
   });
 
   it('should keep sending idle frames while no audio comes', async () => {

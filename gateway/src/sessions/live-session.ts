@@ -56,6 +56,8 @@ export interface LiveSessionSettings {
   maxLagMs: number;
   lateAfterMs: number;
   inferDeadlineMs?: number;
+  /** container tags of the stream (synthetic mark, model, licence) */
+  metadata?: Record<string, string>;
 }
 
 type State = 'new' | 'live' | 'ending' | 'ended';
@@ -118,7 +120,7 @@ export class LiveSession {
     const { avatar, runner, backend } = this.deps;
     await fs.mkdir(this.deps.tmpDir, { recursive: true });
     this.enc = runner.open(
-      buildSessionEncodeArgs({ width: avatar.width, height: avatar.height, fps: this.settings.fps, encoder: this.settings.encoder, outputHeight: this.settings.outputHeight }),
+      buildSessionEncodeArgs({ width: avatar.width, height: avatar.height, fps: this.settings.fps, encoder: this.settings.encoder, outputHeight: this.settings.outputHeight, metadata: this.settings.metadata }),
       { signal: this.abort.signal, extraInputs: 1 },
     );
     this.enc.stdout.on('data', (c: Buffer) => this.onOutput(c));

@@ -1,5 +1,6 @@
 import { evenWidthFor } from '../render/render-pipeline';
 import { assertEvenDims, streamingMuxArgs, videoCodecArgs, VideoEncoder } from '../render/encoder-args';
+import { metadataArgs } from '../render/output-metadata';
 
 export interface SessionEncodeSpec {
   width: number;
@@ -9,6 +10,8 @@ export interface SessionEncodeSpec {
   outputHeight?: number;
   /** CRF / CQ, default 23 (a live stream trades a little quality for bitrate) */
   quality?: number;
+  /** container tags (output-metadata.ts: synthetic mark, model, licence), written in the init segment */
+  metadata?: Record<string, string>;
 }
 
 /** H.264 levels by (max macroblocks per frame, max macroblocks per second), ITU-T H.264 Table A-1. */
@@ -63,6 +66,7 @@ export function buildSessionEncodeArgs(s: SessionEncodeSpec): string[] {
   // Baseline at a pinned level, so the codec string announced in `ready` is exact.
   args.push('-profile:v', 'baseline', '-level', (level / 10).toFixed(1), '-pix_fmt', 'yuv420p', '-g', String(Math.max(1, Math.round(s.fps))));
   args.push('-c:a', 'aac', '-b:a', '96k', '-ar', '48000');
-  args.push(...streamingMuxArgs(s.fps), '-f', 'mp4', 'pipe:1');
+  args.push(...metadataArgs(s.metadata));
+  args.push(...streamingMuxArgs(s.fps, s.metadata ? '+use_metadata_tags' : ''), '-f', 'mp4', 'pipe:1');
   return args;
 }

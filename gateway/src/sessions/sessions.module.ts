@@ -3,14 +3,16 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { Server } from 'http';
 import { AvatarStore } from '../api/avatar-store.service';
 import { AudioService } from '../audio/audio.service';
-import { APP_CONFIG, SPEECH_SYNTHESIZER, VIDEO_ENCODER } from '../common/tokens';
+import { APP_CONFIG, MODEL_PROVENANCE, SPEECH_SYNTHESIZER, VIDEO_ENCODER } from '../common/tokens';
 import { DEFAULT_SESSIONS_CONFIG, type AppConfig } from '../config/config';
 import { AvatarService } from '../face/avatar.service';
 import { avatarFrameIndex } from '../face/frame-index';
 import { MetricsService } from '../health/metrics.service';
 import { INFERENCE_BACKEND, type InferenceBackend } from '../inference/inference-backend';
+import type { ModelProvenance } from '../inference/model-provenance';
 import { FfmpegRunner } from '../media/ffmpeg-runner';
 import type { VideoEncoder } from '../render/encoder-args';
+import { outputMetadata } from '../render/output-metadata';
 import { RenderModule } from '../render/render.module';
 import { SpeechModule } from '../speech/speech.module';
 import type { SpeechSynthesizer } from '../speech/speech-synthesizer';
@@ -44,7 +46,7 @@ export class SessionsLifecycle implements OnApplicationBootstrap, BeforeApplicat
   providers: [
     {
       provide: SessionsService,
-      inject: [APP_CONFIG, FfmpegRunner, INFERENCE_BACKEND, AvatarStore, AvatarService, SPEECH_SYNTHESIZER, AudioService, VIDEO_ENCODER, MetricsService],
+      inject: [APP_CONFIG, FfmpegRunner, INFERENCE_BACKEND, AvatarStore, AvatarService, SPEECH_SYNTHESIZER, AudioService, VIDEO_ENCODER, MetricsService, MODEL_PROVENANCE],
       useFactory: (
         config: AppConfig,
         runner: FfmpegRunner,
@@ -55,6 +57,7 @@ export class SessionsLifecycle implements OnApplicationBootstrap, BeforeApplicat
         audio: AudioService,
         encoder: VideoEncoder,
         metrics: MetricsService,
+        model: ModelProvenance | undefined,
       ) =>
         new SessionsService({
           config: config.sessions ?? DEFAULT_SESSIONS_CONFIG,
@@ -68,6 +71,7 @@ export class SessionsLifecycle implements OnApplicationBootstrap, BeforeApplicat
           decode: async (file, signal) => (await audio.load(file, { signal })).pcm,
           encoder,
           inferDeadlineMs: config.backend === 'triton' ? config.triton.deadlineMs : undefined,
+          metadata: model ? outputMetadata(model) : undefined,
           observer: {
             latency: (ms) => metrics.sessionLatencyMs(ms),
             frame: (kind) => metrics.sessionFrame(kind),

@@ -26,6 +26,8 @@ export interface SessionsDeps {
   decode: (file: string, signal: AbortSignal) => Promise<Float32Array>;
   encoder: VideoEncoder;
   inferDeadlineMs?: number;
+  /** container tags every session stream carries (output-metadata.ts) */
+  metadata?: Record<string, string>;
   observer?: SessionObserver & { sessionsChanged?(delta: 1 | -1): void };
 }
 
@@ -140,6 +142,7 @@ export class SessionsService {
         maxLagMs: this.cfg.maxLagMs,
         lateAfterMs: LATE_AFTER_MS,
         inferDeadlineMs: d.inferDeadlineMs,
+        metadata: d.metadata,
       },
       sink,
     );
