@@ -19,6 +19,8 @@ export interface RealtimeBenchOptions {
   work: string;
   batchSizes: number[];
   sessionSeconds: number;
+  /** frames/s of the backend alone at a batch size (measured right after each session, same load) */
+  modelOnlyFps?: (batch: number) => Promise<number>;
 }
 
 export interface JobStreamFigures {
@@ -26,6 +28,7 @@ export interface JobStreamFigures {
   firstFrameMs: number;
   doneMs: number;
   firstFrameTiming?: number;
+  timings: Record<string, number>;
 }
 
 export interface SessionFigures {
@@ -35,14 +38,15 @@ export interface SessionFigures {
   p95: number;
   framesPerSecond: number;
   dropped: number;
+  /** the same batch size through a fresh backend with nothing else running (frames/s), for the ratio */
+  modelOnlyFps?: number;
 }
 
-async function startApp(work: string, tag: string, env: Record<string, string>): Promise<{ app: INestApplication; base: string }> {
+async function startApp(work: string, env: Record<string, string>): Promise<{ app: INestApplication; base: string }> {
   const config = loadConfig(envWith({ DATA_DIR: path.join(work, 'data'), RATE_LIMIT_PER_MINUTE: '100000', API_KEYS: '', LOG_LEVEL: 'error', ...env }));
   const app = await createApp(config, { logger: ['error'] });
   await app.listen(0, '127.0.0.1');
   const port = (app.getHttpServer().address() as AddressInfo).port;
-  void tag;
   return { app, base: `127.0.0.1:${port}` };
 }
 
@@ -56,7 +60,7 @@ async function uploadAvatar(base: string, face: string): Promise<string> {
 
 /** POST a stream=true job on a cached avatar, then read /stream: ms from the POST to the first byte and the first complete frame. */
 export async function benchJobStream(o: RealtimeBenchOptions): Promise<JobStreamFigures> {
-  const { app, base } = await startApp(o.work, 'job', {});
+  const { app, base } = await startApp(o.work, {});
   try {
     const avatarId = await uploadAvatar(base, o.face);
     const audio = await fs.readFile(o.speechWav);
@@ -78,8 +82,8 @@ export async function benchJobStream(o: RealtimeBenchOptions): Promise<JobStream
       if (Number.isNaN(firstFrameMs) && scanner.samples(1) > 0) firstFrameMs = performance.now() - t0;
     }
     const doneMs = performance.now() - t0;
-    const job = (await (await fetch(`http://${base}/v1/jobs/${id}`)).json()) as { timings: { firstFrame?: number } };
-    return { firstByteMs, firstFrameMs, doneMs, firstFrameTiming: job.timings.firstFrame };
+    const job = (await (await fetch(`http://${base}/v1/jobs/${id}`)).json()) as { timings: Record<string, number> };
+    return { firstByteMs, firstFrameMs, doneMs, firstFrameTiming: job.timings.firstFrame, timings: job.timings };
   } finally {
     await app.close();
   }
@@ -90,17 +94,19 @@ export async function benchSessions(o: RealtimeBenchOptions, pcm: Buffer, log: (
   const rows: SessionFigures[] = [];
   for (const batch of o.batchSizes) {
     // no drops: the bench measures what the backend sustains
-    const { app, base } = await startApp(o.work, `s${batch}`, { SESSION_BATCH_SIZE: String(batch), SESSION_MAX_LAG_MS: '600000', SESSION_MAX_SECONDS: '3600' });
+    const { app, base } = await startApp(o.work, { SESSION_BATCH_SIZE: String(batch), SESSION_MAX_LAG_MS: '600000', SESSION_MAX_SECONDS: '3600' });
+    let row: SessionFigures;
     try {
       const avatarId = await uploadAvatar(base, o.face);
       const res = await fetch(`http://${base}/v1/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ avatarId }) });
       const session = (await res.json()) as { id: string };
-      const row = await runSession(`ws://${base}/v1/sessions/${session.id}/ws`, pcm.subarray(0, Math.round(o.sessionSeconds * 16000) * 2), batch);
-      rows.push(row);
-      log(formatSession(row));
+      row = await runSession(`ws://${base}/v1/sessions/${session.id}/ws`, pcm.subarray(0, Math.round(o.sessionSeconds * 16000) * 2), batch);
     } finally {
       await app.close();
     }
+    row.modelOnlyFps = await o.modelOnlyFps?.(batch);
+    rows.push(row);
+    log(formatSession(row));
   }
   return rows;
 }
@@ -149,13 +155,15 @@ function runSession(url: string, pcm: Buffer, batch: number): Promise<SessionFig
 export function formatJobStream(f: JobStreamFigures): string {
   return (
     `job stream (cached avatar, stream=true): first byte ${f.firstByteMs.toFixed(0)} ms after the POST (goal ≤ 300), ` +
-    `first decodable frame ${f.firstFrameMs.toFixed(0)} ms, whole stream ${f.doneMs.toFixed(0)} ms; job timings.firstFrame ${f.firstFrameTiming ?? '?'} ms`
+    `first decodable frame ${f.firstFrameMs.toFixed(0)} ms, whole stream ${f.doneMs.toFixed(0)} ms; job timings.firstFrame ${f.firstFrameTiming ?? '?'} ms\n` +
+    `  job timings (ms): ${Object.entries(f.timings).map(([k, v]) => `${k} ${Math.round(v)}`).join(', ')}`
   );
 }
 
 export function formatSession(r: SessionFigures): string {
   return (
     `live session, batch ${r.batch}: ${r.frames} speech frames, audio-in → video-out p50 ${r.p50.toFixed(0)} ms, p95 ${r.p95.toFixed(0)} ms ` +
-    `(200 ms of it is the mel look-ahead), sustained ${r.framesPerSecond.toFixed(1)} frames/s (real time = 25), dropped ${r.dropped}`
+    `(200 ms of it is the mel look-ahead), sustained ${r.framesPerSecond.toFixed(1)} frames/s (real time = 25), dropped ${r.dropped}` +
+    (r.modelOnlyFps ? `; model alone ${r.modelOnlyFps.toFixed(1)} frames/s → session / model-only ${(r.framesPerSecond / r.modelOnlyFps).toFixed(2)}` : '')
   );
 }
