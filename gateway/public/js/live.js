@@ -66,7 +66,9 @@ export class LiveSession {
       this.state = 'ended';
       this.onStatus('Live session ended.');
     } else if (ev.type === 'error') {
-      this.fail(`${ev.code}: ${ev.message}`);
+      // a non-fatal error (e.g. a `say` the server refused) leaves the session running
+      if (ev.fatal === false) this.onStatus(`Live session: ${ev.code}: ${ev.message}`, true);
+      else this.fail(`${ev.code}: ${ev.message}`);
     }
   }
 

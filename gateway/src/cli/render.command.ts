@@ -25,6 +25,7 @@ interface RenderOpts {
   outputHeight?: number;
   quality?: number;
   loop: 'loop' | 'pingpong';
+  silence: 'keep' | 'model';
   json?: boolean;
 }
 
@@ -50,6 +51,7 @@ export function registerRenderCommand(program: Command): void {
     .option('--output-height <px>', 'scale the video to this even height', parseIntOption('--output-height', 32, 4320))
     .option('--quality <crf>', 'x264 CRF / NVENC CQ (lower is better)', parseIntOption('--quality', 0, 51))
     .addOption(new Option('--loop <mode>', 'how a video avatar covers longer audio').choices(['loop', 'pingpong']).default('loop'))
+    .addOption(new Option('--silence <mode>', 'keep: silent frames show the source mouth (no mumbling in pauses); model: paste every frame').choices(['keep', 'model']).default('keep'))
     .option('--json', 'print the result as JSON instead of a table')
     .action(async (opts: RenderOpts) => {
       process.exitCode = await runRender(opts);
@@ -99,6 +101,7 @@ export async function runRender(opts: RenderOpts): Promise<number> {
         outputHeight: opts.outputHeight,
         quality: opts.quality,
         loop: opts.loop,
+        silence: opts.silence,
       },
       { signal: cancel.signal, onProgress: (p) => bar?.update(p.framesDone, p.framesTotal) },
     );

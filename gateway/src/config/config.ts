@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, validateSync } from 'class-validator';
+import { IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, Min, validateSync } from 'class-validator';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -23,6 +23,7 @@ export class EnvDto {
   @IsOptional() @IsString() MODEL_CHECKPOINT_TABLE?: string;
   // INT8 on the CPU (issue 13): which model file the embedded backend loads by default
   @IsOptional() @IsIn(['fp32', 'int8']) MODEL_PRECISION?: ModelPrecision;
+  @IsOptional() @Transform(toInt) @IsNumber() @Min(-100) @Max(0) SILENCE_THRESHOLD_DB?: number;
   @IsOptional() @IsString() TRITON_URL?: string;
   @IsOptional() @IsString() TRITON_MODEL?: string;
   @IsOptional() @Transform(toInt) @IsInt() @Min(100) @Max(600_000) TRITON_DEADLINE_MS?: number;
@@ -72,6 +73,8 @@ export interface AppConfig {
   port: number;
   backend: 'onnx' | 'triton' | 'fake';
   modelPath: string;
+  /** dBFS below which a frame's audio window counts as silent (render/silence.ts); optional so hand-built test configs stay valid */
+  silenceThresholdDb?: number;
   /** a JSON table of checkpoints {name, file, sha256, bytes} to identify instead of the published ones (tests) */
   modelCheckpointTable?: string;
   /** precision the embedded backend must serve (MODEL_PRECISION); optional so hand-built test configs stay valid (fp32) */
@@ -208,6 +211,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     port: dto.PORT ?? 8080,
     backend,
     modelPath: path.resolve(dto.MODEL_PATH ?? defaultModelPath(dto.MODEL_PRECISION ?? 'fp32')),
+    silenceThresholdDb: dto.SILENCE_THRESHOLD_DB ?? -40,
     modelCheckpointTable: dto.MODEL_CHECKPOINT_TABLE ? path.resolve(dto.MODEL_CHECKPOINT_TABLE) : undefined,
     modelPrecision: dto.MODEL_PRECISION ?? 'fp32',
     triton: {

@@ -17,6 +17,8 @@ export interface JobOptions {
   encoder?: 'auto' | 'libx264' | 'h264_nvenc';
   quality?: number;
   loop?: 'loop' | 'pingpong';
+  /** 'keep' (default): silent frames show the source mouth; 'model': paste every frame */
+  silence?: 'keep' | 'model';
   /** render a fragmented MP4 so GET /stream can deliver bytes while the job runs */
   stream?: boolean;
 }
@@ -75,7 +77,7 @@ export interface JobRecord {
   resultPath?: string;
   webhook?: JobWebhook;
   /** what the renderer reported */
-  result?: { width: number; height: number; fps: number; frames: number; audioSeconds: number; encoder: string; backend: string; model?: ModelProvenance };
+  result?: { width: number; height: number; fps: number; frames: number; audioSeconds: number; encoder: string; backend: string; model?: ModelProvenance; silentFrames?: number };
 }
 
 /** One journal line: a full snapshot of a job, or its removal. */

@@ -333,6 +333,7 @@ export class JobsService {
           outputHeight: job.options.outputHeight,
           quality: job.options.quality,
           loop: job.options.loop,
+          silence: job.options.silence,
           fragmented: job.options.stream === true,
         },
         {
@@ -363,6 +364,7 @@ export class JobsService {
         encoder: result.encoder,
         backend: result.backend,
         ...(result.model ? { model: { ...result.model } } : {}),
+        ...(result.silentFrames !== undefined ? { silentFrames: result.silentFrames } : {}),
       };
       await this.finish(job, 'succeeded');
     } catch (err) {

@@ -10,6 +10,7 @@ import { FfmpegProcess, FfmpegRunner } from '../media/ffmpeg-runner';
 import { buildEncodeArgs, VideoEncoder } from './encoder-args';
 import { compositeInto } from './compositor';
 import { outputMetadata } from './output-metadata';
+import { SilenceOptions, silenceWeights } from './silence';
 import { StageClock } from './stage-clock';
 import type {
   PipelineObserver,
@@ -68,6 +69,8 @@ export interface PipelineOptions {
   inferDeadlineMs?: number;
   /** the served model: tagged into every MP4 and reported with the result */
   model?: ModelProvenance;
+  /** silence detection (threshold from SILENCE_THRESHOLD_DB) */
+  silence?: SilenceOptions;
 }
 
 const MAX_FPS = 60;
@@ -121,6 +124,8 @@ export class RenderPipeline implements Renderer {
       const mel = clock.timeSync('mel', () => this.audio.mel(pcm));
       const total = this.audio.frameCount(mel.frames, fps);
       if (total < 1) throw new GatewayError('AUDIO_EMPTY', 'the audio is too short to make a single frame');
+      // Pauses show the source mouth, faded in and out (silence.ts); 'model' pastes every frame.
+      const weights = req.silence === 'model' ? undefined : clock.timeSync('mel', () => silenceWeights(pcm, total, fps, this.opts.silence));
 
       enc = this.runner.open(
         buildEncodeArgs({
@@ -144,7 +149,7 @@ export class RenderPipeline implements Renderer {
         this.observer.firstFrame?.(firstFrame, req.fragmented === true);
       };
       const batchSizes = await this.runBatches({
-        avatar, mel, total, fps, batchSize, loop: req.loop ?? 'loop', enc, clock, signal, hooks, writePath, isOver: () => over, ramp: req.fragmented === true, onFirstFrame,
+        avatar, mel, total, fps, batchSize, loop: req.loop ?? 'loop', enc, clock, signal, hooks, writePath, isOver: () => over, ramp: req.fragmented === true, onFirstFrame, weights,
       });
       await clock.time('encode', () => enc!.end());
       enc = undefined;
@@ -161,6 +166,7 @@ export class RenderPipeline implements Renderer {
         encoder,
         backend: this.backend.kind,
         avatarCached: avatar.cached,
+        silentFrames: weights ? weights.reduce((n, w) => (w === 0 ? n + 1 : n), 0) : 0,
         batchSizes,
         timings,
         ...(model ? { model } : {}),
@@ -205,6 +211,8 @@ export class RenderPipeline implements Renderer {
     writePath: string;
     isOver: () => boolean;
     ramp: boolean;
+    /** per-frame paste weight (silence.ts); undefined = paste every frame fully */
+    weights?: Float32Array;
     onFirstFrame: () => void;
   }): Promise<number[]> {
     const { avatar, mel, total, fps, batchSize, enc, clock, signal } = a;
@@ -259,7 +267,7 @@ export class RenderPipeline implements Renderer {
         const fi = frameIdx(i);
         const frame = clock.timeSync('composite', () => {
           const out = Uint8Array.from(avatar.frame(fi));
-          compositeInto(out, avatar.width, avatar.box(fi), mouth.subarray(j * FACE_ELEMENTS, (j + 1) * FACE_ELEMENTS), avatar.mask(fi));
+          compositeInto(out, avatar.width, avatar.box(fi), mouth.subarray(j * FACE_ELEMENTS, (j + 1) * FACE_ELEMENTS), avatar.mask(fi), a.weights ? a.weights[i] : 1);
           return out;
         });
         await clock.time('encode', () => enc.write(frame));

@@ -60,7 +60,7 @@ function avatarPort(avatars: AvatarService): AvatarPort {
           audioPort(audio),
           avatarPort(avatars),
           backend,
-          { defaultBatchSize: config.batchSize, encoder, inferDeadlineMs: config.backend === 'triton' ? config.triton.deadlineMs : undefined, model },
+          { defaultBatchSize: config.batchSize, encoder, inferDeadlineMs: config.backend === 'triton' ? config.triton.deadlineMs : undefined, model, silence: { thresholdDb: config.silenceThresholdDb } },
           observer,
         ),
     },

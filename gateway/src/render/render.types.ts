@@ -32,6 +32,8 @@ export interface RenderRequest {
   quality?: number;
   /** video avatars: 'loop' (default) or 'pingpong' to cover the audio */
   loop?: 'loop' | 'pingpong';
+  /** 'keep' (default): frames whose audio window is silent show the source mouth; 'model': paste every frame */
+  silence?: 'keep' | 'model';
   /** write a fragmented MP4 progressively (for streaming while rendering) instead of a +faststart MP4 */
   fragmented?: boolean;
 }
@@ -55,6 +57,8 @@ export interface RenderResult {
   /** true when the avatar came from the cache (no detection ran) */
   avatarCached: boolean;
   batchSizes: number[];
+  /** frames shown with the source mouth because their audio window was silent */
+  silentFrames?: number;
   timings: RenderTimings;
   /** the model that drew the mouths (name, origin, licence, precision) */
   model?: ModelProvenance;

@@ -102,3 +102,22 @@ describe(compositeInto.name, () => {
     expect(() => compositeInto(dst, W, out, constantMouth(0, 0, 0), new Float32Array(70 * 30))).toThrow(RangeError);
   });
 });
+
+describe('compositeInto weight (silence fades)', () => {
+  const W = 64;
+  const box = { x1: 8, y1: 8, x2: 40, y2: 40 };
+  const mouth = new Uint8Array(96 * 96 * 3).fill(200);
+  const mask = new Float32Array(32 * 32).fill(1);
+
+  it('should write nothing at weight 0 and blend proportionally in between', () => {
+    const src = new Uint8Array(W * W * 3).fill(100);
+    const dst = Uint8Array.from(src);
+    compositeInto(dst, W, box, mouth, mask, 0);
+    expect(dst).toEqual(src);
+    compositeInto(dst, W, box, mouth, mask, 0.25);
+    const o = (20 * W + 20) * 3;
+    expect(dst[o]).toBe(125); // 100 + (200 − 100) · 0.25
+    compositeInto(dst, W, box, mouth, mask, 1);
+    expect(dst[o]).toBe(200);
+  });
+});

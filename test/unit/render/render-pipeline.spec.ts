@@ -162,7 +162,8 @@ describe(RenderPipeline.name, () => {
 
   it('should leave pixels outside the box untouched and paste the model output inside it', async () => {
     const { sut } = await make();
-    await sut.render({ facePath: 'f.png', audioPath: 'a.wav', outPath: path.join(work, 'o.mp4'), fps: 10 });
+    // the test audio is all zeros: 'model' pastes even in silence (silence=keep is tested below)
+    await sut.render({ facePath: 'f.png', audioPath: 'a.wav', outPath: path.join(work, 'o.mp4'), fps: 10, silence: 'model' });
     const f = encoders[0].frames[0];
     for (let y = 0; y < H; y++) {
       for (let x = 0; x < W; x++) {
@@ -172,6 +173,14 @@ describe(RenderPipeline.name, () => {
     }
     // the fake model keeps the top half of the crop (200) and the mask is 1: the box's top row is 200
     expect(f[(box.y1 * W + box.x1) * 3]).toBe(200);
+  });
+
+  it('should show the source mouth on every frame of silent audio by default (silence=keep)', async () => {
+    const { sut } = await make();
+    const r = await sut.render({ facePath: 'f.png', audioPath: 'a.wav', outPath: path.join(work, 's.mp4'), fps: 10 });
+    expect(r.silentFrames).toBe(r.frames);
+    // the source pixel of each (3-frame) avatar frame, not the model's 200
+    expect(encoders[0].frames.map((f) => f[(box.y1 * W + box.x1) * 3])).toEqual(encoders[0].frames.map((_, k) => 10 + (k % 3)));
   });
 
   it('should start a streamed render with a batch of 2 that doubles up to B and report firstFrame', async () => {

@@ -91,6 +91,14 @@ export class CreateJobDto {
   @IsOptional() @IsIn(['loop', 'pingpong'])
   loop?: 'loop' | 'pingpong';
 
+  @ApiPropertyOptional({
+    enum: ['keep', 'model'],
+    default: 'keep',
+    description: 'keep: frames whose audio window is silent (below SILENCE_THRESHOLD_DB) show the source mouth, faded in and out, so pauses do not mumble; model: paste the generated mouth on every frame',
+  })
+  @IsOptional() @IsIn(['keep', 'model'])
+  silence?: 'keep' | 'model';
+
   @ApiPropertyOptional({ description: 'write a fragmented MP4 so GET /v1/jobs/{id}/stream plays while rendering', example: false, default: false })
   @IsOptional() @Transform(toBoolean) @IsBoolean()
   stream?: boolean;

@@ -69,6 +69,7 @@ export class JobResultInfoDto {
   @ApiProperty({ example: 'libx264' }) encoder!: string;
   @ApiProperty({ example: 'onnx' }) backend!: string;
   @ApiPropertyOptional({ type: ModelProvenanceDto, description: 'the model that rendered the job (also tagged into the MP4)' }) model?: ModelProvenanceDto;
+  @ApiPropertyOptional({ description: 'frames that show the source mouth because their audio was silent (silence=keep)', example: 12 }) silentFrames?: number;
 }
 
 export class JobLinksDto {
