@@ -61,7 +61,12 @@ export class LiveSession {
       this.player.begin(ev.mime).catch((err) => this.fail(err.message));
       this.onStatus(`Live: ${ev.width ?? '?'}×${ev.height ?? '?'} at ${ev.fps ?? '?'} frames/s.`);
       if (speech.text) this.say(speech.text);
-      if (speech.pcm) sendPaced(speech.pcm, (b) => this.ws.readyState === WebSocket.OPEN && this.ws.send(b), this.abort.signal);
+      // an audio file is the whole speech: once it is sent, end the session (flush, ended, close)
+      if (speech.pcm) {
+        sendPaced(speech.pcm, (b) => this.ws.readyState === WebSocket.OPEN && this.ws.send(b), this.abort.signal).then(() => {
+          if (!this.abort.signal.aborted) this.end();
+        });
+      }
     } else if (ev.type === 'ended') {
       this.state = 'ended';
       this.onStatus('Live session ended.');
@@ -97,6 +102,7 @@ export class LiveSession {
   stats() {
     const q = this.video.getVideoPlaybackQuality?.();
     return {
+      id: this.session?.id,
       state: this.state,
       stalls: this.player?.stalls ?? 0,
       bytes: this.player?.bytes ?? 0,
