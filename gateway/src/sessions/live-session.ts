@@ -168,8 +168,8 @@ export class LiveSession {
     }
   }
 
-  /** Flushes what is buffered, sends the rest, says `ended` and closes. */
-  async end(): Promise<void> {
+  /** Flushes what is buffered, sends the rest, says `ended` and closes (1000, or 4408 after a timeout). */
+  async end(code: 'ENDED' | 'SESSION_TIMEOUT' = 'ENDED'): Promise<void> {
     if (this.state !== 'live') return;
     this.state = 'ending';
     try {
@@ -184,7 +184,7 @@ export class LiveSession {
       this.enc = undefined;
       this.drainLatency();
       this.sink.event({ type: 'ended', ...this.stats() });
-      await this.release('ENDED', 'ended');
+      await this.release(code, code === 'ENDED' ? 'ended' : 'timeout');
     } catch (err) {
       this.fail(toGatewayError(err));
     }
@@ -228,7 +228,7 @@ export class LiveSession {
     if (this.state !== 'live') return;
     if (this.now() - this.lastMessageAt > this.settings.idleTimeoutMs) {
       this.sink.event({ type: 'error', code: 'SESSION_TIMEOUT', message: `no message for ${Math.round(this.settings.idleTimeoutMs / 1000)} s`, fatal: true });
-      void this.end();
+      void this.end('SESSION_TIMEOUT');
       return;
     }
     const slots = this.timeline.tick(this.now());

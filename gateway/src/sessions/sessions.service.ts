@@ -151,7 +151,7 @@ export class SessionsService {
     void live.closed.then(() => this.finish(id));
     entry.timer = setTimeout(() => {
       sink.event({ type: 'error', code: 'SESSION_TIMEOUT', message: `a session lasts at most ${this.cfg.maxSeconds} s`, fatal: true });
-      void live.end();
+      void live.end('SESSION_TIMEOUT');
     }, this.cfg.maxSeconds * 1000);
     entry.timer.unref();
     try {

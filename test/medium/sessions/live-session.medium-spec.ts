@@ -56,7 +56,7 @@ describe('LiveSession (real ffmpeg, fake model)', () => {
     await fs.rm(work, { recursive: true, force: true });
   });
 
-  const open = async (sink: SessionSink, tmp: string, idleAfterMs = 300) => {
+  const open = async (sink: SessionSink, tmp: string, idleAfterMs = 300, idleTimeoutMs = 30_000) => {
     const avatar = await core.avatars.prepare(ASTRONAUT, {});
     const s = new LiveSession(
       {
@@ -68,7 +68,7 @@ describe('LiveSession (real ffmpeg, fake model)', () => {
         decode: async (f, signal) => (await core.audio.load(f, { signal })).pcm,
         tmpDir: tmp,
       },
-      { id: 's1', fps: 25, encoder: 'libx264', batchSize: 4, idleAfterMs, maxSeconds: 60, idleTimeoutMs: 30_000, maxLagMs: 60_000, lateAfterMs: 1000 },
+      { id: 's1', fps: 25, encoder: 'libx264', batchSize: 4, idleAfterMs, maxSeconds: 60, idleTimeoutMs, maxLagMs: 60_000, lateAfterMs: 1000 },
       sink,
     );
     await s.start();
@@ -119,6 +119,18 @@ describe('LiveSession (real ffmpeg, fake model)', () => {
     expect(sink.closedWith?.[0]).toBe(4429);
     await expect(fs.stat(tmp)).rejects.toThrow();
     expect(s.status).toBe('ended');
+  });
+
+  it('should end an idle session with SESSION_TIMEOUT after the rest is sent (close 4408)', async () => {
+    const sink = new CollectingSink();
+    const tmp = path.join(work, 'tmp4');
+    const s = await open(sink, tmp, 5000, 800);
+    s.onBinary(tone(0.4));
+    await s.closed; // nobody says anything more
+    expect(sink.events.find((e) => e.type === 'error')).toMatchObject({ code: 'SESSION_TIMEOUT', fatal: true });
+    expect(sink.events.find((e) => e.type === 'ended')).toMatchObject({ speechFrames: 10 });
+    expect(sink.closedWith?.[0]).toBe(4408);
+    await expect(fs.stat(tmp)).rejects.toThrow();
   });
 
   it('should play idle frames while no audio comes', async () => {
