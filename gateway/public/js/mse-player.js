@@ -1,12 +1,13 @@
 // Plays a fragmented MP4 that arrives in pieces (a live session) through Media Source Extensions.
 // appendBuffer calls are queued and issued one at a time on `updateend`; playback starts once a
-// little is buffered (a jitter margin), and the player jumps forward when it falls far behind the
-// live edge. Old media is removed so a long session does not fill the browser's memory.
+// little is buffered (a jitter margin). After a stall the player rejoins the live edge if it fell far
+// behind (media buffered ahead is not lag by itself: the server renders speech faster than real
+// time). Old media is removed so a long session does not fill the browser's memory.
 
 export const DEFAULT_MIME = 'video/mp4; codecs="avc1.42E01E, mp4a.40.2"';
 
-const START_MARGIN_S = 0.5; // buffered ahead before playback starts
-const MAX_BEHIND_S = 2.5; // further behind the live edge than this: jump forward
+const START_MARGIN_S = 1; // buffered ahead before playback starts (a jitter margin: ~1 s of added latency)
+const MAX_BEHIND_S = 2.5; // after a stall, further behind the live edge than this: jump forward
 const KEEP_BEHIND_S = 30; // media kept behind the playhead
 
 export class MsePlayer {
@@ -23,8 +24,12 @@ export class MsePlayer {
     this.opened = new Promise((resolve) => this.mediaSource.addEventListener('sourceopen', resolve, { once: true }));
     this.url = URL.createObjectURL(this.mediaSource);
     video.src = this.url;
+    this.lagging = false;
     this.onWaiting = () => {
-      if (this.started && !this.ended) this.stalls++;
+      if (this.started && !this.ended) {
+        this.stalls++;
+        this.lagging = true;
+      }
     };
     video.addEventListener('waiting', this.onWaiting);
   }
@@ -90,9 +95,10 @@ export class MsePlayer {
         this.started = true;
         if (v.currentTime < start) v.currentTime = start;
         v.play().catch(() => undefined);
-      } else if (this.started && end - v.currentTime > MAX_BEHIND_S) {
-        // keep the live edge: a stalled or backgrounded player catches up instead of lagging forever
-        v.currentTime = end - START_MARGIN_S;
+      } else if (this.lagging && end - v.currentTime >= START_MARGIN_S) {
+        // keep the live edge: a player that stalled catches up instead of lagging forever
+        this.lagging = false;
+        if (end - v.currentTime > MAX_BEHIND_S) v.currentTime = end - START_MARGIN_S;
       } else if (v.currentTime - start > KEEP_BEHIND_S + 5 && !this.sourceBuffer.updating) {
         this.sourceBuffer.remove(start, v.currentTime - KEEP_BEHIND_S);
         return;

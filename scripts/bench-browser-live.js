@@ -1,0 +1,139 @@
+#!/usr/bin/env node
+// Browser playback bench for live sessions (issue 12 goal: 0 stalls in the browser over 20 s of
+// speech). Starts the built gateway (dist/main.js) on a free loopback port, opens the web page in
+// Debian's headless chromium (puppeteer-core), starts a live session that speaks ~20 s of text
+// and reports, after `--seconds` of playback: stalls (`waiting` events after playback began),
+// time from click to first frame, decoded/dropped frames and how much media was buffered ahead of playback.
+//
+//   npm run build && node scripts/bench-browser-live.js [--backend fake|onnx] [--seconds 20]
+//
+// The server and chromium are always stopped. Speed figures vary with the shared CPU: run it twice.
+'use strict';
+const { spawn } = require('child_process');
+const fs = require('fs');
+const net = require('net');
+const os = require('os');
+const path = require('path');
+
+const ROOT = path.resolve(__dirname, '..');
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : dflt;
+};
+const backend = arg('backend', 'fake');
+const seconds = Number(arg('seconds', '20'));
+const chromium = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const TEXT =
+  'This is a live session from the lip sync gateway. The browser plays the video while it is being made, ' +
+  'through media source extensions, and we count every time the player has to wait for data. ' +
+  'A live player should never stall while the server keeps up with the audio. ' +
+  'The avatar keeps talking for about twenty seconds, so that the measurement covers a realistic stretch of speech, ' +
+  'with pauses between the sentences and a steady stream of fragments from the encoder. That is all for now, thank you.';
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+async function main() {
+  const puppeteer = require('puppeteer-core');
+  const main = path.join(ROOT, 'dist', 'main.js');
+  if (!fs.existsSync(main)) throw new Error('run `npm run build` first');
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lipsync-bench-live-'));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const server = spawn(process.execPath, [main], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: String(port), INFERENCE_BACKEND: backend, DATA_DIR: dataDir, LOG_LEVEL: 'warn', TTS_MAX_CHARS: '2000' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  let browser;
+  try {
+    for (let i = 0; i < 900; i++) {
+      if (server.exitCode !== null) throw new Error(`the gateway exited (${server.exitCode})`);
+      if (await fetch(`${url}/readyz`).then((r) => r.ok, () => false)) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const form = new FormData();
+    form.append('file', new Blob([fs.readFileSync(path.join(ROOT, 'test', 'fixtures', 'faces', 'astronaut.png'))]), 'face.png');
+    const avatar = await (await fetch(`${url}/v1/avatars`, { method: 'POST', body: form })).json();
+    if (!avatar.avatarId) throw new Error(`avatar upload failed: ${JSON.stringify(avatar)}`);
+
+    browser = await puppeteer.launch({
+      executablePath: chromium,
+      headless: true,
+      protocolTimeout: 300_000,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--autoplay-policy=no-user-gesture-required', '--mute-audio', '--disable-background-timer-throttling', '--disable-renderer-backgrounding'],
+    });
+    const page = await browser.newPage();
+    await page.goto(url, { waitUntil: 'load' });
+    await page.waitForFunction(() => document.getElementById('avatar-select').value.length === 64, { timeout: 60_000 });
+    await page.$eval('#speech-text', (el, text) => (el.value = text), TEXT);
+    // a sampler of the media buffered ahead of playback (say renders speech faster than real time)
+    await page.evaluate(() => {
+      const v = document.getElementById('player');
+      window.__behind = [];
+      setInterval(() => {
+        if (v.buffered.length && !v.paused) window.__behind.push(v.buffered.end(v.buffered.length - 1) - v.currentTime);
+      }, 250);
+    });
+    const t0 = Date.now();
+    await page.click('#start-live');
+    await page.waitForFunction(() => document.getElementById('player').getVideoPlaybackQuality().totalVideoFrames > 0, { timeout: 300_000, polling: 50 });
+    const firstFrameMs = Date.now() - t0;
+    await page.waitForFunction((s) => document.getElementById('player').currentTime >= s, { timeout: (seconds * 4 + 120) * 1000, polling: 200 }, seconds);
+    const wallS = (Date.now() - t0) / 1000;
+    const r = await page.evaluate(() => {
+      const s = window.lipsyncPage.liveStats();
+      const b = window.__behind.slice().sort((x, y) => x - y);
+      const pick = (q) => (b.length ? Math.round(b[Math.min(b.length - 1, Math.floor(q * b.length))] * 1000) : null);
+      return { ...s, behindP50Ms: pick(0.5), behindP95Ms: pick(0.95) };
+    });
+    console.log(
+      JSON.stringify(
+        {
+          backend,
+          playedSeconds: Math.round(r.currentTime * 10) / 10,
+          wallSeconds: Math.round(wallS * 10) / 10,
+          stalls: r.stalls,
+          clickToFirstFrameMs: firstFrameMs,
+          decodedFrames: r.decodedFrames,
+          droppedFrames: r.droppedFrames,
+          bufferedAheadP50Ms: r.behindP50Ms,
+          bufferedAheadP95Ms: r.behindP95Ms,
+          mime: r.mime,
+          events: r.events,
+        },
+        null,
+        2,
+      ),
+    );
+    return r.stalls === 0 ? 0 : 3;
+  } finally {
+    if (browser) {
+      const proc = browser.process();
+      await Promise.race([browser.close().catch(() => undefined), new Promise((r) => setTimeout(r, 10_000).unref())]);
+      if (proc && proc.exitCode === null) proc.kill('SIGKILL');
+    }
+    server.kill('SIGTERM');
+    await new Promise((r) => {
+      const t = setTimeout(() => (server.kill('SIGKILL'), r()), 20_000);
+      server.once('exit', () => (clearTimeout(t), r()));
+      if (server.exitCode !== null) (clearTimeout(t), r());
+    });
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  (code) => (process.exitCode = code),
+  (err) => {
+    console.error(`bench-browser-live: ${err.message}`);
+    process.exitCode = 1;
+  },
+);
