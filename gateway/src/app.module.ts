@@ -26,7 +26,8 @@ export class AppModule {
     process.umask(0o077);
     return {
       module: AppModule,
-      imports: [CoreModule.forRoot(config), JobsModule, ApiModule, SessionsModule, HealthModule],
+      // a worker (ROLE=worker) renders and serves only /healthz, /readyz and /metrics
+      imports: [CoreModule.forRoot(config), JobsModule, ...(config.queue?.role === 'worker' ? [] : [ApiModule, SessionsModule]), HealthModule],
       providers: [
         { provide: APP_FILTER, useClass: GatewayExceptionFilter },
         { provide: APP_PIPE, useFactory: () => new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }) },
@@ -65,7 +66,7 @@ function guardedParser(parser: ReturnType<typeof json>) {
 }
 
 /** Express settings, middleware and Swagger on a created (not yet listening) app. */
-export function configureApp(app: INestApplication): void {
+export function configureApp(app: INestApplication, config?: AppConfig): void {
   const http = app.getHttpAdapter().getInstance() as { disable?: (name: string) => void; set?: (name: string, value: unknown) => void };
   http.disable?.('x-powered-by');
   // who the client is behind a load balancer (rate-limit buckets per client IP): TRUST_PROXY
@@ -73,6 +74,7 @@ export function configureApp(app: INestApplication): void {
   app.use(securityHeaders());
   app.use(guardedParser(json({ limit: '1mb' })));
   app.use(guardedParser(urlencoded({ extended: false, limit: '1mb' })));
+  if (config?.queue?.role === 'worker') return;
   // the web page at / (static files); the API, /docs and health routes fall through it
   setupStaticSite(app);
   setupSwagger(app);
@@ -81,6 +83,6 @@ export function configureApp(app: INestApplication): void {
 /** Builds the gateway (modules, HTTP app, Swagger) without listening; main.ts uses it, tests build theirs with overrides (test/helpers/test-app.ts). */
 export async function createApp(config: AppConfig, opts: { logger?: LoggerService | LogLevel[] | false } = {}): Promise<INestApplication> {
   const app = await NestFactory.create(AppModule.forRoot(config), httpAppOptions(opts.logger ?? logLevels(config.logLevel)));
-  configureApp(app);
+  configureApp(app, config);
   return app;
 }

@@ -7,6 +7,7 @@ import type { CoreServices } from './core-services';
 import { demoModelNotice } from './core-services';
 import { AvatarService } from './face/avatar.service';
 import { MetricsModule } from './health/metrics.module';
+import { RedisModule } from './redis/redis.module';
 import { INFERENCE_BACKEND, type InferenceBackend } from './inference/inference-backend';
 import type { ModelProvenance } from './inference/model-provenance';
 import { FfmpegRunner } from './media/ffmpeg-runner';
@@ -25,7 +26,7 @@ export class CoreModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: CoreModule,
-      imports: [ConfigModule.forRoot(config), MetricsModule, RenderModule, SpeechModule],
+      imports: [ConfigModule.forRoot(config), MetricsModule, RedisModule, RenderModule, SpeechModule],
       providers: [
         {
           provide: CORE_SERVICES,

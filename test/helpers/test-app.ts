@@ -41,7 +41,7 @@ export async function createTestApp(config: AppConfig, overrides: AppOverrides =
   }
   const moduleRef = await builder.compile();
   const app = moduleRef.createNestApplication(httpAppOptions(overrides.logger ?? ['error']));
-  configureApp(app);
+  configureApp(app, config);
   return app;
 }
 

@@ -6,13 +6,16 @@ import { AudioService } from '../audio/audio.service';
 import { APP_CONFIG, SPEECH_SYNTHESIZER } from '../common/tokens';
 import type { AppConfig } from '../config/config';
 import { JobsModule } from '../jobs/jobs.module';
-import { JobsService } from '../jobs/jobs.service';
+import { JOBS, type JobsDriver } from '../jobs/jobs-driver';
 import { DataLayout } from '../jobs/job-files';
 import { IdempotencyModule } from '../idempotency/idempotency.module';
 import { OutboundModule } from '../outbound/outbound.module';
 import { UrlFetcher } from '../outbound/url-fetcher';
 import { WebhookDispatcher } from '../webhooks/webhook-dispatcher';
 import { WebhooksModule } from '../webhooks/webhooks.module';
+import { REDIS } from '../redis/redis.module';
+import type { RedisConnections } from '../redis/redis-connections';
+import { RedisThrottlerStorage } from '../redis/redis-throttler.storage';
 import { RenderModule } from '../render/render.module';
 import { SpeechModule } from '../speech/speech.module';
 import type { SpeechSynthesizer } from '../speech/speech-synthesizer';
@@ -39,8 +42,10 @@ import { multerOptions } from './upload.util';
       useFactory: (config: AppConfig) => multerOptions(new DataLayout(config.dataDir).uploadsDir, config.limits.maxUploadBytes),
     }),
     ThrottlerModule.forRootAsync({
-      inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => ({
+      inject: [APP_CONFIG, REDIS],
+      useFactory: (config: AppConfig, redis: RedisConnections | null) => ({
+        // in Redis when there is one, so the per-key limits hold across API replicas
+        storage: redis ? new RedisThrottlerStorage(redis) : undefined,
         throttlers: [{ ttl: 60_000, limit: config.rateLimitPerMinute }],
         getTracker: (req: Record<string, any>) => rateLimitTracker(req.headers, req.ip, config.apiKeys),
       }),
@@ -50,8 +55,8 @@ import { multerOptions } from './upload.util';
   providers: [
     {
       provide: JobSubmission,
-      inject: [JobsService, AvatarStore, SPEECH_SYNTHESIZER, AudioService, UrlFetcher, WebhookDispatcher],
-      useFactory: (jobs: JobsService, avatars: AvatarStore, speech: SpeechSynthesizer, audio: AudioService, urls: UrlFetcher, webhooks: WebhookDispatcher) =>
+      inject: [JOBS, AvatarStore, SPEECH_SYNTHESIZER, AudioService, UrlFetcher, WebhookDispatcher],
+      useFactory: (jobs: JobsDriver, avatars: AvatarStore, speech: SpeechSynthesizer, audio: AudioService, urls: UrlFetcher, webhooks: WebhookDispatcher) =>
         new JobSubmission(jobs, avatars, speech, audio, urls, webhooks),
     },
     // Guards run in this order: the rate limit (per valid key, else per client IP), then

@@ -1,7 +1,7 @@
 import * as path from 'path';
 import { GatewayError } from '../common/errors';
 import { linkOrCopy, moveFile, randomName } from '../jobs/job-files';
-import type { JobsService } from '../jobs/jobs.service';
+import type { JobsDriver } from '../jobs/jobs-driver';
 import type { JobOptions, JobRecord, JobWebhook } from '../jobs/job.types';
 import type { SpeechSynthesizer } from '../speech/speech-synthesizer';
 import type { AvatarStore } from './avatar-store.service';
@@ -42,7 +42,7 @@ export function assertBoxHasArea(box: CreateJobDto['box']): void {
  */
 export class JobSubmission {
   constructor(
-    private readonly jobs: JobsService,
+    private readonly jobs: JobsDriver,
     private readonly avatars: AvatarStore,
     private readonly speech: SpeechSynthesizer,
     private readonly audio: { probe(file: string): Promise<{ durationSec: number | null }> },
@@ -62,7 +62,7 @@ export class JobSubmission {
     const webhook = this.webhooks?.forNewJob(dto.webhookUrl);
     if ((dto.faceUrl || dto.audioUrl) && !this.urls) throw new GatewayError('VALIDATION_FAILED', 'URL inputs are not enabled on this server');
     // Refuse early (full queue, shutdown) before spending time on downloads.
-    if (dto.faceUrl || dto.audioUrl) this.jobs.assertAccepting();
+    if (dto.faceUrl || dto.audioUrl) await this.jobs.assertAccepting();
     const [faceUrlFile, audioUrlFile] = await Promise.allSettled([
       dto.faceUrl ? this.urls!.fetch(dto.faceUrl, 'faceUrl') : undefined,
       dto.audioUrl ? this.urls!.fetch(dto.audioUrl, 'audioUrl') : undefined,
@@ -84,7 +84,7 @@ export class JobSubmission {
     const faceSniff = files.face ? await sniffUpload(files.face, 'face') : undefined;
     const audioSniff = files.audio ? await sniffUpload(files.audio, 'audio') : undefined;
     const avatarFace = dto.avatarId ? this.avatars.facePath(dto.avatarId) : undefined;
-    this.jobs.assertAccepting();
+    await this.jobs.assertAccepting();
 
     return this.jobs.create(jobOptionsOf(dto), async (workDir) => {
       let facePath: string;

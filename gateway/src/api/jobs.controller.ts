@@ -3,7 +3,7 @@ import { FileFieldsInterceptor } from '@nestjs/platform-express';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { IdempotencyService } from '../idempotency/idempotency.service';
-import { JobsService } from '../jobs/jobs.service';
+import { JOBS, type JobsDriver } from '../jobs/jobs-driver';
 import { ApiErrors, ApiVideoResponse } from './api-errors.decorator';
 import { ApiIdempotency, markReplay } from './idempotency.decorator';
 import { CreateJobDto, CreateJobForm } from './dto/create-job.dto';
@@ -25,7 +25,7 @@ export const JOB_FILE_FIELDS = [
 @Controller('v1/jobs')
 export class JobsController {
   constructor(
-    @Inject(JobsService) private readonly jobs: JobsService,
+    @Inject(JOBS) private readonly jobs: JobsDriver,
     @Inject(JobSubmission) private readonly submission: JobSubmission,
     @Inject(IdempotencyService) private readonly idempotency: IdempotencyService,
   ) {}
@@ -50,16 +50,16 @@ export class JobsController {
       { headers: req.headers, route: 'POST /v1/jobs', fields: dto, files: inputs },
       async () => {
         const job = await this.submission.submit(dto, inputs);
-        return { id: job.id, body: toJobView(job, this.jobs.queuePosition(job.id)) };
+        return { id: job.id, body: toJobView(job, await this.jobs.queuePosition(job.id)) };
       },
       (id) => this.currentView(id),
     );
     return markReplay(res, out);
   }
 
-  private currentView(id: string): JobDto | undefined {
+  private async currentView(id: string): Promise<JobDto | undefined> {
     try {
-      return toJobView(this.jobs.get(id), this.jobs.queuePosition(id));
+      return toJobView(await this.jobs.get(id), await this.jobs.queuePosition(id));
     } catch {
       return undefined; // expired: the stored first answer is replayed
     }
@@ -69,8 +69,8 @@ export class JobsController {
   @ApiOperation({ summary: 'Job status, progress, per-stage timings and error' })
   @ApiResponse({ status: 200, type: JobDto })
   @ApiErrors(401, 404, 429)
-  get(@Param('id') id: string): JobDto {
-    return toJobView(this.jobs.get(id), this.jobs.queuePosition(id));
+  async get(@Param('id') id: string): Promise<JobDto> {
+    return toJobView(await this.jobs.get(id), await this.jobs.queuePosition(id));
   }
 
   @Get(':id/result')
@@ -79,7 +79,7 @@ export class JobsController {
   @ApiVideoResponse(206, 'a byte range of the MP4')
   @ApiErrors(401, 404, 409, 416, 429)
   async result(@Param('id') id: string, @Res() res: Response): Promise<void> {
-    const job = this.jobs.get(id);
+    const job = await this.jobs.get(id);
     const file = this.jobs.outputPath(job);
     assertResultReady(job, file);
     await sendMp4(res, file, `${id}.mp4`);

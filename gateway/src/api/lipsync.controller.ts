@@ -3,7 +3,7 @@ import { FileFieldsInterceptor } from '@nestjs/platform-express';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { GatewayError } from '../common/errors';
-import { JobsService } from '../jobs/jobs.service';
+import { JOBS, type JobsDriver } from '../jobs/jobs-driver';
 import { isTerminal } from '../jobs/job.types';
 import { ApiErrors, ApiVideoResponse } from './api-errors.decorator';
 import { CreateJobDto, CreateJobForm } from './dto/create-job.dto';
@@ -18,7 +18,7 @@ import { fieldFile, UploadCleanupInterceptor } from './upload.util';
 @Controller('v1/lipsync')
 export class LipsyncController {
   constructor(
-    @Inject(JobsService) private readonly jobs: JobsService,
+    @Inject(JOBS) private readonly jobs: JobsDriver,
     @Inject(JobSubmission) private readonly submission: JobSubmission,
   ) {}
 
@@ -48,7 +48,7 @@ export class LipsyncController {
       const done = await this.jobs.waitForEnd(job.id, gone.signal).catch(async (err) => {
         // Only a client that left cancels; a shutdown (BACKEND_UNAVAILABLE) leaves the job to resume.
         const leftEarly = err instanceof GatewayError && err.code === 'CANCELLED';
-        if (leftEarly && !isTerminal(this.jobs.get(job.id).status)) await this.jobs.cancel(job.id).catch(() => undefined);
+        if (leftEarly && !isTerminal((await this.jobs.get(job.id)).status)) await this.jobs.cancel(job.id).catch(() => undefined);
         throw err;
       });
       if (done.status !== 'succeeded') {

@@ -1,7 +1,7 @@
 import type { Response } from 'express';
 import * as fs from 'fs';
 import { GatewayError } from '../common/errors';
-import type { JobsService } from '../jobs/jobs.service';
+import type { JobsDriver } from '../jobs/jobs-driver';
 import { isTerminal, JobRecord } from '../jobs/job.types';
 
 const CHUNK = 256 * 1024;
@@ -20,7 +20,7 @@ export function assertResultReady(job: JobRecord, path: string): void {
 }
 
 /** Resolves on the job's next update (close() wakes every watcher), when the client leaves, or after `ms`. */
-function nextChange(jobs: JobsService, id: string, ms: number, res: Response): Promise<void> {
+function nextChange(jobs: JobsDriver, id: string, ms: number, res: Response): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(done, ms);
     const off = jobs.watch(id, done);
@@ -60,8 +60,8 @@ function setStreamHeaders(res: Response, id: string): void {
  * succeeds. Other jobs are sent whole once finished. Errors before the first byte are JSON; after
  * it, a failed job aborts the connection (a truncated MP4 must not look complete).
  */
-export async function streamJobOutput(jobs: JobsService, id: string, res: Response): Promise<void> {
-  let job = jobs.get(id);
+export async function streamJobOutput(jobs: JobsDriver, id: string, res: Response): Promise<void> {
+  let job = await jobs.get(id);
   let gone = false;
   res.on('close', () => (gone = true));
   if (job.status === 'failed' || job.status === 'cancelled') assertResultReady(job, '');
@@ -76,7 +76,7 @@ export async function streamJobOutput(jobs: JobsService, id: string, res: Respon
   while (!gone && !isTerminal(job.status) && !(job.options.stream && job.outputStarted)) {
     if (jobs.isClosing) throw new GatewayError('BACKEND_UNAVAILABLE', 'the server is shutting down', { jobId: id });
     await nextChange(jobs, id, 1000, res);
-    job = jobs.get(id);
+    job = await jobs.get(id);
   }
   if (gone) return;
   if (isTerminal(job.status)) assertResultReady(job, jobs.outputPath(job));
@@ -90,7 +90,7 @@ export async function streamJobOutput(jobs: JobsService, id: string, res: Respon
     let pos = 0;
     for (;;) {
       if (gone) return;
-      const finished = isTerminal(jobs.get(id).status);
+      const finished = isTerminal((await jobs.get(id)).status);
       const { bytesRead } = await fh.read(buf, 0, CHUNK, pos);
       if (bytesRead > 0) {
         pos += bytesRead;
@@ -99,7 +99,7 @@ export async function streamJobOutput(jobs: JobsService, id: string, res: Respon
       }
       // At the current end of the file: done if the job had already finished before this read.
       if (finished) {
-        if (jobs.get(id).status === 'succeeded') res.end();
+        if ((await jobs.get(id)).status === 'succeeded') res.end();
         else res.destroy();
         return;
       }

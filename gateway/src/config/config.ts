@@ -67,6 +67,13 @@ export class EnvDto {
   @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(60_000) SESSION_IDLE_AFTER_MS?: number;
   @IsOptional() @Transform(toInt) @IsInt() @Min(100) @Max(600_000) SESSION_MAX_LAG_MS?: number;
   @IsOptional() @Transform(toInt) @IsInt() @Min(64 * 1024) SESSION_MAX_BUFFERED_BYTES?: number;
+  @IsOptional() @IsIn(['embedded', 'redis']) QUEUE?: 'embedded' | 'redis';
+  @IsOptional() @IsString() @Matches(/^rediss?:\/\/[^\s]+$/) REDIS_URL?: string;
+  @IsOptional() @IsString() @Matches(/^[A-Za-z0-9_:-]{1,40}$/) REDIS_PREFIX?: string;
+  @IsOptional() @IsIn(['all', 'api', 'worker']) ROLE?: 'all' | 'api' | 'worker';
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(20) JOB_MAX_ATTEMPTS?: number;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1000) @Max(600_000) JOB_LOCK_MS?: number;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(60_000) FAKE_BATCH_DELAY_MS?: number;
 }
 
 export interface AppConfig {
@@ -116,6 +123,20 @@ export interface AppConfig {
   idempotency?: { ttlSeconds: number };
   /** live sessions; optional so hand-built test configs stay valid (defaults: DEFAULT_SESSIONS_CONFIG) */
   sessions?: SessionsConfig;
+  /** job queue driver, process role and Redis; optional so hand-built test configs stay valid (embedded, all) */
+  queue?: {
+    driver: 'embedded' | 'redis';
+    role: 'all' | 'api' | 'worker';
+    redisUrl: string;
+    /** key prefix of everything the gateway keeps in Redis */
+    prefix: string;
+    /** runs of a job whose worker died (stalled) before it fails with JOB_ATTEMPTS_EXHAUSTED */
+    maxAttempts: number;
+    /** BullMQ lock: a worker that stops renewing it for this long is presumed dead (its job runs again) */
+    lockMs: number;
+  };
+  /** per-batch latency of the fake backend (tests, the GPU stand-in of the scale bench) */
+  fakeBatchDelayMs?: number;
 }
 
 export interface WebhookConfig {
@@ -206,6 +227,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const trust = parseTrustProxy(dto.TRUST_PROXY);
   if ('error' in trust) throw new ConfigError(`invalid configuration:\n  TRUST_PROXY=${JSON.stringify(dto.TRUST_PROXY)}: ${trust.error}`);
   const backend = dto.INFERENCE_BACKEND ?? 'onnx';
+  const driver = dto.QUEUE ?? 'embedded';
+  const role = dto.ROLE ?? 'all';
+  // Separate API and worker processes only make sense around a shared queue.
+  if (driver === 'embedded' && role !== 'all') throw new ConfigError(`invalid configuration:\n  ROLE=${role} needs QUEUE=redis (the embedded queue lives in one process)`);
   const cores = Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
   return {
     port: dto.PORT ?? 8080,
@@ -236,7 +261,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       maxImagePixels: dto.MAX_IMAGE_PIXELS ?? 4096 * 4096,
     },
     jobs: {
-      concurrency: dto.JOB_CONCURRENCY ?? 1,
+      // onnx on CPU fills the cores with one job; on Triton the GPU is shared and several jobs in
+      // flight let its dynamic batcher merge their requests (per-job CPU work is compositing + x264)
+      concurrency: dto.JOB_CONCURRENCY ?? (backend === 'triton' ? 8 : 1),
       queueMax: dto.QUEUE_MAX ?? 100,
       resultTtlSeconds: dto.RESULT_TTL_SECONDS ?? 24 * 3600,
       timeoutSeconds: dto.JOB_TIMEOUT_SECONDS ?? 0,
@@ -265,5 +292,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       maxLagMs: dto.SESSION_MAX_LAG_MS ?? DEFAULT_SESSIONS_CONFIG.maxLagMs,
       maxBufferedBytes: dto.SESSION_MAX_BUFFERED_BYTES ?? DEFAULT_SESSIONS_CONFIG.maxBufferedBytes,
     },
+    queue: {
+      driver,
+      role,
+      redisUrl: dto.REDIS_URL ?? 'redis://127.0.0.1:6379',
+      prefix: dto.REDIS_PREFIX ?? 'lipsync',
+      maxAttempts: dto.JOB_MAX_ATTEMPTS ?? 3,
+      lockMs: dto.JOB_LOCK_MS ?? 30_000,
+    },
+    fakeBatchDelayMs: dto.FAKE_BATCH_DELAY_MS,
   };
 }

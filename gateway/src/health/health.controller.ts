@@ -2,13 +2,14 @@ import { Controller, Get, Header, Inject, Res } from '@nestjs/common';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { SkipThrottle } from '@nestjs/throttler';
 import type { Response } from 'express';
-import { METRICS, MODEL_PROVENANCE } from '../common/tokens';
+import { APP_CONFIG, METRICS, MODEL_PROVENANCE } from '../common/tokens';
+import type { AppConfig } from '../config/config';
 import { ApiErrors } from '../api/api-errors.decorator';
 import { Public } from '../api/public.decorator';
 import { HealthDto, ReadinessDto } from '../api/dto/responses.dto';
 import { INFERENCE_BACKEND, type InferenceBackend } from '../inference/inference-backend';
 import type { ModelProvenance } from '../inference/model-provenance';
-import { JobsService } from '../jobs/jobs.service';
+import { JOBS, type JobsDriver } from '../jobs/jobs-driver';
 import { redactPaths } from '../common/redact';
 import type { MetricsService } from './metrics.service';
 
@@ -25,9 +26,17 @@ export class HealthController {
   constructor(
     @Inject(INFERENCE_BACKEND) private readonly backend: InferenceBackend,
     @Inject(METRICS) private readonly metrics: MetricsService,
-    @Inject(JobsService) private readonly jobs: JobsService,
+    @Inject(JOBS) private readonly jobs: JobsDriver,
     @Inject(MODEL_PROVENANCE) private readonly model: ModelProvenance,
+    @Inject(APP_CONFIG) private readonly config?: AppConfig,
   ) {}
+
+  /** An API replica needs the queue; a renderer needs the backend (and the queue). */
+  private readiness(): { ready: boolean; reason?: string } {
+    const queue = this.jobs.readiness?.() ?? { ready: true };
+    if (this.config?.queue?.role === 'api' || !queue.ready) return queue;
+    return this.backend.readiness();
+  }
 
   @Get('healthz')
   @ApiOperation({ summary: 'Liveness: the process serves HTTP' })
@@ -42,7 +51,7 @@ export class HealthController {
   @ApiResponse({ status: 503, type: ReadinessDto })
   readyz(@Res({ passthrough: true }) res: Response): ReadinessDto {
     // A closing server takes no new work, so load balancers should stop sending it any.
-    const r = this.jobs.isClosing ? { ready: false, reason: 'shutting down' } : this.backend.readiness();
+    const r = this.jobs.isClosing ? { ready: false, reason: 'shutting down' } : this.readiness();
     res.status(r.ready ? 200 : 503);
     const body: ReadinessDto = { ready: r.ready, backend: this.backend.kind, queueDepth: this.jobs.queueDepth, model: { ...this.model } };
     // the backend read the served file's own precision: it wins over the stamp's claim

@@ -23,6 +23,9 @@ export interface IdempotentOutcome<T> {
   replayed: boolean;
 }
 
+/** the resource's current view (the jobs driver may read it asynchronously); undefined when it expired */
+type CurrentView<T> = T | undefined | Promise<T | undefined>;
+
 /**
  * Idempotency-Key on POST /v1/jobs and /v1/avatars: the same key with the same request within the
  * TTL answers with what the first one created (same id); the same key with a different request is
@@ -45,7 +48,7 @@ export class IdempotencyService {
     return idempotencyScope(valid ? apiKey : undefined);
   }
 
-  async run<T>(req: IdempotentRequest, create: () => Promise<{ id: string; body: T }>, current: (id: string) => T | undefined): Promise<IdempotentOutcome<T>> {
+  async run<T>(req: IdempotentRequest, create: () => Promise<{ id: string; body: T }>, current: (id: string) => CurrentView<T>): Promise<IdempotentOutcome<T>> {
     const key = validIdempotencyKey(req.headers['idempotency-key']);
     if (key === undefined) return { body: (await create()).body, replayed: false };
     const hashes: Record<string, string | undefined> = {};
@@ -88,14 +91,14 @@ export class IdempotencyService {
     }
   }
 
-  private replay<T>(record: IdempotencyRecord, fingerprint: string, route: string, current: (id: string) => T | undefined): IdempotentOutcome<T> {
+  private async replay<T>(record: IdempotencyRecord, fingerprint: string, route: string, current: (id: string) => CurrentView<T>): Promise<IdempotentOutcome<T>> {
     if (record.fingerprint !== fingerprint || record.route !== route) {
       throw new GatewayError('IDEMPOTENCY_MISMATCH', 'this Idempotency-Key was used for a different request; use a new key for a new request');
     }
     if (record.state !== 'done' || !record.resourceId) {
       throw new GatewayError('CONFLICT', 'a request with this Idempotency-Key is still being processed; retry shortly');
     }
-    return { body: current(record.resourceId) ?? (record.response as T), replayed: true };
+    return { body: (await current(record.resourceId)) ?? (record.response as T), replayed: true };
   }
 
   /**

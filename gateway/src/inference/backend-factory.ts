@@ -12,7 +12,7 @@ export function createBackend(config: AppConfig): InferenceBackend {
     case 'onnx':
       return new OnnxBackend(config);
     case 'fake':
-      return new FakeBackend({ maxBatch: config.batchSize });
+      return new FakeBackend({ maxBatch: config.batchSize, delayMs: config.fakeBatchDelayMs });
     case 'triton':
       return new (loadTritonBackend())(config);
   }

@@ -26,7 +26,8 @@ export class InferenceLifecycle implements OnApplicationShutdown {
       inject: [APP_CONFIG],
       useFactory: async (config: AppConfig) => {
         const backend = createBackend(config);
-        await backend.start();
+        // an API replica never renders: it does not load the model
+        if (config.queue?.role !== 'api') await backend.start();
         return backend;
       },
     },

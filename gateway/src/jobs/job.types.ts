@@ -76,6 +76,8 @@ export interface JobRecord {
   /** set once the render succeeded */
   resultPath?: string;
   webhook?: JobWebhook;
+  /** where the current run writes (redis driver: one file per run, renamed to the result when it succeeds) */
+  renderPath?: string;
   /** what the renderer reported */
   result?: { width: number; height: number; fps: number; frames: number; audioSeconds: number; encoder: string; backend: string; model?: ModelProvenance; silentFrames?: number };
 }

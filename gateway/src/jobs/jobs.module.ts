@@ -2,22 +2,26 @@ import { BeforeApplicationShutdown, Inject, Injectable, Module, OnModuleInit } f
 import { APP_CONFIG, RENDERER } from '../common/tokens';
 import type { AppConfig } from '../config/config';
 import { MetricsService } from '../health/metrics.service';
+import { REDIS } from '../redis/redis.module';
+import type { RedisConnections } from '../redis/redis-connections';
 import { RenderModule } from '../render/render.module';
 import type { Renderer } from '../render/render.types';
+import { JOBS, type JobsDriver } from './jobs-driver';
 import { JobsService } from './jobs.service';
+import { RedisJobsDriver } from './redis-jobs.driver';
 
 /**
- * Starts the jobs service when the app initialises (journal replay, resume) and stops it *before*
- * the HTTP server closes: Nest's close() waits for open requests, and waiting streams/one-shot
- * requests only end once the jobs service wakes them. Backend and detector close after it
- * (onApplicationShutdown).
+ * Starts the jobs driver when the app initialises (journal replay / queue connection) and stops it
+ * *before* the HTTP server closes: Nest's close() waits for open requests, and waiting
+ * streams/one-shot requests only end once the driver wakes them. Backend, detector and Redis
+ * close after it (onApplicationShutdown).
  */
 @Injectable()
 export class JobsLifecycle implements OnModuleInit, BeforeApplicationShutdown {
-  constructor(@Inject(JobsService) private readonly jobs: JobsService) {}
+  constructor(@Inject(JOBS) private readonly jobs: JobsDriver) {}
 
-  onModuleInit(): void {
-    this.jobs.start();
+  async onModuleInit(): Promise<void> {
+    await this.jobs.start();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
@@ -25,22 +29,28 @@ export class JobsLifecycle implements OnModuleInit, BeforeApplicationShutdown {
   }
 }
 
-/** Job admission, state, cancel, persistence and cleanup (jobs.service.ts), rendering with RENDERER. */
+/** The driver named by QUEUE (driver + factory): embedded JobsService, or BullMQ on Redis. */
+export function createJobsDriver(config: AppConfig, renderer: Renderer, metrics: MetricsService, redis: RedisConnections | null): JobsDriver {
+  const q = config.queue ?? { driver: 'embedded' as const, role: 'all' as const, maxAttempts: 3, lockMs: 30_000 };
+  const settings = { dataDir: config.dataDir, concurrency: config.jobs.concurrency, queueMax: config.jobs.queueMax, resultTtlSeconds: config.jobs.resultTtlSeconds, jobTimeoutSeconds: config.jobs.timeoutSeconds };
+  switch (q.driver) {
+    case 'embedded':
+      return new JobsService(settings, renderer, metrics);
+    case 'redis':
+      if (!redis) throw new Error('QUEUE=redis without a Redis connection');
+      return new RedisJobsDriver(redis, { ...settings, role: q.role, maxAttempts: q.maxAttempts, lockMs: q.lockMs }, renderer, metrics);
+  }
+}
+
+/** Job admission, state, cancel, persistence and cleanup behind JOBS, rendering with RENDERER. */
 @Module({
   imports: [RenderModule],
   providers: [
-    {
-      provide: JobsService,
-      inject: [APP_CONFIG, RENDERER, MetricsService],
-      useFactory: (config: AppConfig, renderer: Renderer, metrics: MetricsService) =>
-        new JobsService(
-          { dataDir: config.dataDir, concurrency: config.jobs.concurrency, queueMax: config.jobs.queueMax, resultTtlSeconds: config.jobs.resultTtlSeconds, jobTimeoutSeconds: config.jobs.timeoutSeconds },
-          renderer,
-          metrics,
-        ),
-    },
+    { provide: JOBS, inject: [APP_CONFIG, RENDERER, MetricsService, REDIS], useFactory: createJobsDriver },
+    // the embedded driver under its class name too (tests reach into it); undefined in redis mode
+    { provide: JobsService, inject: [JOBS], useFactory: (jobs: JobsDriver) => (jobs instanceof JobsService ? jobs : undefined) },
     JobsLifecycle,
   ],
-  exports: [JobsService],
+  exports: [JOBS, JobsService],
 })
 export class JobsModule {}

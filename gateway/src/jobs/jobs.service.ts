@@ -12,6 +12,7 @@ import { JobJournal, journalNeedsCompaction } from './job-journal';
 import { jobDeadlineMs } from './job-deadline';
 import { JobQueue } from './job-queue';
 import { orphanJobDirs, rebaseReplayedJob, recoveryAction, RESULT_NAME } from './job-recovery';
+import type { JobBuild, JobsDriver } from './jobs-driver';
 import { isTerminal, JobInput, JobOptions, JobRecord, JobStatus } from './job.types';
 
 export interface JobsSettings {
@@ -41,7 +42,8 @@ export interface JobsObserver {
  * up to MAX_JOB_ATTEMPTS renders in all, then fails with JOB_INTERRUPTED (so a job that crashes
  * the process cannot crash it on every start). See job-recovery.ts.
  */
-export class JobsService {
+export class JobsService implements JobsDriver {
+  readonly kind = 'embedded' as const;
   private readonly log = new Logger(JobsService.name);
   private readonly layout: DataLayout;
   private readonly journal: JobJournal;
@@ -111,11 +113,7 @@ export class JobsService {
    * Creates a job: `build` fills the job's fresh directory with its inputs. On any failure the
    * directory is removed and nothing is recorded.
    */
-  async create(
-    options: JobOptions,
-    build: (workDir: string) => Promise<{ input: JobInput; timings?: JobRecord['timings'] }>,
-    extra: Pick<JobRecord, 'webhook'> = {},
-  ): Promise<JobRecord> {
+  async create(options: JobOptions, build: JobBuild, extra: Pick<JobRecord, 'webhook'> = {}): Promise<JobRecord> {
     this.assertAccepting();
     const id = randomUUID();
     const workDir = this.layout.jobDir(id);

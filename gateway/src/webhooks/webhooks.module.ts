@@ -10,14 +10,14 @@ import { WebhookDispatcher } from './webhook-dispatcher';
 /** Starts deliveries after the jobs service replayed its journal (onModuleInit), stops them at shutdown. */
 @Injectable()
 export class WebhooksLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  constructor(@Inject(WebhookDispatcher) private readonly dispatcher: WebhookDispatcher) {}
+  constructor(@Inject(WebhookDispatcher) private readonly dispatcher: WebhookDispatcher | null) {}
 
   onApplicationBootstrap(): void {
-    this.dispatcher.start();
+    this.dispatcher?.start();
   }
 
   beforeApplicationShutdown(): void {
-    this.dispatcher.close();
+    this.dispatcher?.close();
   }
 }
 
@@ -30,7 +30,8 @@ const DEFAULTS = { maxAttempts: 6, timeoutMs: 10_000, retryBaseMs: 2_000, retryM
     {
       provide: WebhookDispatcher,
       inject: [JobsService, OutboundHttp, APP_CONFIG],
-      useFactory: (jobs: JobsService, http: OutboundHttp, config: AppConfig) => new WebhookDispatcher(jobs, http, config.webhooks ?? DEFAULTS),
+      // the dispatcher follows the embedded JobsService; with QUEUE=redis (no JobsService) webhooks are off for now
+      useFactory: (jobs: JobsService | undefined, http: OutboundHttp, config: AppConfig) => (jobs ? new WebhookDispatcher(jobs, http, config.webhooks ?? DEFAULTS) : null),
     },
     WebhooksLifecycle,
   ],
