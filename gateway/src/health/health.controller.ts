@@ -7,7 +7,7 @@ import type { AppConfig } from '../config/config';
 import { ApiErrors } from '../api/api-errors.decorator';
 import { Public } from '../api/public.decorator';
 import { HealthDto, ReadinessDto } from '../api/dto/responses.dto';
-import { INFERENCE_BACKEND, type InferenceBackend } from '../inference/inference-backend';
+import { type BackendReadiness, INFERENCE_BACKEND, type InferenceBackend } from '../inference/inference-backend';
 import type { ModelProvenance } from '../inference/model-provenance';
 import { JOBS, type JobsDriver } from '../jobs/jobs-driver';
 import { redactPaths } from '../common/redact';
@@ -32,7 +32,7 @@ export class HealthController {
   ) {}
 
   /** An API replica needs the queue; a renderer needs the backend (and the queue). */
-  private readiness(): { ready: boolean; reason?: string } {
+  private readiness(): BackendReadiness {
     const queue = this.jobs.readiness?.() ?? { ready: true };
     if (this.config?.queue?.role === 'api' || !queue.ready) return queue;
     return this.backend.readiness();
@@ -51,7 +51,7 @@ export class HealthController {
   @ApiResponse({ status: 503, type: ReadinessDto })
   readyz(@Res({ passthrough: true }) res: Response): ReadinessDto {
     // A closing server takes no new work, so load balancers should stop sending it any.
-    const r = this.jobs.isClosing ? { ready: false, reason: 'shutting down' } : this.readiness();
+    const r: BackendReadiness = this.jobs.isClosing ? { ready: false, reason: 'shutting down' } : this.readiness();
     res.status(r.ready ? 200 : 503);
     const body: ReadinessDto = { ready: r.ready, backend: this.backend.kind, queueDepth: this.jobs.queueDepth, model: { ...this.model } };
     // the backend read the served file's own precision: it wins over the stamp's claim
