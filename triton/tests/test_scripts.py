@@ -190,3 +190,21 @@ def test_the_published_checkpoint_table_holds_the_official_hashes():
         'wav2lip.pth': ('b78b681b68ad9fe6c6fb1debc6ff43ad05834a8af8a62ffc4167b7b34ef63c37', 435807851),
         'wav2lip_gan.pth': ('ca9ab7b7b812c0e80a6e70a5977c545a1e8a365a6c49d5e533023c034d7ac3d8', 435801865),
     }
+
+
+def test_gpu_bench_refuses_a_missing_gpu_and_bad_arguments_and_dry_runs_on_cpu(tmp_path):
+    script = os.path.join(REPO_ROOT, 'scripts', 'gpu-bench.sh')
+    env = {'GPU_BENCH_PYTHON': '/usr/bin/python3'}
+    assert _run(['bash', '-n', script]).returncode == 0
+    no_gpu = _run(['bash', script, '--batches', '1'], env)
+    assert no_gpu.returncode == 2 and 'no CUDA GPU' in no_gpu.stderr
+    bad = _run(['bash', script, '--device', 'cpu', '--batches', 'x'], env)
+    assert bad.returncode == 2 and '--batches takes positive integers' in bad.stderr
+    out = tmp_path / 'gpu.json'
+    dry = _run(['bash', script, '--device', 'cpu', '--batches', '1', '--iters', '1', '--precisions', 'fp32',
+                '--parity-frames', '1', '--json', str(out)], env, timeout=600)
+    assert dry.returncode == 0, dry.stderr
+    assert 'precision  batch   ms/batch' in dry.stdout
+    import json
+    timings = json.loads(out.read_text())['timings']
+    assert [(t['precision'], t['batch']) for t in timings] == [('fp32', 1)] and timings[0]['ms'] > 0

@@ -1,12 +1,13 @@
 import { spawn } from 'child_process';
 import { Command } from 'commander';
-import { promises as fs } from 'fs';
+import { existsSync, promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { benchMel } from '../audio/mel.bench';
-import { envWith, loadConfig, REPO_ROOT } from '../config/config';
+import { type AppConfig, defaultModelPath, envWith, loadConfig, type ModelPrecision, REPO_ROOT } from '../config/config';
 import { createBackend } from '../inference/backend-factory';
 import { benchOnnx, formatOnnxBench } from '../inference/onnx.bench';
+import { benchPrecisions, cpuHeader, formatPrecisionBench } from '../inference/precision.bench';
 import { FACE_ELEMENTS, MEL_WINDOW_ELEMENTS } from '../inference/model-contract';
 import type { RenderResult, StageName } from '../render/render.types';
 import { FfmpegRunner } from '../media/ffmpeg-runner';
@@ -18,6 +19,8 @@ import { benchJobStream, benchSessions, formatJobStream } from './realtime.bench
  * 1. mel front end: 60 s of audio, ms and × real time.
  * 2. render 10 s and 60 s of speech on the fixture, each in its own process (so peak RSS is its own),
  *    then push the same batch sizes through a fresh backend with no other work: total / model-only.
+ *    With the int8 model built: FP32 vs int8 model-only ratios in one interleaved run, and the renders
+ *    in each precision (--precisions). The header names the CPU and its int8 features (VNNI, AMX).
  * `--mode realtime`: a streamed job's time to first byte / first decodable frame, and live sessions'
  * latency and sustained frames/s per batch size (realtime.bench.ts); `--mode all` runs both.
  */
@@ -30,6 +33,7 @@ interface BenchOpts {
   mode: string;
   sessionSeconds: number;
   sessionBatches: string;
+  precisions?: string;
 }
 
 export function registerBenchCommand(program: Command): void {
@@ -41,6 +45,7 @@ export function registerBenchCommand(program: Command): void {
     .option('--batch <n>', 'batch size', parseIntOption('--batch', 1, 128))
     .option('--skip-model', 'skip the model-only batch-size sweep')
     .option('--skip-render', 'skip the full renders')
+    .option('--precisions <list>', 'onnx: precisions to render in, comma separated (default: fp32, and int8 when it is built)')
     .option('--mode <mode>', 'standard (mel, model, renders), realtime (job stream first bytes, live session latency), or all', 'standard')
     .option('--session-seconds <n>', 'seconds of speech per live session (realtime mode)', parseIntOption('--session-seconds', 1, 600), 8)
     .option('--session-batches <list>', 'live session batch sizes (realtime mode)', '1,2,3,4,5,6,7,8')
@@ -89,36 +94,57 @@ async function runRealtime(opts: BenchOpts): Promise<void> {
   }
 }
 
+/** The model file of each precision: MODEL_PATH for the configured precision, setup-model's default for the other. */
+function modelPathOf(config: AppConfig, p: ModelPrecision): string {
+  return (config.modelPrecision ?? 'fp32') === p ? config.modelPath : defaultModelPath(p);
+}
+
 async function runStandard(opts: BenchOpts): Promise<number> {
+  print(await cpuHeader());
   const mel = await benchMel();
   print(`mel: ${mel.audioSeconds} s of audio in ${mel.ms.toFixed(1)} ms = ${mel.realTimeFactor.toFixed(0)}× real time (target ≥ 500×)`);
   const config = loadConfig();
   if (config.backend === 'onnx' && !opts.skipModel) {
     print(`onnx model alone (${config.onnxThreads} threads), per batch size:`);
     print(formatOnnxBench(await benchOnnx(config.modelPath, [1, 8, 32], { threads: config.onnxThreads })));
+    const int8 = modelPathOf(config, 'int8');
+    if (existsSync(int8)) {
+      print(`fp32 vs int8, model alone, in one run (runs alternate, medians of 3; goal: int8 ≥ 2.5× at batch 32):`);
+      const models = { fp32: modelPathOf(config, 'fp32'), int8 };
+      print(formatPrecisionBench(await benchPrecisions(models, [1, 8, 32], { threads: config.onnxThreads })));
+    } else {
+      print(`int8: ${int8} not built (bash scripts/setup-model.sh --int8): no fp32/int8 comparison`);
+    }
   }
   if (opts.skipRender) return EXIT_OK;
 
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'lipsync-bench-'));
   try {
-    const rows: { seconds: number; r: RenderResult & { peakRssMb: number }; modelMs: number }[] = [];
-    for (const seconds of opts.seconds.split(',').map(Number)) {
-      const audio = path.join(work, `speech-${seconds}s.wav`);
-      await makeSpeech(audio, seconds);
-      const out = path.join(work, `out-${seconds}s.mp4`);
-      const args = ['render', '--face', opts.face, '--audio', audio, '--out', out, '--json'];
-      if (opts.batch) args.push('--batch', String(opts.batch));
-      // a fresh DATA_DIR per run: each render pays its own face detection, as a first render would
-      const env = envWith({ DATA_DIR: path.join(work, `data-${seconds}s`) });
-      const r = JSON.parse(await runSelf(args, env)) as RenderResult & { peakRssMb: number };
-      const modelMs = await modelOnlyMs(config, r.batchSizes);
-      rows.push({ seconds, r, modelMs });
-      printRender(seconds, r, modelMs);
-    }
-    if (rows.length >= 2) {
-      const a = rows[0];
-      const b = rows[rows.length - 1];
-      print(`peak RSS ${b.seconds} s / ${a.seconds} s = ${(b.r.peakRssMb / a.r.peakRssMb).toFixed(2)} (goal ≤ 1.2)`);
+    const defaultPrecisions = config.backend === 'onnx' && existsSync(modelPathOf(config, 'int8')) ? 'fp32,int8' : (config.modelPrecision ?? 'fp32');
+    const precisions = (opts.precisions ?? defaultPrecisions).split(',').map((p) => p.trim()) as ModelPrecision[];
+    if (precisions.some((p) => p !== 'fp32' && p !== 'int8')) throw new Error(`--precisions takes fp32 and/or int8, got ${opts.precisions}`);
+    for (const precision of precisions) {
+      const modelEnv = config.backend === 'onnx' ? { MODEL_PRECISION: precision, MODEL_PATH: modelPathOf(config, precision) } : {};
+      const pconfig = loadConfig(envWith(modelEnv));
+      const rows: { seconds: number; r: RenderResult & { peakRssMb: number }; modelMs: number }[] = [];
+      for (const seconds of opts.seconds.split(',').map(Number)) {
+        const audio = path.join(work, `speech-${seconds}s.wav`);
+        if (!existsSync(audio)) await makeSpeech(audio, seconds);
+        const out = path.join(work, `out-${seconds}s-${precision}.mp4`);
+        const args = ['render', '--face', opts.face, '--audio', audio, '--out', out, '--json'];
+        if (opts.batch) args.push('--batch', String(opts.batch));
+        // a fresh DATA_DIR per run: each render pays its own face detection, as a first render would
+        const env = envWith({ ...modelEnv, DATA_DIR: path.join(work, `data-${seconds}s-${precision}`) });
+        const r = JSON.parse(await runSelf(args, env)) as RenderResult & { peakRssMb: number };
+        const modelMs = await modelOnlyMs(pconfig, r.batchSizes);
+        rows.push({ seconds, r, modelMs });
+        printRender(seconds, r, modelMs, config.backend === 'onnx' ? precision : undefined);
+      }
+      if (rows.length >= 2) {
+        const a = rows[0];
+        const b = rows[rows.length - 1];
+        print(`peak RSS ${b.seconds} s / ${a.seconds} s = ${(b.r.peakRssMb / a.r.peakRssMb).toFixed(2)} (goal ≤ 1.2)`);
+      }
     }
   } finally {
     await fs.rm(work, { recursive: true, force: true });
@@ -126,21 +152,21 @@ async function runStandard(opts: BenchOpts): Promise<number> {
   return EXIT_OK;
 }
 
-function printRender(seconds: number, r: RenderResult & { peakRssMb: number }, modelMs: number): void {
+function printRender(seconds: number, r: RenderResult & { peakRssMb: number }, modelMs: number, precision?: ModelPrecision): void {
   const total = r.timings.total ?? NaN;
   const stages = (['decode', 'mel', 'detect', 'prepare', 'infer', 'composite', 'encode'] as StageName[])
     .map((s) => `${s} ${(r.timings[s] ?? 0).toFixed(0)}`)
     .join(', ');
   print(
-    `render ${seconds} s (${r.frames} frames, batch ${Math.max(...r.batchSizes)}, ${r.backend}, ${r.encoder}): total ${total.toFixed(0)} ms, ` +
-      `${(r.frames / (total / 1000)).toFixed(2)} frames/s, peak RSS ${r.peakRssMb.toFixed(0)} MB`,
+    `render ${seconds} s (${r.frames} frames, batch ${Math.max(...r.batchSizes)}, ${r.backend}${precision ? ` ${precision}` : ''}, ${r.encoder}): ` +
+      `total ${total.toFixed(0)} ms, ${(r.frames / (total / 1000)).toFixed(2)} frames/s${precision === 'int8' ? ' (goal ≥ 25)' : ''}, peak RSS ${r.peakRssMb.toFixed(0)} MB`,
   );
   print(`  stages (ms, overlapping): ${stages}`);
   print(`  model-only ${modelMs.toFixed(0)} ms → total / model-only = ${(total / modelMs).toFixed(3)} (goal ≤ 1.25)`);
 }
 
 /** The same batch sizes through a fresh backend, inputs of the right shape, nothing else running. */
-async function modelOnlyMs(config: ReturnType<typeof loadConfig>, sizes: number[]): Promise<number> {
+async function modelOnlyMs(config: AppConfig, sizes: number[]): Promise<number> {
   const backend = createBackend(config);
   await backend.start();
   try {
