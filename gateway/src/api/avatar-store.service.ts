@@ -7,6 +7,7 @@ import type { AvatarPort } from '../render/render-pipeline';
 import type { AvatarDto } from './dto/responses.dto';
 import { AVATAR_ID_PATTERN } from './dto/create-job.dto';
 import type { SniffResult } from '../media/media-sniff';
+import type { FaceReport } from '../face/face.types';
 
 interface AvatarMeta extends AvatarDto {
   /** random file name inside the avatar's directory */
@@ -50,7 +51,8 @@ export class AvatarStore {
         width: prepared.width,
         height: prepared.height,
         frames: prepared.frameCount,
-        box: { top: Math.round(b.y1), bottom: Math.round(b.y2), left: Math.round(b.x1), right: Math.round(b.x2) },
+        box: toBoxDto(b),
+        ...faceFields(prepared.face),
         cached: prepared.cached,
         createdAt: new Date().toISOString(),
         file,
@@ -102,6 +104,21 @@ export class AvatarStore {
       return undefined;
     }
   }
+}
+
+const toBoxDto = (b: { x1: number; y1: number; x2: number; y2: number }) => ({
+  top: Math.round(b.y1), bottom: Math.round(b.y2), left: Math.round(b.x1), right: Math.round(b.x2),
+});
+
+/** What a client needs to choose a face and to show what was used (absent for ports that do not report faces). */
+function faceFields(face: FaceReport | undefined): Pick<AvatarDto, 'faces' | 'selectedFace' | 'boxMethod' | 'landmarks'> {
+  if (!face) return {};
+  return {
+    faces: face.faces.map((f) => ({ box: toBoxDto(f.box), score: Math.round(f.score * 1000) / 1000 })),
+    selectedFace: face.selected,
+    boxMethod: face.method,
+    landmarks: face.landmarks,
+  };
 }
 
 function publicMeta(meta: AvatarMeta): AvatarDto {

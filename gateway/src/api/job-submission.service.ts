@@ -58,6 +58,7 @@ export class JobSubmission {
       throw new GatewayError('VALIDATION_FAILED', 'give exactly one of text, an audio file or audioUrl');
     }
     assertBoxHasArea(dto.box);
+    if (dto.faceIndex !== undefined && dto.facePoint) throw new GatewayError('VALIDATION_FAILED', 'give at most one of faceIndex or facePoint');
     if (dto.webhookUrl && !this.webhooks) throw new GatewayError('VALIDATION_FAILED', 'webhooks are not enabled on this server');
     const webhook = this.webhooks?.forNewJob(dto.webhookUrl);
     if ((dto.faceUrl || dto.audioUrl) && !this.urls) throw new GatewayError('VALIDATION_FAILED', 'URL inputs are not enabled on this server');

@@ -5,7 +5,7 @@ import * as path from 'path';
 import { envWith, loadConfig } from '../config/config';
 import { createCoreServices } from '../core-services';
 import type { RenderResult, StageName } from '../render/render.types';
-import { badInput, EXIT_OK, parseIntOption, parseNumberOption, parseTblr, reportError } from './cli-util';
+import { badInput, EXIT_OK, parseIntOption, parseNumberOption, parsePoint, parseTblr, reportError } from './cli-util';
 import { ProgressBar } from './progress-bar';
 
 interface RenderOpts {
@@ -18,6 +18,8 @@ interface RenderOpts {
   batch?: number;
   box?: [number, number, number, number];
   pads?: [number, number, number, number];
+  faceIndex?: number;
+  facePoint?: [number, number];
   smooth: boolean;
   encoder: 'auto' | 'libx264' | 'h264_nvenc';
   backend?: 'onnx' | 'triton' | 'fake';
@@ -43,7 +45,9 @@ export function registerRenderCommand(program: Command): void {
     .option('--fps <n>', 'output frames per second', parseNumberOption('--fps', 1, 60), 25)
     .option('--batch <n>', 'frames per inference batch (default: 32 on CPU, 64 on Triton)', parseIntOption('--batch', 1, 128))
     .option('--box <t,b,l,r>', 'manual face box in pixels: top,bottom,left,right (skips detection)', parseTblr('--box'))
-    .option('--pads <t,b,l,r>', 'pads around the detected face: top,bottom,left,right', parseTblr('--pads'))
+    .option('--pads <t,b,l,r>', 'pads in pixels around the detected face: top,bottom,left,right (default: a tenth of the box height below)', parseTblr('--pads'))
+    .option('--face-index <n>', 'which face when there are several: index in the avatar\'s faces, largest first (default 0)', parseIntOption('--face-index', 0, 99))
+    .option('--face-point <x,y>', 'which face: a point in pixels inside its box', parsePoint('--face-point'))
     .option('--no-smooth', 'do not smooth face boxes over 5 frames (video avatars)')
     .addOption(new Option('--encoder <name>', 'H.264 encoder').choices(['auto', 'libx264', 'h264_nvenc']).default('auto'))
     .addOption(new Option('--backend <name>', 'inference backend (default: INFERENCE_BACKEND or onnx)').choices(['onnx', 'triton', 'fake']))
@@ -72,6 +76,7 @@ export async function runRender(opts: RenderOpts): Promise<number> {
   process.once('SIGTERM', onSignal);
   try {
     if (!!opts.audio === !!opts.text) throw badInput('give exactly one of --audio <file> or --text "..."');
+    if (opts.faceIndex !== undefined && opts.facePoint) throw badInput('give at most one of --face-index or --face-point');
     await assertFile(opts.face, 'face');
     if (opts.audio) await assertFile(opts.audio, 'audio');
     const config = loadConfig(envWith({ INFERENCE_BACKEND: opts.backend, MODEL_PRECISION: opts.precision }));
@@ -96,6 +101,8 @@ export async function runRender(opts: RenderOpts): Promise<number> {
         batchSize: opts.batch,
         box: opts.box,
         pads: opts.pads,
+        faceIndex: opts.faceIndex,
+        facePoint: opts.facePoint,
         smooth: opts.smooth,
         encoder: opts.encoder,
         outputHeight: opts.outputHeight,

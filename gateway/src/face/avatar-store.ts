@@ -1,9 +1,9 @@
 import { promises as fs } from 'fs';
 import * as path from 'path';
-import type { DetectedFace, FaceBox } from './face.types';
+import type { DetectedFace, FaceBox, FaceReport } from './face.types';
 
 /** Bumped when the box maths change, so old disk entries are ignored. */
-export const AVATAR_RECORD_VERSION = 1;
+export const AVATAR_RECORD_VERSION = 2; // 2: landmark boxes, relative pads, frames without the face (null)
 
 /** What survives a restart: the boxes and the raw detections, never the frames (re-decoding is cheap). */
 export interface AvatarRecord {
@@ -17,8 +17,10 @@ export interface AvatarRecord {
   detector: string;
   /** frames that ran detection and what they found (before pads/smoothing) */
   detections: { frame: number; faces: DetectedFace[] }[];
-  /** final per-frame boxes */
-  boxes: [number, number, number, number][];
+  /** final per-frame boxes; null where the chosen face was not found (frame rendered unchanged) */
+  boxes: ([number, number, number, number] | null)[];
+  /** the faces found, the one chosen and how its box was made */
+  face: FaceReport;
   createdAt: string;
 }
 
@@ -37,7 +39,7 @@ export class AvatarStore {
   async read(key: string): Promise<AvatarRecord | undefined> {
     try {
       const rec = JSON.parse(await fs.readFile(this.file(key), 'utf8')) as AvatarRecord;
-      if (rec.version !== AVATAR_RECORD_VERSION || rec.key !== key || !Array.isArray(rec.boxes)) return undefined;
+      if (rec.version !== AVATAR_RECORD_VERSION || rec.key !== key || !Array.isArray(rec.boxes) || !rec.face) return undefined;
       return rec;
     } catch {
       return undefined;

@@ -5,15 +5,14 @@ import { performance } from 'perf_hooks';
 import { LRUCache } from 'lru-cache';
 import { GatewayError, throwIfAborted } from '../common/errors';
 import type { AppConfig } from '../config/config';
-import type { Tblr } from '../render/render.types';
 import { FfmpegRunner } from '../media/ffmpeg-runner';
 import { AVATAR_RECORD_VERSION, AvatarRecord, AvatarStore, boxToTuple, tupleToBox } from './avatar-store';
 import { blendMask } from './blend-mask';
-import { DEFAULT_PADS, manualBox, validatePads } from './face-box';
+import { manualBox, validatePads } from './face-box';
 import { cropFace, cropToEven } from './face-crop';
 import { FaceApiDetector, FaceDetector } from './face-detector';
 import { trackFaces } from './face-track';
-import type { AvatarTimings, FaceBox, PreparedAvatar, PrepareOptions } from './face.types';
+import type { AvatarTimings, FaceBox, FaceReport, PreparedAvatar, PrepareOptions } from './face.types';
 import { ImageAdapter } from './image.adapter';
 import { PinnedFormat, requirePinnedFormat } from '../media/demuxer-allowlist';
 import type { SniffResult } from '../media/media-sniff';
@@ -46,7 +45,11 @@ interface AvatarEntry {
   isVideo: boolean;
   fps?: number;
   frames: Uint8Array[];
-  boxes: FaceBox[];
+  /** undefined where the chosen face was not found */
+  boxes: (FaceBox | undefined)[];
+  /** per frame: the frame's box, or the nearest frame's box where it has none (crops stay valid) */
+  nearest: FaceBox[];
+  face: FaceReport;
   crops: (Uint8Array | undefined)[];
 }
 
@@ -118,10 +121,12 @@ export class AvatarService {
 
   private async prepareSource(src: Source, o: PrepareOptions, t0: number): Promise<PreparedAvatar> {
     throwIfAborted(o.signal);
-    const pads = validatePads(o.pads ?? DEFAULT_PADS);
+    const pads = o.pads === undefined ? undefined : validatePads(o.pads);
     const smooth = src.kind === 'video' && o.smooth !== false;
+    const selection = o.box ? null : [o.faceIndex ?? null, o.facePoint ?? null];
     const key = sha256(
-      JSON.stringify([AVATAR_RECORD_VERSION, src.hash, src.kind === 'video', this.detector.id, o.box ?? null, o.box ? null : pads, smooth,
+      JSON.stringify([AVATAR_RECORD_VERSION, src.hash, src.kind === 'video', this.detector.id, !!this.detector.landmarks, o.box ?? null,
+        o.box ? null : (pads ?? 'relative'), smooth, selection,
         this.opts.maxDetections ?? 50, this.opts.maxVideoFrames ?? 1500, this.opts.maxVideoBytes ?? 1 << 30]),
     );
     const hit = this.memory.get(key);
@@ -144,42 +149,48 @@ export class AvatarService {
     return view(entry, source, { decode, detect, prepare: performance.now() - t0 });
   }
 
-  private async build(key: string, src: Source, o: { box?: Tblr; pads: Tblr; smooth: boolean; signal?: AbortSignal }) {
+  private async build(key: string, src: Source, o: PrepareOptions & { smooth: boolean }) {
     const tDecode = performance.now();
     const decoded = await this.decode(src, o.signal);
     const decode = performance.now() - tDecode;
     const { width, height, frames } = decoded;
-    let boxes: FaceBox[];
+    let boxes: (FaceBox | undefined)[];
+    let face: FaceReport;
     let source: PreparedAvatar['source'];
     let detect = 0;
     const rec = o.box ? undefined : await this.store.read(key);
     if (o.box) {
       const b = manualBox(o.box, width, height);
       boxes = frames.map(() => b);
+      face = { faces: [], selected: -1, box: b, method: 'manual' };
       source = 'manual';
     } else if (rec && rec.width === width && rec.height === height && rec.boxes.length === frames.length) {
-      boxes = rec.boxes.map(tupleToBox);
+      boxes = rec.boxes.map((t) => (t ? tupleToBox(t) : undefined));
+      face = rec.face;
       source = 'disk';
     } else {
       const tDetect = performance.now();
       const track = await trackFaces(frames, width, height, this.detector, {
         pads: o.pads,
         smooth: o.smooth,
+        faceIndex: o.faceIndex,
+        facePoint: o.facePoint,
         maxDetections: this.opts.maxDetections ?? 50,
         signal: o.signal,
       });
       detect = performance.now() - tDetect;
       boxes = track.boxes;
+      face = track.face;
       source = 'detected';
       const record: AvatarRecord = {
         version: AVATAR_RECORD_VERSION, key, width, height, frameCount: frames.length, isVideo: src.kind === 'video',
-        fps: decoded.fps, detector: this.detector.id, detections: track.detections, boxes: boxes.map(boxToTuple),
+        fps: decoded.fps, detector: this.detector.id, detections: track.detections, boxes: boxes.map((b) => (b ? boxToTuple(b) : null)), face,
         createdAt: new Date().toISOString(),
       };
       await this.store.write(record).catch(() => undefined); // a read-only cache dir only costs a re-detection later
     }
     const entry: AvatarEntry = {
-      key, width, height, isVideo: src.kind === 'video', fps: decoded.fps, frames, boxes, crops: new Array(frames.length),
+      key, width, height, isVideo: src.kind === 'video', fps: decoded.fps, frames, boxes, nearest: nearestBoxes(boxes), face, crops: new Array(frames.length),
     };
     this.memory.set(key, entry, { size: Math.max(1, frames.length * width * height * 3) });
     return { entry, source, decode, detect };
@@ -217,10 +228,12 @@ function view(e: AvatarEntry, source: PreparedAvatar['source'], timings: AvatarT
     isVideo: e.isVideo,
     fps: e.fps,
     frame: (i) => e.frames[check(i)],
-    box: (i) => e.boxes[check(i)],
-    crop: (i) => (e.crops[check(i)] ??= cropFace(e.frames[i], e.width, e.boxes[i])),
+    box: (i) => e.nearest[check(i)],
+    hasFace: (i) => e.boxes[check(i)] !== undefined,
+    face: e.face,
+    crop: (i) => (e.crops[check(i)] ??= cropFace(e.frames[i], e.width, e.nearest[i])),
     mask: (i) => {
-      const b = e.boxes[check(i)];
+      const b = e.nearest[check(i)];
       return blendMask(b.x2 - b.x1, b.y2 - b.y1);
     },
     cached: source === 'memory' || source === 'disk',
@@ -236,6 +249,20 @@ export function createAvatarService(config: AppConfig, runner: FfmpegRunner, det
     maxImagePixels: config.limits.maxImagePixels,
     maxVideoSeconds: config.limits.maxVideoSeconds,
   });
+}
+
+/** Each frame's box, or the nearest frame's (the earlier on a tie) where it has none; needs at least one box. */
+export function nearestBoxes(boxes: (FaceBox | undefined)[]): FaceBox[] {
+  const n = boxes.length;
+  const prevAt = new Array<number>(n);
+  for (let i = 0, p = -1; i < n; i++) prevAt[i] = boxes[i] ? (p = i) : p;
+  const out = new Array<FaceBox>(n);
+  for (let i = n - 1, q = -1; i >= 0; i--) {
+    if (boxes[i]) q = i;
+    const p = prevAt[i];
+    out[i] = boxes[p < 0 || (q >= 0 && q - i < i - p) ? q : p]!;
+  }
+  return out;
 }
 
 const sha256 = (b: Uint8Array | string): string => createHash('sha256').update(b).digest('hex');

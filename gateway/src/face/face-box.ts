@@ -93,40 +93,81 @@ export function keyFrames(n: number, stride: number): number[] {
 }
 
 /**
- * Per-frame boxes from detections on key frames. A key frame without a face borrows the box of the
- * nearest key frame that has one (the earlier on a tie) instead of failing (wav2lip.md §5 #3);
- * frames between two key frames get a linear interpolation of their boxes. Returns undefined when
- * no key frame has a face.
+ * Per-frame boxes from the chosen face on key frames: frames between two key frames with the face
+ * get a linear interpolation of their boxes; between a key frame with the face and one without,
+ * each frame follows the nearer of the two (the earlier on a tie), so a frame without the face is
+ * undefined (rendered unchanged) instead of borrowing a distant box (issue 15). Returns undefined
+ * when no key frame has the face.
  */
-export function fillBoxes(n: number, keys: number[], found: (FaceBox | undefined)[]): FaceBox[] | undefined {
-  const withFace = keys.map((k, j) => (found[j] ? k : -1)).filter((k) => k >= 0);
-  if (withFace.length === 0) return undefined;
-  const byKey = new Map<number, FaceBox>();
-  keys.forEach((k, j) => {
-    if (found[j]) {
-      byKey.set(k, found[j]!);
-      return;
-    }
-    let nearest = withFace[0];
-    for (const c of withFace) if (Math.abs(c - k) < Math.abs(nearest - k)) nearest = c;
-    byKey.set(k, found[keys.indexOf(nearest)]!);
-  });
-  const out: FaceBox[] = new Array(n);
+export function fillTrack(n: number, keys: number[], found: (FaceBox | undefined)[]): (FaceBox | undefined)[] | undefined {
+  if (!found.some(Boolean)) return undefined;
+  const out: (FaceBox | undefined)[] = new Array(n).fill(undefined);
   for (let j = 0; j < keys.length; j++) {
     const a = keys[j];
-    const b = keys[Math.min(j + 1, keys.length - 1)];
-    const ba = byKey.get(a)!;
-    const bb = byKey.get(b)!;
-    const end = j + 1 < keys.length ? b : n;
+    const last = j + 1 >= keys.length;
+    const b = last ? a : keys[j + 1];
+    const ba = found[j];
+    const bb = last ? ba : found[j + 1];
+    const end = last ? n : b;
     for (let i = a; i < end; i++) {
-      const t = b > a ? (i - a) / (b - a) : 0;
-      out[i] = {
-        x1: ba.x1 + (bb.x1 - ba.x1) * t,
-        y1: ba.y1 + (bb.y1 - ba.y1) * t,
-        x2: ba.x2 + (bb.x2 - ba.x2) * t,
-        y2: ba.y2 + (bb.y2 - ba.y2) * t,
-      };
+      if (ba && bb) {
+        const t = b > a ? (i - a) / (b - a) : 0;
+        out[i] = {
+          x1: ba.x1 + (bb.x1 - ba.x1) * t,
+          y1: ba.y1 + (bb.y1 - ba.y1) * t,
+          x2: ba.x2 + (bb.x2 - ba.x2) * t,
+          y2: ba.y2 + (bb.y2 - ba.y2) * t,
+        };
+      } else {
+        out[i] = i - a <= b - i ? ba : bb;
+      }
     }
   }
   return out;
+}
+
+/** smoothBoxes over each run of frames that have a box; frames without one stay undefined. */
+export function smoothRuns(boxes: (FaceBox | undefined)[], window = SMOOTH_WINDOW): (FaceBox | undefined)[] {
+  const out = boxes.slice();
+  for (let i = 0; i < boxes.length; ) {
+    if (!boxes[i]) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < boxes.length && boxes[j]) j++;
+    smoothBoxes(boxes.slice(i, j) as FaceBox[], window).forEach((b, k) => (out[i + k] = b));
+    i = j;
+  }
+  return out;
+}
+
+/** Faces largest first (ties: higher score first); the order `faceIndex` counts in. */
+export function largestFirst(faces: DetectedFace[]): DetectedFace[] {
+  return faces.slice().sort((a, b) => boxArea(b.box) - boxArea(a.box) || b.score - a.score);
+}
+
+/**
+ * Which of `faces` (largest first) to use: `faceIndex`, else the face whose box contains
+ * `facePoint` (the smallest such, so a face inside a larger false box still wins), else the
+ * largest. A selection that matches no face is NO_FACE_FOUND (422), like an image without a face.
+ */
+export function selectFace(faces: DetectedFace[], sel: { faceIndex?: number; facePoint?: [number, number] }): number {
+  if (sel.faceIndex !== undefined) {
+    if (!Number.isInteger(sel.faceIndex) || sel.faceIndex < 0 || sel.faceIndex >= faces.length) {
+      throw new GatewayError('NO_FACE_FOUND', `faceIndex ${sel.faceIndex} is out of range: ${faces.length} face(s) found (0..${faces.length - 1})`);
+    }
+    return sel.faceIndex;
+  }
+  if (sel.facePoint) {
+    const [x, y] = sel.facePoint;
+    let best = -1;
+    faces.forEach((f, i) => {
+      const inside = x >= f.box.x1 && x < f.box.x2 && y >= f.box.y1 && y < f.box.y2;
+      if (inside && (best < 0 || boxArea(f.box) < boxArea(faces[best].box))) best = i;
+    });
+    if (best < 0) throw new GatewayError('NO_FACE_FOUND', `no face found at facePoint ${x},${y} (${faces.length} face(s) found)`);
+    return best;
+  }
+  return 0;
 }

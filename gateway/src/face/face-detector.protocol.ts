@@ -10,6 +10,8 @@ export interface FaceWorkerSettings {
 export type ToFaceWorker =
   /** packed RGB24, width*height*3 bytes */
   | { type: 'detect'; id: number; rgb: ArrayBuffer; width: number; height: number }
+  /** 68 landmarks of the face that fills this image (a region the parent cut around a detection) */
+  | { type: 'landmarks'; id: number; rgb: ArrayBuffer; width: number; height: number }
   /** finish the request that is running, drop the queued ones, then exit */
   | { type: 'close' };
 
@@ -19,4 +21,6 @@ export type FromFaceWorker =
   | { type: 'load-failed'; message: string }
   /** ms: time spent in detection for this frame, inside the worker */
   | { type: 'done'; id: number; faces: DetectedFace[]; ms: number }
+  /** points: x0, y0, x1, y1, … (68 pairs) in the image's pixels */
+  | { type: 'landmarks-done'; id: number; points: number[]; ms: number }
   | { type: 'failed'; id: number; message: string };

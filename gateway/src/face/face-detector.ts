@@ -3,7 +3,7 @@ import type { Worker } from 'worker_threads';
 import { GatewayError, type ErrorCode } from '../common/errors';
 import { siblingModule, startModuleWorker } from '../common/worker-loader';
 import type { FaceWorkerSettings, FromFaceWorker, ToFaceWorker } from './face-detector.protocol';
-import type { DetectedFace } from './face.types';
+import type { DetectedFace, Point } from './face.types';
 
 /**
  * Face detection behind a small injectable class, so services take "a detector" and tests pass a
@@ -13,6 +13,11 @@ export abstract class FaceDetector {
   /** names the model + settings; part of the avatar cache key */
   abstract readonly id: string;
   abstract detect(rgb: Uint8Array, width: number, height: number): Promise<DetectedFace[]>;
+  /**
+   * 68 landmarks (iBUG numbering) of the face filling this image, in its pixels. Optional: a
+   * detector without it gets the raw detector boxes (no refinement, see face-refine.ts).
+   */
+  landmarks?(rgb: Uint8Array, width: number, height: number): Promise<Point[]>;
 }
 
 export interface FaceApiDetectorOptions {
@@ -30,7 +35,7 @@ export const startFaceWorker: FaceWorkerStarter = (settings) =>
   startModuleWorker(siblingModule(__filename, 'face-detector.worker'), { workerData: settings });
 
 interface Pending {
-  resolve(faces: DetectedFace[]): void;
+  resolve(value: unknown): void;
   reject(err: Error): void;
 }
 
@@ -67,6 +72,15 @@ export class FaceApiDetector extends FaceDetector {
   }
 
   detect(rgb: Uint8Array, width: number, height: number): Promise<DetectedFace[]> {
+    return this.request('detect', rgb, width, height) as Promise<DetectedFace[]>;
+  }
+
+  /** face-api's faceLandmark68Net (weights shipped in the package) on the whole image. */
+  landmarks(rgb: Uint8Array, width: number, height: number): Promise<Point[]> {
+    return this.request('landmarks', rgb, width, height) as Promise<Point[]>;
+  }
+
+  private request(type: 'detect' | 'landmarks', rgb: Uint8Array, width: number, height: number): Promise<unknown> {
     if (rgb.length !== width * height * 3) {
       return Promise.reject(new RangeError(`expected ${width}x${height}x3 bytes, got ${rgb.length}`));
     }
@@ -82,7 +96,7 @@ export class FaceApiDetector extends FaceDetector {
       if (this.pending.size === 1) worker.ref(); // an awaited detection keeps the process alive
       // copy into a fresh buffer and transfer that: the caller keeps its frame (video frames share one buffer)
       const frame = new Uint8Array(rgb);
-      this.post(worker, { type: 'detect', id, rgb: frame.buffer, width, height }, [frame.buffer]);
+      this.post(worker, { type, id, rgb: frame.buffer, width, height }, [frame.buffer]);
     });
   }
 
@@ -135,7 +149,8 @@ export class FaceApiDetector extends FaceDetector {
     this.pending.delete(msg.id);
     if (this.pending.size === 0) w.unref();
     if (msg.type === 'done') p.resolve(msg.faces);
-    else p.reject(new GatewayError('INTERNAL', `face detection failed: ${msg.message}`));
+    else if (msg.type === 'landmarks-done') p.resolve(pairsToPoints(msg.points));
+    else p.reject(new GatewayError('INTERNAL', `face analysis failed: ${msg.message}`));
   }
 
   private onWorkerGone(w: Worker, reason: string): void {
@@ -155,4 +170,10 @@ export class FaceApiDetector extends FaceDetector {
   private post(w: Worker, msg: ToFaceWorker, transfer: ArrayBuffer[] = []): void {
     w.postMessage(msg, transfer);
   }
+}
+
+function pairsToPoints(xy: number[]): Point[] {
+  const out: Point[] = [];
+  for (let i = 0; i + 1 < xy.length; i += 2) out.push({ x: xy[i], y: xy[i + 1] });
+  return out;
 }

@@ -4,14 +4,14 @@ import type { FaceWorkerSettings, FromFaceWorker, ToFaceWorker } from './face-de
 import type { DetectedFace } from './face.types';
 
 /**
- * Worker thread that owns @vladmandic/face-api (SSD MobileNet v1) on the tfjs WASM backend. One
+ * Worker thread that owns @vladmandic/face-api (SSD MobileNet v1 + the 68-point landmark net) on the tfjs WASM backend. One
  * detection blocks its thread for 0.3–1.5 s, so it runs here and not on the gateway's event loop
  * (architecture.md §3). Requests run one at a time in arrival order. Started by FaceApiDetector through
  * common/worker-loader.ts; this is the only tfjs / face-api import.
  */
 type FaceApi = typeof import('@vladmandic/face-api');
 type Tf = typeof import('@tensorflow/tfjs');
-type DetectMsg = Extract<ToFaceWorker, { type: 'detect' }>;
+type DetectMsg = Extract<ToFaceWorker, { type: 'detect' | 'landmarks' }>;
 
 const port = parentPort;
 if (!port) throw new Error('face-detector.worker must run inside a worker thread');
@@ -39,6 +39,7 @@ async function loadFaceApi(): Promise<{ faceapi: FaceApi; tf: Tf }> {
   await tf.ready();
   const modelDir = path.join(path.dirname(require.resolve('@vladmandic/face-api/package.json')), 'model');
   await faceapi.nets.ssdMobilenetv1.loadFromDisk(modelDir);
+  await faceapi.nets.faceLandmark68Net.loadFromDisk(modelDir);
   return { faceapi, tf };
 }
 
@@ -57,6 +58,12 @@ async function detectOne(job: DetectMsg): Promise<void> {
   const { faceapi, tf } = await runtime;
   const input = tf.tensor3d(new Uint8Array(job.rgb), [job.height, job.width, 3], 'int32');
   try {
+    if (job.type === 'landmarks') {
+      // the net pads the image to a square and resizes it to 112×112; positions come back in its pixels
+      const lm = (await faceapi.nets.faceLandmark68Net.detectLandmarks(input as never)) as { positions: { x: number; y: number }[] };
+      send({ type: 'landmarks-done', id: job.id, points: lm.positions.flatMap((p) => [p.x, p.y]), ms: performance.now() - began });
+      return;
+    }
     const options = new faceapi.SsdMobilenetv1Options({ minConfidence: settings.minConfidence, maxResults: settings.maxResults });
     const found = await faceapi.detectAllFaces(input as never, options);
     const faces: DetectedFace[] = found.map((d) => ({
@@ -84,7 +91,7 @@ async function drain(): Promise<void> {
 }
 
 port.on('message', (msg: ToFaceWorker) => {
-  if (msg.type === 'detect') {
+  if (msg.type === 'detect' || msg.type === 'landmarks') {
     queue.push(msg);
     void drain();
   } else if (msg.type === 'close') {

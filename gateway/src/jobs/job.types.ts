@@ -13,6 +13,9 @@ export interface JobOptions {
   outputHeight?: number;
   box?: Tblr;
   pads?: Tblr;
+  /** which face: index in the avatar's faces (largest first), or a point [x, y] inside it */
+  faceIndex?: number;
+  facePoint?: [number, number];
   smooth?: boolean;
   encoder?: 'auto' | 'libx264' | 'h264_nvenc';
   quality?: number;

@@ -326,6 +326,8 @@ export class JobsService implements JobsDriver {
           fps: job.options.fps,
           box: job.options.box,
           pads: job.options.pads,
+          faceIndex: job.options.faceIndex,
+          facePoint: job.options.facePoint,
           smooth: job.options.smooth,
           encoder: job.options.encoder,
           outputHeight: job.options.outputHeight,

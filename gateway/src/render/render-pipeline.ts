@@ -1,4 +1,5 @@
 import { promises as fs } from 'fs';
+import type { FaceReport } from '../face/face.types';
 import * as path from 'path';
 import { GatewayError, throwIfAborted, toGatewayError } from '../common/errors';
 import { assertWritableDirFor } from '../common/fs-util';
@@ -51,12 +52,19 @@ export interface AvatarView {
   timings: { decode: number; detect: number; prepare: number };
   frame(i: number): Uint8Array;
   box(i: number): FaceBoxLike;
+  /** false where the chosen face is not in frame i: the frame is written unchanged (absent = always true) */
+  hasFace?(i: number): boolean;
+  /** the faces found and the one used (reported in avatar metadata) */
+  readonly face?: FaceReport;
   crop(i: number): Uint8Array;
   mask(i: number): Float32Array;
 }
 
 export interface AvatarPort {
-  prepare(facePath: string, o: { box?: Tblr; pads?: Tblr; smooth?: boolean; signal?: AbortSignal }): Promise<AvatarView>;
+  prepare(
+    facePath: string,
+    o: { box?: Tblr; pads?: Tblr; smooth?: boolean; faceIndex?: number; facePoint?: [number, number]; signal?: AbortSignal },
+  ): Promise<AvatarView>;
   frameIndex(i: number, frameCount: number, mode: 'loop' | 'pingpong'): number;
 }
 
@@ -113,7 +121,7 @@ export class RenderPipeline implements Renderer {
       // Audio decode and avatar preparation are independent: run them together.
       const [{ pcm, durationSec: audioSeconds, pinned: audioFormat }, avatar] = await Promise.all([
         clock.time('decode', () => this.audio.load(req.audioPath, signal)),
-        this.avatars.prepare(req.facePath, { box: req.box, pads: req.pads, smooth: req.smooth, signal }),
+        this.avatars.prepare(req.facePath, { box: req.box, pads: req.pads, smooth: req.smooth, faceIndex: req.faceIndex, facePoint: req.facePoint, signal }),
       ]);
       // The avatar's `prepare` is its whole call (decode and detect included): count detect once, under 'detect'.
       clock.add('detect', avatar.timings.detect);
@@ -267,6 +275,7 @@ export class RenderPipeline implements Renderer {
         const fi = frameIdx(i);
         const frame = clock.timeSync('composite', () => {
           const out = Uint8Array.from(avatar.frame(fi));
+          if (avatar.hasFace && !avatar.hasFace(fi)) return out; // the chosen face is not in this frame: no paste
           compositeInto(out, avatar.width, avatar.box(fi), mouth.subarray(j * FACE_ELEMENTS, (j + 1) * FACE_ELEMENTS), avatar.mask(fi), a.weights ? a.weights[i] : 1);
           return out;
         });

@@ -20,8 +20,12 @@ export interface RenderRequest {
   batchSize?: number; // default from config
   /** manual face box (top, bottom, left, right); skips detection, pads and smoothing */
   box?: Tblr;
-  /** pads around the detected box (top, bottom, left, right); default [0, 10, 0, 0] */
+  /** pads in pixels around the detected box (top, bottom, left, right); default: 0.1 of the box height below */
   pads?: Tblr;
+  /** which face when there are several: index in the avatar's faces (largest first) … */
+  faceIndex?: number;
+  /** … or a point [x, y] inside it; default: the largest */
+  facePoint?: [number, number];
   /** smooth video boxes over 5 frames (default true) */
   smooth?: boolean;
   /** 'auto' uses the encoder probed at start */

@@ -131,10 +131,12 @@ describe('AvatarService (real sharp, face-api, ffmpeg)', () => {
       };
       expect(coverage(a.box(i), expected)).toBeGreaterThan(0.7);
     }
-    // smoothing: each box is the mean of the padded raw detections i..i+4 (last 5 at the end), rounded
-    const raw = detector.found.map((f) => {
-      const b = f.reduce((p, c) => (area(c.box) > area(p.box) ? c : p)).box;
-      return [Math.floor(b.x1), Math.floor(b.y1), Math.ceil(b.x2), Math.min(256, Math.ceil(b.y2) + 10)];
+    // smoothing: each box is the mean of the unsmoothed (landmark, padded) boxes i..i+4 (last 5 at the end), rounded
+    const unsmoothed = await newSut().prepare(video, { smooth: false });
+    expect(unsmoothed.face.method).toBe('landmarks');
+    const raw = Array.from({ length: N }, (_, i) => {
+      const b = unsmoothed.box(i);
+      return [b.x1, b.y1, b.x2, b.y2];
     });
     for (let i = 0; i < N; i++) {
       const start = Math.min(i, N - 5);

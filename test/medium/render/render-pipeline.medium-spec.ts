@@ -104,6 +104,36 @@ describe('RenderPipeline (onnx demo model)', () => {
     expect(Number(video.nb_frames)).toBe(r.frames);
   });
 
+  it('should render the frames of a video avatar where the face is missing unchanged (no paste)', async () => {
+    // 3 s at 8 fps, 512²: 1 s portrait, 1 s ffmpeg test pattern (no face), 1 s portrait; all 24 frames are detected
+    const clip = path.join(work, 'gap.mp4');
+    await new Promise<void>((resolve, reject) =>
+      execFile('ffmpeg', [
+        '-hide_banner', '-loglevel', 'error', '-y',
+        '-loop', '1', '-t', '1', '-i', ASTRONAUT, '-f', 'lavfi', '-t', '1', '-i', 'testsrc2=size=512x512:rate=8', '-loop', '1', '-t', '1', '-i', ASTRONAUT,
+        '-filter_complex', '[0:v]fps=8,scale=512:512,format=yuv420p[a];[1:v]fps=8,format=yuv420p[b];[2:v]fps=8,scale=512:512,format=yuv420p[c];[a][b][c]concat=n=3:v=1[v]',
+        '-map', '[v]', '-c:v', 'libx264', '-crf', '10', clip,
+      ], (e) => (e ? reject(e) : resolve())),
+    );
+    const avatar = await sut.avatars.prepare(clip, {});
+    expect(avatar.frameCount).toBe(24);
+    const withFace = Array.from({ length: 24 }, (_, i) => avatar.hasFace(i));
+    expect(withFace.slice(0, 8).every(Boolean)).toBe(true);
+    expect(withFace.slice(8, 16).some(Boolean)).toBe(false);
+    expect(withFace.slice(16).every(Boolean)).toBe(true);
+
+    const out = path.join(work, 'gap-out.mp4');
+    await sut.renderer.render({ facePath: clip, audioPath: speech, outPath: out, fps: 8 });
+    const rendered = await decodeFrames(out, 512, 512);
+    const source = await decodeFrames(clip, 512, 512);
+    const box = avatar.box(0);
+    const mouth = { x1: box.x1, x2: box.x2, y1: Math.round((box.y1 + box.y2) / 2), y2: box.y2 };
+    // no face: the frame is the source, up to encoding noise; with the face the (demo) mouth is pasted
+    for (let i = 9; i < 15; i++) expect(meanAbsDiff(rendered[i], source[i], 512, mouth)).toBeLessThan(3);
+    const pasted = [2, 4, 18, 20].map((i) => meanAbsDiff(rendered[i], source[i], 512, mouth));
+    expect(Math.max(...pasted)).toBeGreaterThan(3);
+  });
+
   describe('bad input', () => {
     const expectCode = async (p: Promise<unknown>, code: string) => {
       const err = await p.then(() => undefined, (e: unknown) => e);

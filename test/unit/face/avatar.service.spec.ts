@@ -44,10 +44,13 @@ describe(AvatarService.name, () => {
     const a = await newSut().prepare(file);
     expect([a.width, a.height, a.frameCount, a.isVideo]).toEqual([200, 150, 1, false]);
     expect(a.frame(0).length).toBe(200 * 150 * 3);
-    expect(a.box(0)).toEqual({ x1: 40, y1: 30, x2: 120, y2: 130 });
+    // default pad: a tenth of the 90 px box height below it
+    expect(a.box(0)).toEqual({ x1: 40, y1: 30, x2: 120, y2: 129 });
+    expect(a.hasFace(0)).toBe(true);
+    expect(a.face).toMatchObject({ selected: 0, method: 'detector', box: { x1: 40, y1: 30, x2: 120, y2: 120 } });
     expect(a.crop(0).length).toBe(96 * 96 * 3);
     expect(a.crop(0)[0]).toBe(40); // red = x of the box's top-left pixel in the gradient
-    expect(a.mask(0)).toBe(blendMask(80, 100));
+    expect(a.mask(0)).toBe(blendMask(80, 99));
     expect(a.cached).toBe(false);
     expect(a.source).toBe('detected');
     expect(detector.calls).toEqual([{ width: 200, height: 150, firstByte: 0 }]);
@@ -98,6 +101,23 @@ describe(AvatarService.name, () => {
     expect(padded.box(0).y2).toBe(80);
   });
 
+  it('should key the cache on the face selection too, and report every face largest first', async () => {
+    const a = await writeAvatar('two.png', 'two', 200, 100);
+    const two = [face(10, 10, 50, 50, 0.95), face(100, 10, 180, 90, 0.8)];
+    detector.answer(two, two);
+    const sut = newSut();
+    const byDefault = await sut.prepare(a);
+    expect(byDefault.face.faces.map((f) => f.box.x1)).toEqual([100, 10]);
+    expect(byDefault.box(0).x1).toBe(100);
+    const other = await sut.prepare(a, { facePoint: [20, 20] });
+    expect(other.cached).toBe(false);
+    expect(other.key).not.toBe(byDefault.key);
+    expect(other.face.selected).toBe(1);
+    expect(other.box(0).x1).toBe(10);
+    expect((await sut.prepare(a, { facePoint: [20, 20] })).cached).toBe(true);
+    expect(detector.calls).toHaveLength(2);
+  });
+
   it('should reuse the disk record in a new instance (restart): decode again, detect never', async () => {
     const file = await writeAvatar('a.png', 'a', 100, 100);
     detector.answer([face(10, 10, 60, 60)]);
@@ -106,6 +126,7 @@ describe(AvatarService.name, () => {
     expect(again.source).toBe('disk');
     expect(again.cached).toBe(true);
     expect(again.box(0)).toEqual(first.box(0));
+    expect(again.face).toEqual(first.face);
     expect(detector.calls).toHaveLength(1);
     expect(images.decodeCalls).toBe(2);
   });

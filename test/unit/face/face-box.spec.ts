@@ -1,6 +1,6 @@
 import { GatewayError } from '../../../gateway/src/common/errors';
 import {
-  DEFAULT_PADS, fillBoxes, keyFrames, largestFace, manualBox, padBox, smoothBoxes, snapBox, validatePads,
+  DEFAULT_PADS, fillTrack, keyFrames, largestFace, largestFirst, selectFace, smoothRuns, manualBox, padBox, smoothBoxes, snapBox, validatePads,
 } from '../../../gateway/src/face/face-box';
 import { face } from './face-fakes';
 
@@ -97,17 +97,48 @@ describe('face-box', () => {
     });
   });
 
-  describe(fillBoxes.name, () => {
+  describe(fillTrack.name, () => {
     it('should interpolate between key frames', () => {
-      const out = fillBoxes(5, [0, 4], [b(0, 0, 10, 10), b(40, 0, 50, 10)])!;
-      expect(out.map((o) => o.x1)).toEqual([0, 10, 20, 30, 40]);
+      const out = fillTrack(5, [0, 4], [b(0, 0, 10, 10), b(40, 0, 50, 10)])!;
+      expect(out.map((o) => o!.x1)).toEqual([0, 10, 20, 30, 40]);
     });
-    it('should let a key frame without a face borrow the nearest detected box', () => {
-      const out = fillBoxes(4, [0, 1, 2, 3], [undefined, b(5, 5, 9, 9), undefined, b(7, 7, 11, 11)])!;
-      expect(out).toEqual([b(5, 5, 9, 9), b(5, 5, 9, 9), b(5, 5, 9, 9), b(7, 7, 11, 11)]);
+    it('should leave frames nearer a key frame without the face without a box (no borrowing)', () => {
+      const out = fillTrack(4, [0, 1, 2, 3], [undefined, b(5, 5, 9, 9), undefined, b(7, 7, 11, 11)])!;
+      expect(out).toEqual([undefined, b(5, 5, 9, 9), undefined, b(7, 7, 11, 11)]);
+    });
+    it('should split a stride between a face key frame and a faceless one at the midpoint', () => {
+      const out = fillTrack(9, [0, 4, 8], [b(0, 0, 10, 10), undefined, undefined])!;
+      expect(out.map((o) => o?.x1)).toEqual([0, 0, 0, undefined, undefined, undefined, undefined, undefined, undefined]);
     });
     it('should return undefined when no key frame has a face', () => {
-      expect(fillBoxes(3, [0, 2], [undefined, undefined])).toBeUndefined();
+      expect(fillTrack(3, [0, 2], [undefined, undefined])).toBeUndefined();
+    });
+  });
+
+  describe(smoothRuns.name, () => {
+    it('should smooth each run of boxes on its own and keep the gaps', () => {
+      const out = smoothRuns([b(0, 0, 10, 10), b(10, 0, 20, 10), undefined, b(100, 0, 110, 10)]);
+      expect(out).toEqual([b(5, 0, 15, 10), b(5, 0, 15, 10), undefined, b(100, 0, 110, 10)]);
+    });
+  });
+
+  describe('face selection', () => {
+    const faces = largestFirst([
+      { box: b(0, 0, 10, 10), score: 0.9 },
+      { box: b(100, 100, 200, 200), score: 0.6 },
+      { box: b(50, 0, 80, 30), score: 0.8 },
+    ]);
+    it('should order faces largest first', () => {
+      expect(faces.map((f) => f.box.x1)).toEqual([100, 50, 0]);
+    });
+    it('should default to the largest, or take faceIndex / the face at facePoint', () => {
+      expect(selectFace(faces, {})).toBe(0);
+      expect(selectFace(faces, { faceIndex: 2 })).toBe(2);
+      expect(selectFace(faces, { facePoint: [60, 10] })).toBe(1);
+    });
+    it('should refuse an index or a point that matches no face with NO_FACE_FOUND', () => {
+      expect(() => selectFace(faces, { faceIndex: 3 })).toThrow(expect.objectContaining({ code: 'NO_FACE_FOUND' }));
+      expect(() => selectFace(faces, { facePoint: [90, 50] })).toThrow(/no face found at facePoint 90,50/);
     });
   });
 });

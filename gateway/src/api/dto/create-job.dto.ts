@@ -18,7 +18,7 @@ import {
 } from 'class-validator';
 import type { Tblr } from '../../render/render.types';
 import { SAFE_VOICE } from '../../speech/speech-synthesizer';
-import { toBoolean, toNumber, toTblr, trimString } from './form-transforms';
+import { toBoolean, toNumber, toPoint, toTblr, trimString } from './form-transforms';
 
 export const AVATAR_ID_PATTERN = /^[a-f0-9]{64}$/;
 const URL_MAX_LENGTH = 2048;
@@ -71,7 +71,21 @@ export class CreateJobDto {
   @IsOptional() @Transform(toTblr) @IsArray({ message: 'box must be "top,bottom,left,right" integers' }) @ArrayMinSize(4) @ArrayMaxSize(4) @IsInt({ each: true }) @Min(0, { each: true })
   box?: Tblr;
 
-  @ApiPropertyOptional({ description: 'pads around the detected face "top,bottom,left,right"', example: '0,10,0,0', type: String })
+  @ApiPropertyOptional({
+    description: 'which face when the avatar has several: its index in the avatar\'s `faces` (largest first); default 0, the largest',
+    type: Number, example: '',
+  })
+  @IsOptional() @Transform(toNumber) @IsInt() @Min(0) @Max(99)
+  faceIndex?: number;
+
+  @ApiPropertyOptional({ description: 'which face: a point "x,y" in pixels inside its box (first frame), e.g. "120,90"', type: String, example: '' })
+  @IsOptional() @Transform(toPoint) @IsArray({ message: 'facePoint must be "x,y" integers' }) @ArrayMinSize(2) @ArrayMaxSize(2) @IsInt({ each: true }) @Min(0, { each: true })
+  facePoint?: [number, number];
+
+  @ApiPropertyOptional({
+    description: 'pads in pixels around the detected face "top,bottom,left,right"; default: a tenth of the box height below the chin',
+    example: '', type: String,
+  })
   @IsOptional() @Transform(toTblr) @IsArray({ message: 'pads must be "top,bottom,left,right" integers' }) @ArrayMinSize(4) @ArrayMaxSize(4) @IsInt({ each: true }) @Min(-1024, { each: true }) @Max(1024, { each: true })
   pads?: Tblr;
 

@@ -32,3 +32,13 @@ export const toTblr = ({ value }: TransformFnParams): unknown => {
 };
 
 export const trimString = ({ value }: TransformFnParams): unknown => (typeof value === 'string' ? value.trim() || undefined : value);
+
+/** "x,y" (or a JSON array) → [x, y] of integers; anything else is kept for the validator to refuse. */
+export const toPoint = ({ value }: TransformFnParams): unknown => {
+  if (blank(value)) return undefined;
+  if (Array.isArray(value)) return value.map((v) => (typeof v === 'string' ? Number(v) : v));
+  if (typeof value !== 'string') return value;
+  const parts = value.replace(/^\[|\]$/g, '').split(',').map((p) => p.trim());
+  if (parts.length !== 2 || parts.some((p) => !/^-?\d+$/.test(p))) return value;
+  return parts.map(Number);
+};

@@ -22,6 +22,24 @@ export class BoxDto {
   @ApiProperty({ example: 264 }) right!: number;
 }
 
+export class PointDto {
+  @ApiProperty({ example: 203.2 }) x!: number;
+  @ApiProperty({ example: 142.4 }) y!: number;
+}
+
+export class FacePoints5Dto {
+  @ApiProperty({ type: PointDto }) leftEye!: PointDto;
+  @ApiProperty({ type: PointDto }) rightEye!: PointDto;
+  @ApiProperty({ type: PointDto }) nose!: PointDto;
+  @ApiProperty({ type: PointDto }) mouthLeft!: PointDto;
+  @ApiProperty({ type: PointDto }) mouthRight!: PointDto;
+}
+
+export class FoundFaceDto {
+  @ApiProperty({ type: BoxDto, description: 'the detector box (unpadded)' }) box!: BoxDto;
+  @ApiProperty({ example: 0.96 }) score!: number;
+}
+
 export class AvatarDto {
   @ApiProperty({ description: 'sha256 of the uploaded file', example: '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08' })
   avatarId!: string;
@@ -30,6 +48,13 @@ export class AvatarDto {
   @ApiProperty({ example: 512 }) height!: number;
   @ApiProperty({ description: 'frames (1 for images)', example: 1 }) frames!: number;
   @ApiProperty({ type: BoxDto, description: 'the padded face box of the first frame' }) box!: BoxDto;
+  @ApiPropertyOptional({ type: [FoundFaceDto], description: 'every face found on the first frame with faces, largest first (`faceIndex` counts in this order)' })
+  faces?: FoundFaceDto[];
+  @ApiPropertyOptional({ description: 'index in `faces` of the face used by default (the largest)', example: 0 }) selectedFace?: number;
+  @ApiPropertyOptional({ enum: ['landmarks', 'second-pass', 'detector', 'manual'], description: 'how the box was made (README: face boxes)' })
+  boxMethod?: string;
+  @ApiPropertyOptional({ type: FacePoints5Dto, description: 'the landmarks the box came from (boxMethod "landmarks")' })
+  landmarks?: FacePoints5Dto;
   @ApiProperty({ description: 'true when this content was uploaded before (no detection ran)' }) cached!: boolean;
   @ApiProperty({ example: '2025-01-01T12:00:00.000Z' }) createdAt!: string;
 }
