@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { FaceApiDetector } from '../../../gateway/src/face/face-detector';
 import { trackFaces, type TrackResult } from '../../../gateway/src/face/face-track';
 import type { FaceBox } from '../../../gateway/src/face/face.types';
@@ -99,7 +99,7 @@ describe('several faces and turned faces (real face-api)', () => {
   const detector = new FaceApiDetector();
   afterAll(() => detector.close());
 
-  async function raw(img: sharp.Sharp): Promise<{ rgb: Uint8Array; width: number; height: number }> {
+  async function raw(img: Sharp): Promise<{ rgb: Uint8Array; width: number; height: number }> {
     const { data, info } = await img.removeAlpha().raw().toBuffer({ resolveWithObject: true });
     return { rgb: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
   }
