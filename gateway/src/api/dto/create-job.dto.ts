@@ -71,9 +71,10 @@ export class CreateJobDto {
   @IsOptional() @Transform(toTblr) @IsArray({ message: 'box must be "top,bottom,left,right" integers' }) @ArrayMinSize(4) @ArrayMaxSize(4) @IsInt({ each: true }) @Min(0, { each: true })
   box?: Tblr;
 
+  // a string in the schema like outputHeight: an empty form field means "not set" (the largest face)
   @ApiPropertyOptional({
-    description: 'which face when the avatar has several: its index in the avatar\'s `faces` (largest first); default 0, the largest',
-    type: Number, example: '',
+    description: 'which face when the avatar has several: its index in the avatar\'s `faces` (largest first), e.g. "1"; default: the largest',
+    type: String, pattern: '^([0-9]+)?$', example: '',
   })
   @IsOptional() @Transform(toNumber) @IsInt() @Min(0) @Max(99)
   faceIndex?: number;
