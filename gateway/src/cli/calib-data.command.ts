@@ -6,7 +6,6 @@ import { AudioService } from '../audio/audio.service';
 import { allWindows } from '../audio/mel-windows';
 import { encodeNpy, encodeNpyU8 } from '../audio/npy';
 import { loadConfig, REPO_ROOT } from '../config/config';
-import { DEFAULT_PADS } from '../face/face-box';
 import { cropFace, cropToEven, type RgbImage } from '../face/face-crop';
 import { FaceApiDetector } from '../face/face-detector';
 import { trackFaces } from '../face/face-track';
@@ -112,10 +111,11 @@ async function faceCrops(ctx: Ctx, v: FaceVariant): Promise<Uint8Array[]> {
   }
   frames = frames.map((f) => cropToEven(scaleRgb(v.flip ? flipRgb(f) : f, v.scale)));
   const { width, height } = frames[0];
+  // the product's own boxes (landmark geometry, default pads); frames without the face are left out
   const { boxes } = await trackFaces(frames.map((f) => f.data), width, height, ctx.detector, {
-    pads: DEFAULT_PADS, smooth: frames.length > 1, maxDetections: 50,
+    smooth: frames.length > 1, maxDetections: 50,
   });
-  return frames.map((f, i) => cropFace(f.data, width, boxes[i]));
+  return frames.flatMap((f, i) => (boxes[i] ? [cropFace(f.data, width, boxes[i]!)] : []));
 }
 
 function concat(parts: Float32Array[]): Float32Array {
