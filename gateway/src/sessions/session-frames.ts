@@ -138,9 +138,12 @@ export class SessionFrames {
         let frame = this.avatar.frame(fi);
         if (isSpeech) {
           const mouth = await w.mouth!;
-          const out = Uint8Array.from(frame);
-          compositeInto(out, this.avatar.width, this.avatar.box(fi), mouth.subarray(w.j! * FACE_ELEMENTS, (w.j! + 1) * FACE_ELEMENTS), this.avatar.mask(fi));
-          frame = out;
+          // a video avatar frame without the chosen face is sent unchanged (no paste), as in renders
+          if (!this.avatar.hasFace || this.avatar.hasFace(fi)) {
+            const out = Uint8Array.from(frame);
+            compositeInto(out, this.avatar.width, this.avatar.box(fi), mouth.subarray(w.j! * FACE_ELEMENTS, (w.j! + 1) * FACE_ELEMENTS), this.avatar.mask(fi));
+            frame = out;
+          }
         }
         if (this.abort.signal.aborted) break;
         await this.enc.write(frame);
