@@ -123,7 +123,7 @@ describe('RenderPipeline (onnx demo model)', () => {
     expect(withFace.slice(16).every(Boolean)).toBe(true);
 
     const out = path.join(work, 'gap-out.mp4');
-    await sut.renderer.render({ facePath: clip, audioPath: speech, outPath: out, fps: 8 });
+    await sut.renderer.render({ facePath: clip, audioPath: speech, outPath: out, fps: 8, silence: 'model' }); // paste in pauses too
     const rendered = await decodeFrames(out, 512, 512);
     const source = await decodeFrames(clip, 512, 512);
     const box = avatar.box(0);
