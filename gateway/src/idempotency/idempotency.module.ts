@@ -2,7 +2,9 @@ import * as path from 'path';
 import { Inject, Injectable, Logger, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG } from '../common/tokens';
 import type { AppConfig } from '../config/config';
+import { KV_STORE, KeyValueStore } from '../redis/kv-store';
 import { FileIdempotencyStore } from './file-idempotency.store';
+import { KvIdempotencyStore } from './kv-idempotency.store';
 import { IDEMPOTENCY_STORE, IdempotencyStore } from './idempotency-store';
 import { IdempotencyService } from './idempotency.service';
 
@@ -25,13 +27,15 @@ export class IdempotencyLifecycle implements OnModuleInit, OnApplicationShutdown
   }
 }
 
-/** Idempotency-Key records (DATA_DIR/idempotency) behind the IdempotencyStore interface. */
+/** Idempotency-Key records behind the IdempotencyStore interface: DATA_DIR/idempotency, or Redis with QUEUE=redis. */
 @Module({
   providers: [
     {
       provide: IDEMPOTENCY_STORE,
-      inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => new FileIdempotencyStore(path.join(config.dataDir, 'idempotency')),
+      // QUEUE=redis: the replicas share Redis (KV_STORE); embedded: files in DATA_DIR, kept across restarts
+      inject: [APP_CONFIG, KV_STORE],
+      useFactory: (config: AppConfig, kv: KeyValueStore) =>
+        config.queue?.driver === 'redis' ? new KvIdempotencyStore(kv) : new FileIdempotencyStore(path.join(config.dataDir, 'idempotency')),
     },
     {
       provide: IdempotencyService,

@@ -75,7 +75,7 @@ export class IdempotencyService {
         await this.store.release(name);
         claim = await this.store.claim(name, pending, now);
       }
-      if (claim.kind === 'exists') return this.replay(claim.record, fingerprint, req.route, current);
+      if (claim.kind === 'exists') return await this.replay(claim.record, fingerprint, req.route, current);
       let created: { id: string; body: T };
       try {
         created = await create();

@@ -3,6 +3,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { FileIdempotencyStore } from '../../../gateway/src/idempotency/file-idempotency.store';
 import { IdempotencyService } from '../../../gateway/src/idempotency/idempotency.service';
+import { KvIdempotencyStore } from '../../../gateway/src/idempotency/kv-idempotency.store';
+import { MemoryKeyValueStore } from '../../../gateway/src/redis/kv-store';
 import { canonicalJson, idempotencyScope, recordName, requestFingerprint, validIdempotencyKey } from '../../../gateway/src/idempotency/request-fingerprint';
 
 describe('request fingerprint', () => {
@@ -93,5 +95,42 @@ describe(IdempotencyService.name, () => {
     expect(await sut.sweep(false, Date.now() + 61_000)).toBe(1); // past the TTL: the done record goes
     expect((await sut.run(req('E'), create(), () => undefined)).replayed).toBe(false);
     expect(fs.readdirSync(path.join(dir, 'records')).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+  });
+});
+
+describe(KvIdempotencyStore.name, () => {
+  // MemoryKeyValueStore has the semantics the Redis one has (SET NX, EX): the store logic is the same.
+  const make = (now = { t: Date.now() }) => {
+    const kv = new MemoryKeyValueStore(() => now.t);
+    return { now, sut: new IdempotencyService(new KvIdempotencyStore(kv), { ttlSeconds: 60, apiKeys: [] }) };
+  };
+  const req = (fields: object) => ({ headers: { 'idempotency-key': 'K' }, route: 'POST /v1/jobs', fields, files: {} });
+
+  it('should create once for concurrent duplicates, refuse a mismatch and release a failure', async () => {
+    const { sut } = make();
+    let n = 0;
+    const create = async () => {
+      await new Promise((r) => setTimeout(r, 20));
+      n++;
+      return { id: `job-${n}`, body: { id: `job-${n}` } };
+    };
+    const outs = await Promise.all([1, 2, 3].map(() => sut.run(req({ fps: 25 }), create, async () => undefined)));
+    expect(n).toBe(1);
+    expect(outs.map((o) => o.body)).toEqual([{ id: 'job-1' }, { id: 'job-1' }, { id: 'job-1' }]);
+    await expect(sut.run(req({ fps: 30 }), create, () => undefined)).rejects.toMatchObject({ code: 'IDEMPOTENCY_MISMATCH' });
+    const other = { headers: { 'idempotency-key': 'F' }, route: 'POST /v1/jobs', fields: {}, files: {} };
+    await expect(sut.run(other, () => Promise.reject(new Error('boom')), () => undefined)).rejects.toThrow('boom');
+    expect((await sut.run(other, create, () => undefined)).replayed).toBe(false);
+  });
+
+  it('should let a key expire with the TTL', async () => {
+    const clock = { t: Date.now() };
+    const { sut } = make(clock);
+    let n = 0;
+    const create = async () => ({ id: `job-${++n}`, body: { id: `job-${n}` } });
+    await sut.run(req({}), create, () => undefined);
+    expect((await sut.run(req({}), create, () => undefined)).replayed).toBe(true);
+    clock.t += 61_000;
+    expect((await sut.run(req({ other: 1 }), create, () => undefined)).replayed).toBe(false);
   });
 });
