@@ -1,6 +1,7 @@
 import { DynamicModule, INestApplication, LoggerService, LogLevel, Module, ValidationPipe } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE, NestFactory } from '@nestjs/core';
 import { json, NextFunction, Request, Response, urlencoded } from 'express';
+import { Logger as PinoLogger, LoggerModule } from 'nestjs-pino';
 import { ApiModule } from './api/api.module';
 import { mapError } from './api/error-mapping';
 import { GatewayExceptionFilter } from './api/gateway-exception.filter';
@@ -8,6 +9,7 @@ import { securityHeaders } from './api/security-headers';
 import { setupStaticSite } from './api/static-site';
 import { setupSwagger } from './api/swagger.setup';
 import { APP_CONFIG } from './common/tokens';
+import { loggerParams } from './common/logging';
 import type { AppConfig } from './config/config';
 import { CoreModule } from './core.module';
 import { HealthModule } from './health/health.module';
@@ -27,7 +29,13 @@ export class AppModule {
     return {
       module: AppModule,
       // a worker (ROLE=worker) renders and serves only /healthz, /readyz and /metrics
-      imports: [CoreModule.forRoot(config), JobsModule, ...(config.queue?.role === 'worker' ? [] : [ApiModule, SessionsModule]), HealthModule],
+      imports: [
+        LoggerModule.forRoot(loggerParams(config)),
+        CoreModule.forRoot(config),
+        JobsModule,
+        ...(config.queue?.role === 'worker' ? [] : [ApiModule, SessionsModule]),
+        HealthModule,
+      ],
       providers: [
         { provide: APP_FILTER, useClass: GatewayExceptionFilter },
         { provide: APP_PIPE, useFactory: () => new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }) },
@@ -81,8 +89,14 @@ export function configureApp(app: INestApplication, config?: AppConfig): void {
 }
 
 /** Builds the gateway (modules, HTTP app, Swagger) without listening; main.ts uses it, tests build theirs with overrides (test/helpers/test-app.ts). */
-export async function createApp(config: AppConfig, opts: { logger?: LoggerService | LogLevel[] | false } = {}): Promise<INestApplication> {
-  const app = await NestFactory.create(AppModule.forRoot(config), httpAppOptions(opts.logger ?? logLevels(config.logLevel)));
+export async function createApp(
+  config: AppConfig,
+  opts: { logger?: LoggerService | LogLevel[] | false; structuredLogs?: boolean } = {},
+): Promise<INestApplication> {
+  const options = httpAppOptions(opts.logger ?? logLevels(config.logLevel));
+  // structured logs (main.ts): Nest's own lines are held until the pino logger is in place
+  const app = await NestFactory.create(AppModule.forRoot(config), opts.structuredLogs ? { ...options, bufferLogs: true } : options);
+  if (opts.structuredLogs) app.useLogger(app.get(PinoLogger));
   configureApp(app, config);
   return app;
 }

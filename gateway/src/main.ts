@@ -16,7 +16,7 @@ async function bootstrap(): Promise<void> {
     }
     throw err;
   }
-  const app = await createApp(config, { logger: logLevels(config.logLevel) });
+  const app = await createApp(config, { logger: logLevels(config.logLevel), structuredLogs: true });
   app.enableShutdownHooks();
   await app.listen(config.port);
   const log = new Logger('Main');

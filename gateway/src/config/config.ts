@@ -51,6 +51,7 @@ export class EnvDto {
   @IsOptional() @IsString() @Matches(/^[A-Za-z][A-Za-z0-9_/-]{0,39}(\+[A-Za-z0-9_-]{1,20})?$/) TTS_DEFAULT_VOICE?: string;
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) RATE_LIMIT_PER_MINUTE?: number;
   @IsOptional() @IsIn(['error', 'warn', 'log', 'debug', 'verbose']) LOG_LEVEL?: string;
+  @IsOptional() @IsIn(['json', 'pretty']) LOG_FORMAT?: 'json' | 'pretty';
   @IsOptional() @IsString() OUTBOUND_ALLOW_HOSTS?: string;
   @IsOptional() @Transform(toInt) @IsInt() @Min(100) @Max(600_000) URL_FETCH_TIMEOUT_MS?: number;
   @IsOptional() @IsString() @Matches(WEBHOOK_SECRET_PATTERN, { message: 'WEBHOOK_SECRET must be whsec_ followed by base64 (24–64 bytes)' }) WEBHOOK_SECRET?: string;
@@ -117,6 +118,8 @@ export interface AppConfig {
   /** text-to-speech (espeak-ng); optional so hand-built test configs stay valid */
   speech?: { espeakPath: string; maxChars: number; defaultVoice: string };
   logLevel: string;
+  /** server logs: one JSON object a line (default) or pino-pretty for a terminal; optional for hand-built test configs */
+  logFormat?: 'json' | 'pretty';
   /** URL inputs and webhooks (optional so hand-built test configs stay valid) */
   outbound?: { allowHosts: AllowEntry[]; fetchTimeoutMs: number };
   webhooks?: WebhookConfig;
@@ -273,6 +276,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     rateLimitPerMinute: dto.RATE_LIMIT_PER_MINUTE ?? 120,
     speech: { espeakPath: dto.ESPEAK_PATH ?? 'espeak-ng', maxChars: dto.TTS_MAX_CHARS ?? 2000, defaultVoice: dto.TTS_DEFAULT_VOICE ?? 'en-us' },
     logLevel: dto.LOG_LEVEL ?? 'log',
+    logFormat: dto.LOG_FORMAT ?? 'json',
     outbound: { allowHosts, fetchTimeoutMs: dto.URL_FETCH_TIMEOUT_MS ?? 30_000 },
     webhooks: {
       secret: dto.WEBHOOK_SECRET,

@@ -1,10 +1,12 @@
 import { Logger } from '@nestjs/common';
+import { AsyncResource } from 'async_hooks';
 import { randomUUID } from 'crypto';
 import { EventEmitter } from 'events';
 import * as fs from 'fs';
 import * as path from 'path';
 import { GatewayError, toGatewayError } from '../common/errors';
 import { redactPaths } from '../common/redact';
+import { withJobLogContext } from '../common/log-context';
 import { stderrTail } from '../media/ffmpeg-runner';
 import type { Renderer } from '../render/render.types';
 import { DataLayout, removeAllBut } from './job-files';
@@ -45,6 +47,7 @@ export interface JobsObserver {
 export class JobsService implements JobsDriver {
   readonly kind = 'embedded' as const;
   private readonly log = new Logger(JobsService.name);
+  private readonly rootScope = new AsyncResource('lipsync-job');
   private readonly layout: DataLayout;
   private readonly journal: JobJournal;
   private readonly queue: JobQueue;
@@ -285,7 +288,9 @@ export class JobsService implements JobsDriver {
     const job = this.records.get(id);
     if (!job || job.status !== 'queued') return Promise.resolve();
     const abort = new AbortController();
-    const done = this.execute(job, abort.signal);
+    // Run in the service's own async context (not that of the request or job that started the queue),
+    // and with the job id on every line the render writes (pipeline, backend, ffmpeg, its webhooks).
+    const done = this.rootScope.runInAsyncScope(() => withJobLogContext(id, () => this.execute(job, abort.signal)));
     this.running.set(id, { abort, done });
     return done.finally(() => this.running.delete(id));
   }
