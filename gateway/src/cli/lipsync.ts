@@ -5,6 +5,7 @@ import { registerBenchCommand } from './bench.command';
 import { registerCalibDataCommand } from './calib-data.command';
 import { EXIT_BAD_INPUT, EXIT_FAILED } from './cli-util';
 import { CliLogger } from './cli-logger';
+import { registerInspectCommand } from './inspect.command';
 import { registerMelCommand } from './mel.command';
 import { registerRenderCommand } from './render.command';
 
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
     .hook('preAction', (cmd) => Logger.overrideLogger(new CliLogger(Boolean(cmd.opts().verbose))));
   registerRenderCommand(program);
   registerMelCommand(program);
+  registerInspectCommand(program);
   registerBenchCommand(program);
   registerCalibDataCommand(program);
   return program;

@@ -42,4 +42,19 @@ export class ImageAdapter {
   encodeJpeg(rgb: Uint8Array, width: number, height: number, quality = 90): Promise<Buffer> {
     return sharp(rgb, { raw: { width, height, channels: 3 } }).jpeg({ quality }).toBuffer();
   }
+
+  /**
+   * The inspect picture: the (drawn-on) frame with the 96×96 model crop, enlarged `zoom`×, beside
+   * it on the right (sharp composite); the canvas grows so both fit.
+   */
+  async encodeInspectPng(frame: Uint8Array, width: number, height: number, crop: Uint8Array, cropSize: number, zoom = 2): Promise<Buffer> {
+    const side = cropSize * zoom;
+    const margin = 8;
+    const big = await sharp(crop, { raw: { width: cropSize, height: cropSize, channels: 3 } }).resize(side, side, { kernel: 'nearest' }).png().toBuffer();
+    return sharp(frame, { raw: { width, height, channels: 3 } })
+      .extend({ right: side + 2 * margin, bottom: Math.max(0, side + 2 * margin - height), background: { r: 32, g: 32, b: 32 } })
+      .composite([{ input: big, left: width + margin, top: margin }])
+      .png()
+      .toBuffer();
+  }
 }
