@@ -77,4 +77,4 @@ ensure_model() {
 
 APT_RUNTIME=(ffmpeg espeak-ng)
 APT_MODEL=(python3 python3-torch python3-onnx python3-numpy)
-APT_TEST=(python3-scipy python3-pytest chromium prometheus)
+APT_TEST=(python3-scipy python3-pytest chromium prometheus redis-server)
