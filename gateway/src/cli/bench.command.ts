@@ -9,6 +9,7 @@ import { createBackend } from '../inference/backend-factory';
 import { benchOnnx, formatOnnxBench } from '../inference/onnx.bench';
 import { benchPrecisions, cpuHeader, formatPrecisionBench } from '../inference/precision.bench';
 import { FACE_ELEMENTS, MEL_WINDOW_ELEMENTS } from '../inference/model-contract';
+import { benchFaces, formatFaceBench } from '../face/face.bench';
 import type { RenderResult, StageName } from '../render/render.types';
 import { FfmpegRunner } from '../media/ffmpeg-runner';
 import { EXIT_OK, parseIntOption, reportError } from './cli-util';
@@ -103,6 +104,7 @@ async function runStandard(opts: BenchOpts): Promise<number> {
   print(await cpuHeader());
   const mel = await benchMel();
   print(`mel: ${mel.audioSeconds} s of audio in ${mel.ms.toFixed(1)} ms = ${mel.realTimeFactor.toFixed(0)}× real time (target ≥ 500×)`);
+  print(formatFaceBench(await benchFaces(opts.face, path.join(REPO_ROOT, 'test', 'fixtures', 'faces', 'astronaut-sway.mp4'))));
   const config = loadConfig();
   if (config.backend === 'onnx' && !opts.skipModel) {
     print(`onnx model alone (${config.onnxThreads} threads), per batch size:`);
