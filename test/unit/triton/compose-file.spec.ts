@@ -101,15 +101,16 @@ describe('docker-compose.yml', () => {
     expect(ok).toBe(true);
   });
 
-  it('should have the four services, and depends_on only on services that exist (healthy → has a healthcheck)', () => {
-    expect(Object.keys(services).sort()).toEqual(['gateway', 'grafana', 'prometheus', 'triton']);
+  it('should have the six services, and depends_on only on services that exist (healthy → has a healthcheck)', () => {
+    expect(Object.keys(services).sort()).toEqual(['gateway-api', 'gateway-worker', 'grafana', 'prometheus', 'redis', 'triton']);
     for (const [name, svc] of Object.entries(services)) {
       for (const [target, { condition }] of Object.entries(svc.depends_on ?? {})) {
         expect(`${name} → ${target}: ${target in services}`).toBe(`${name} → ${target}: true`);
         if (condition === 'service_healthy') expect(services[target].healthcheck).toBeDefined();
       }
     }
-    expect(services.gateway.depends_on?.triton.condition).toBe('service_healthy');
+    expect(services['gateway-worker'].depends_on?.triton.condition).toBe('service_healthy');
+    for (const name of ['gateway-api', 'gateway-worker']) expect(services[name].depends_on?.redis.condition).toBe('service_healthy');
   });
 
   it('should publish each host port once, and Triton on 8000/8001/8002 with a readiness healthcheck', () => {
@@ -120,11 +121,11 @@ describe('docker-compose.yml', () => {
   });
 
   it('should reserve an NVIDIA GPU for Triton and the gateway, with the video capability for NVENC', () => {
-    for (const name of ['triton', 'gateway']) {
+    for (const name of ['triton', 'gateway-worker']) {
       const devices = services[name].deploy?.resources.reservations.devices ?? [];
       expect(devices.some((d) => d.driver === 'nvidia' && d.capabilities.includes('gpu'))).toBe(true);
     }
-    expect(services.gateway.environment?.NVIDIA_DRIVER_CAPABILITIES.split(',')).toEqual(expect.arrayContaining(['compute', 'utility', 'video']));
+    expect(services['gateway-worker'].environment?.NVIDIA_DRIVER_CAPABILITIES.split(',')).toEqual(expect.arrayContaining(['compute', 'utility', 'video']));
   });
 
   it('should mount paths that exist in the repo and declare every named volume', () => {
@@ -152,13 +153,28 @@ describe('docker-compose.yml', () => {
   });
 
   it('should configure the gateway for Triton with values loadConfig accepts, pointing at the Triton gRPC port', () => {
-    const env = services.gateway.environment ?? {};
+    const env = services['gateway-worker'].environment ?? {};
     const cfg = loadConfig({ ...env, API_KEYS: '' });
     expect(cfg.backend).toBe('triton');
     const [host, port] = cfg.triton.url.split(':');
     expect(host).toBe('triton');
     expect(containerPorts(services.triton)).toContain(Number(port));
-    expect(containerPorts(services.gateway)).toContain(cfg.port);
+    expect(containerPorts(services['gateway-api'])).toContain(cfg.port);
+  });
+
+  it('should run API replicas and scalable render workers on Redis (append-only) and one shared data volume', () => {
+    const api = loadConfig({ ...services['gateway-api'].environment, API_KEYS: '' });
+    const worker = loadConfig({ ...services['gateway-worker'].environment, API_KEYS: '' });
+    expect(api.queue).toMatchObject({ driver: 'redis', role: 'api', redisUrl: 'redis://redis:6379' });
+    expect(worker.queue).toMatchObject({ driver: 'redis', role: 'worker', redisUrl: 'redis://redis:6379' });
+    expect(worker.jobs.concurrency).toBeGreaterThan(1);
+    // a scaled service cannot publish a fixed host port
+    expect(services['gateway-worker'].ports).toBeUndefined();
+    expect(services['gateway-api'].volumes).toContain('gateway-data:/data');
+    expect(services['gateway-worker'].volumes).toContain('gateway-data:/data');
+    expect(services.redis.image).toMatch(/^redis:7/);
+    expect(services.redis.command).toEqual(expect.arrayContaining(['--appendonly', 'yes']));
+    expect(services.redis.healthcheck?.test).toEqual(['CMD', 'redis-cli', 'ping']);
   });
 
   it('should have a gateway Dockerfile on node:24-bookworm-slim (both stages) with ffmpeg, espeak-ng, npm ci, a build and the protos', () => {

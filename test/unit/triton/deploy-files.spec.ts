@@ -25,8 +25,11 @@ const TRITON_NAMES = new Set([...parsePrometheusText(renderTritonMetrics('wav2li
 
 describe('deploy/ (Prometheus and Grafana provisioning)', () => {
   it('should scrape the gateway and Triton at ports their compose services expose', () => {
-    const targets = prometheus.scrape_configs.flatMap((c: { static_configs: { targets: string[] }[] }) => c.static_configs.flatMap((s) => s.targets));
-    expect(targets.sort()).toEqual(['gateway:8080', 'triton:8002']);
+    const targets = prometheus.scrape_configs.flatMap((c: { static_configs?: { targets: string[] }[] }) => (c.static_configs ?? []).flatMap((s) => s.targets));
+    expect(targets.sort()).toEqual(['gateway-api:8080', 'triton:8002']);
+    // the scalable workers are found by DNS (one A record per replica), on the port they listen on
+    const workers = prometheus.scrape_configs.find((c: { job_name: string }) => c.job_name === 'gateway-worker');
+    expect(workers.dns_sd_configs).toEqual([{ names: ['gateway-worker'], type: 'A', port: 8080 }]);
     for (const t of targets) {
       const [svc, port] = t.split(':');
       expect((compose.services[svc].ports as string[]).map((p) => p.split(':')[1])).toContain(port);
