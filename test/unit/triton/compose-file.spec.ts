@@ -81,6 +81,8 @@ const schema = {
 };
 
 type Service = {
+  image?: string;
+  command?: string[];
   build?: { context: string; dockerfile?: string; args?: Record<string, string> };
   environment?: Record<string, string>;
   ports?: string[];
