@@ -19,7 +19,8 @@ describe('FaceApiDetector compiled to JavaScript', () => {
     outDir = fs.mkdtempSync(path.join(REPO, 'tmp', 'face-dist-'));
     const tsc = require.resolve('typescript/bin/tsc');
     const flags = ['--outDir', outDir, '--rootDir', 'gateway/src', '--target', 'ES2022', '--module', 'commonjs', '--moduleResolution', 'node'];
-    const more = ['--esModuleInterop', '--skipLibCheck', '--strict', '--types', 'node'];
+    // the same compiler options as tsconfig.json (the detector's imports reach decorated config and JSON tables)
+    const more = ['--esModuleInterop', '--experimentalDecorators', '--emitDecoratorMetadata', '--resolveJsonModule', '--skipLibCheck', '--strict', '--types', 'node'];
     const files = ['gateway/src/face/face-detector.ts', 'gateway/src/face/face-detector.worker.ts', 'gateway/src/face/image.adapter.ts'];
     execFileSync(process.execPath, [tsc, ...flags, ...more, ...files], { cwd: REPO, stdio: 'pipe' });
   });
