@@ -14,7 +14,8 @@ interface RenderOpts {
   text?: string;
   voice?: string;
   out: string;
-  fps: number;
+  /** unset: a video avatar keeps its own rate, an image renders at 25 */
+  fps?: number;
   batch?: number;
   box?: [number, number, number, number];
   pads?: [number, number, number, number];
@@ -42,7 +43,7 @@ export function registerRenderCommand(program: Command): void {
     .option('--text <text>', 'speak this text with espeak-ng instead of --audio')
     .option('--voice <voice>', 'espeak-ng voice for --text', 'en-us')
     .requiredOption('--out <file.mp4>', 'output MP4 path')
-    .option('--fps <n>', 'output frames per second', parseNumberOption('--fps', 1, 60), 25)
+    .option('--fps <n>', 'output frames per second (default: a video avatar\'s own rate, 25 for an image)', parseNumberOption('--fps', 1, 60))
     .option('--batch <n>', 'frames per inference batch (default: 32 on CPU, 64 on Triton)', parseIntOption('--batch', 1, 128))
     .option('--box <t,b,l,r>', 'manual face box in pixels: top,bottom,left,right (skips detection)', parseTblr('--box'))
     .option('--pads <t,b,l,r>', 'pads in pixels around the detected face: top,bottom,left,right (default: a tenth of the box height below)', parseTblr('--pads'))
