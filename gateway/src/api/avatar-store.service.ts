@@ -8,6 +8,7 @@ import type { AvatarDto } from './dto/responses.dto';
 import { AVATAR_ID_PATTERN } from './dto/create-job.dto';
 import type { SniffResult } from '../media/media-sniff';
 import type { FaceReport } from '../face/face.types';
+import { Slots } from './avatar-slots';
 
 interface AvatarMeta extends AvatarDto {
   /** random file name inside the avatar's directory */
@@ -15,6 +16,13 @@ interface AvatarMeta extends AvatarDto {
 }
 
 const META = 'meta.json';
+
+export interface AvatarStoreSettings {
+  /** AVATAR_TTL_SECONDS: avatars older than this are deleted by sweep(); 0/undefined = kept */
+  ttlSeconds?: number;
+  /** AVATAR_CONCURRENCY: uploads prepared at once (8× that may wait; beyond: 503) */
+  concurrency?: number;
+}
 
 /** sha256 of a file, streamed (uploads can be large). */
 export async function hashFile(p: string): Promise<string> {
@@ -28,22 +36,55 @@ export async function hashFile(p: string): Promise<string> {
  * once, when the avatar is created; AvatarService's cache serves later jobs.
  */
 export class AvatarStore {
+  /** creations in progress per avatarId: a second upload of the same bytes waits for the first */
+  private readonly creating = new Map<string, Promise<AvatarDto>>();
+  private readonly slots: Slots;
+
   constructor(
     private readonly layout: DataLayout,
-    private readonly avatars: Pick<AvatarPort, 'prepare'>,
-  ) {}
+    private readonly avatars: Pick<AvatarPort, 'prepare'> & { forgetContent?(sourceHash: string): Promise<void> },
+    private readonly settings: AvatarStoreSettings = {},
+  ) {
+    const max = settings.concurrency ?? 2;
+    this.slots = new Slots(max, max * 8);
+  }
 
-  /** Stores an upload (moved away from multer's temp name) and prepares it; same content → same avatarId. */
-  async create(uploadPath: string, sniff: SniffResult): Promise<AvatarDto> {
+  /**
+   * Stores an upload (moved away from multer's temp name) and prepares it; same content → same
+   * avatarId. Two uploads of the same bytes at once share one creation (neither can delete the
+   * other's folder). `signal`: the client hung up (preparation stops, nothing is kept).
+   */
+  async create(uploadPath: string, sniff: SniffResult, signal?: AbortSignal): Promise<AvatarDto> {
     const avatarId = await hashFile(uploadPath);
     const existing = this.readMeta(avatarId);
     if (existing) return { ...publicMeta(existing), cached: true };
+    const pending = this.creating.get(avatarId);
+    if (pending) {
+      const first = await pending.catch(() => undefined);
+      if (first) return { ...first, cached: true };
+      return this.create(uploadPath, sniff, signal); // the first failed (its client left, say): try ours
+    }
+    const job = this.createNew(avatarId, uploadPath, sniff, signal).finally(() => this.creating.delete(avatarId));
+    this.creating.set(avatarId, job);
+    return job;
+  }
+
+  private async createNew(avatarId: string, uploadPath: string, sniff: SniffResult, signal?: AbortSignal): Promise<AvatarDto> {
+    const release = await this.slots.acquire(signal);
+    try {
+      return await this.createLocked(avatarId, uploadPath, sniff, signal);
+    } finally {
+      release();
+    }
+  }
+
+  private async createLocked(avatarId: string, uploadPath: string, sniff: SniffResult, signal?: AbortSignal): Promise<AvatarDto> {
     const dir = this.layout.avatarDir(avatarId);
     await fs.promises.mkdir(dir, { recursive: true });
     try {
       const file = randomName('face', sniff.format);
       await moveFile(uploadPath, path.join(dir, file));
-      const prepared = await this.avatars.prepare(path.join(dir, file), {});
+      const prepared = await this.avatars.prepare(path.join(dir, file), { signal });
       const b = prepared.box(0);
       const meta: AvatarMeta = {
         avatarId,
@@ -57,10 +98,13 @@ export class AvatarStore {
         createdAt: new Date().toISOString(),
         file,
       };
-      await fs.promises.writeFile(path.join(dir, META), JSON.stringify(meta));
+      // temp + rename: a reader never sees half a meta.json
+      await fs.promises.writeFile(path.join(dir, `${META}.tmp`), JSON.stringify(meta));
+      await fs.promises.rename(path.join(dir, `${META}.tmp`), path.join(dir, META));
       return publicMeta(meta);
     } catch (err) {
       await fs.promises.rm(dir, { recursive: true, force: true });
+      await this.avatars.forgetContent?.(avatarId);
       throw err;
     }
   }
@@ -84,9 +128,31 @@ export class AvatarStore {
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
 
+  /**
+   * Deletes an avatar and every trace of the face (issue 10, item 5): its folder (upload and meta)
+   * and, through AvatarService, decoded frames, crops and boxes in memory and box records on disk.
+   */
   async remove(avatarId: string): Promise<void> {
     this.mustRead(avatarId);
+    await this.purge(avatarId);
+  }
+
+  private async purge(avatarId: string): Promise<void> {
     await fs.promises.rm(this.layout.avatarDir(avatarId), { recursive: true, force: true });
+    await this.avatars.forgetContent?.(avatarId);
+  }
+
+  /** Deletes avatars older than AVATAR_TTL_SECONDS (0 = keep for ever); returns how many went. */
+  async sweep(now = Date.now()): Promise<number> {
+    const ttl = this.settings.ttlSeconds ?? 0;
+    if (!(ttl > 0)) return 0;
+    let n = 0;
+    for (const a of this.list()) {
+      if (Date.parse(a.createdAt) + ttl * 1000 > now || this.creating.has(a.avatarId)) continue;
+      await this.purge(a.avatarId);
+      n++;
+    }
+    return n;
   }
 
   private mustRead(avatarId: string): AvatarMeta {

@@ -40,7 +40,7 @@ export class AvatarsController {
     const out = await this.idempotency.run(
       { headers: req.headers, route: 'POST /v1/avatars', fields: dto, files: { file } },
       async () => {
-        const avatar = await this.createAvatar(dto, file);
+        const avatar = await this.createAvatar(dto, file, clientGone(req, res));
         return { id: avatar.avatarId, body: avatar };
       },
       () => undefined, // an avatar's first answer is replayed as it was
@@ -48,12 +48,12 @@ export class AvatarsController {
     return markReplay(res, out);
   }
 
-  private async createAvatar(dto: CreateAvatarDto, file: Express.Multer.File | undefined): Promise<AvatarDto> {
+  private async createAvatar(dto: CreateAvatarDto, file: Express.Multer.File | undefined, signal: AbortSignal): Promise<AvatarDto> {
     if (!!file === !!dto.faceUrl) throw new GatewayError('VALIDATION_FAILED', 'give exactly one of a multipart field "file" with the face image or video, or faceUrl');
-    if (file) return this.store.create(file.path, await sniffUpload(file, 'file'));
+    if (file) return this.store.create(file.path, await sniffUpload(file, 'file'), signal);
     const fetched = await this.urls.fetch(dto.faceUrl!, 'faceUrl');
     try {
-      return await this.store.create(fetched.path, await sniffUpload(fetched, 'file'));
+      return await this.store.create(fetched.path, await sniffUpload(fetched, 'file'), signal);
     } finally {
       await this.urls.release(fetched);
     }
@@ -83,4 +83,15 @@ export class AvatarsController {
   async remove(@Param('id') id: string): Promise<void> {
     await this.store.remove(id);
   }
+}
+
+/** Aborts when the client hangs up before the answer went out (decode and detection stop). */
+function clientGone(_req: Request, res: Response): AbortSignal {
+  const ctl = new AbortController();
+  const onClose = () => {
+    if (!res.writableFinished) ctl.abort();
+  };
+  // res, not req: a request's 'close' also fires once its body has been read
+  res.once('close', onClose);
+  return ctl.signal;
 }

@@ -46,6 +46,8 @@ export class EnvDto {
   @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(7 * 24 * 3600) JOB_TIMEOUT_SECONDS?: number;
   @IsOptional() @IsString() API_KEYS?: string;
   @IsOptional() @IsString() TRUST_PROXY?: string;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) AVATAR_TTL_SECONDS?: number;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(64) AVATAR_CONCURRENCY?: number;
   @IsOptional() @IsString() ESPEAK_PATH?: string;
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(100_000) TTS_MAX_CHARS?: number;
   @IsOptional() @IsString() @Matches(/^[A-Za-z][A-Za-z0-9_/-]{0,39}(\+[A-Za-z0-9_-]{1,20})?$/) TTS_DEFAULT_VOICE?: string;
@@ -114,6 +116,8 @@ export interface AppConfig {
   apiKeys: string[];
   /** Express `trust proxy`: false, a hop count or trusted proxy addresses/CIDRs (config/trust-proxy.ts) */
   trustProxy: TrustProxy;
+  /** uploaded avatars: kept ttlSeconds (0 = for ever), prepared `concurrency` at once */
+  avatars: { ttlSeconds: number; concurrency: number };
   rateLimitPerMinute: number;
   /** text-to-speech (espeak-ng); optional so hand-built test configs stay valid */
   speech?: { espeakPath: string; maxChars: number; defaultVoice: string };
@@ -275,6 +279,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     apiKeys: (dto.API_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean),
     trustProxy: trust.value,
+    avatars: { ttlSeconds: dto.AVATAR_TTL_SECONDS ?? 30 * 24 * 3600, concurrency: dto.AVATAR_CONCURRENCY ?? 2 },
     rateLimitPerMinute: dto.RATE_LIMIT_PER_MINUTE ?? 120,
     speech: { espeakPath: dto.ESPEAK_PATH ?? 'espeak-ng', maxChars: dto.TTS_MAX_CHARS ?? 2000, defaultVoice: dto.TTS_DEFAULT_VOICE ?? 'en-us' },
     logLevel: dto.LOG_LEVEL ?? 'log',

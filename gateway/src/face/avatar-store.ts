@@ -22,6 +22,8 @@ export interface AvatarRecord {
   /** the faces found, the one chosen and how its box was made */
   face: FaceReport;
   createdAt: string;
+  /** sha256 of the source bytes (the REST avatarId): lets a delete purge every record of a face */
+  sourceHash?: string;
 }
 
 const KEY_RE = /^[0-9a-f]{16,128}$/;
@@ -62,6 +64,26 @@ export class AvatarStore {
 
   async remove(key: string): Promise<void> {
     await fs.rm(this.file(key), { force: true });
+  }
+
+  /** Removes every record (any version; unreadable ones too when `pred` says so) matching `pred`; returns their keys. */
+  async removeWhere(pred: (rec: AvatarRecord) => boolean): Promise<string[]> {
+    const names = await fs.readdir(this.dir).catch(() => [] as string[]);
+    const removed: string[] = [];
+    for (const name of names) {
+      const key = name.replace(/\.json$/, '');
+      if (!name.endsWith('.json') || !KEY_RE.test(key)) continue;
+      let rec: AvatarRecord;
+      try {
+        rec = JSON.parse(await fs.readFile(path.join(this.dir, name), 'utf8')) as AvatarRecord;
+      } catch {
+        continue;
+      }
+      if (!pred(rec)) continue;
+      await fs.rm(path.join(this.dir, name), { force: true });
+      removed.push(key);
+    }
+    return removed;
   }
 }
 

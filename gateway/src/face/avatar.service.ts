@@ -40,6 +40,8 @@ export interface AvatarServiceOptions {
 /** A prepared avatar as held in memory, shared by every call that hits it. */
 interface AvatarEntry {
   key: string;
+  /** sha256 of the source bytes (= the REST avatarId), so a delete can find every entry of a face */
+  hash: string;
   width: number;
   height: number;
   isVideo: boolean;
@@ -119,6 +121,22 @@ export class AvatarService {
     await this.store.remove(key);
   }
 
+  /**
+   * Purges every trace of a face (issue 10, item 5): decoded frames, crops and boxes in memory
+   * under any options, and every box record on disk made from these bytes (sha256 = avatarId).
+   */
+  async forgetContent(sourceHash: string): Promise<void> {
+    for (const [key, entry] of [...this.memory.entries()]) if (entry.hash === sourceHash) this.memory.delete(key);
+    await this.store.removeWhere((rec) => rec.sourceHash === sourceHash);
+  }
+
+  /** Removes box records older than maxAgeMs (AVATAR_TTL_SECONDS); memory entries go with them. */
+  async sweepRecords(maxAgeMs: number, now = Date.now()): Promise<number> {
+    const removed = await this.store.removeWhere((rec) => !(Date.parse(rec.createdAt) + maxAgeMs > now));
+    for (const key of removed) this.memory.delete(key);
+    return removed.length;
+  }
+
   private async prepareSource(src: Source, o: PrepareOptions, t0: number): Promise<PreparedAvatar> {
     throwIfAborted(o.signal);
     const pads = o.pads === undefined ? undefined : validatePads(o.pads);
@@ -185,12 +203,12 @@ export class AvatarService {
       const record: AvatarRecord = {
         version: AVATAR_RECORD_VERSION, key, width, height, frameCount: frames.length, isVideo: src.kind === 'video',
         fps: decoded.fps, detector: this.detector.id, detections: track.detections, boxes: boxes.map((b) => (b ? boxToTuple(b) : null)), face,
-        createdAt: new Date().toISOString(),
+        createdAt: new Date().toISOString(), sourceHash: src.hash,
       };
       await this.store.write(record).catch(() => undefined); // a read-only cache dir only costs a re-detection later
     }
     const entry: AvatarEntry = {
-      key, width, height, isVideo: src.kind === 'video', fps: decoded.fps, frames, boxes, nearest: nearestBoxes(boxes), face, crops: new Array(frames.length),
+      key, hash: src.hash, width, height, isVideo: src.kind === 'video', fps: decoded.fps, frames, boxes, nearest: nearestBoxes(boxes), face, crops: new Array(frames.length),
     };
     this.memory.set(key, entry, { size: Math.max(1, frames.length * width * height * 3) });
     return { entry, source, decode, detect };

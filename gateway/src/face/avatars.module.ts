@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { AvatarStore } from '../api/avatar-store.service';
 import { APP_CONFIG, FACE_DETECTOR } from '../common/tokens';
 import type { AppConfig } from '../config/config';
@@ -17,6 +17,32 @@ export class FaceDetectorLifecycle implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     await this.detector.close();
+  }
+}
+
+/** Deletes avatars (and their box records) past AVATAR_TTL_SECONDS: at start, then periodically. */
+@Injectable()
+export class AvatarSweeper implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly log = new Logger(AvatarSweeper.name);
+  private timer: NodeJS.Timeout | undefined;
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(AvatarStore) private readonly store: AvatarStore,
+    @Inject(AvatarService) private readonly avatars: AvatarService,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const ttl = this.config.avatars.ttlSeconds;
+    if (!(ttl > 0)) return;
+    const sweep = () =>
+      void Promise.all([this.store.sweep(), this.avatars.sweepRecords(ttl * 1000)]).catch((e) => this.log.warn(`avatar sweep failed: ${String(e)}`));
+    sweep();
+    this.timer = setInterval(sweep, Math.min(3600, Math.max(1, ttl / 4)) * 1000);
+    this.timer.unref();
+  }
+
+  onApplicationShutdown(): void {
+    if (this.timer) clearInterval(this.timer);
   }
 }
 
@@ -42,9 +68,11 @@ export class FaceDetectorLifecycle implements OnApplicationShutdown {
     {
       provide: AvatarStore,
       inject: [APP_CONFIG, AvatarService],
-      useFactory: (config: AppConfig, avatars: AvatarService) => new AvatarStore(new DataLayout(config.dataDir), avatars),
+      useFactory: (config: AppConfig, avatars: AvatarService) =>
+        new AvatarStore(new DataLayout(config.dataDir), avatars, { ttlSeconds: config.avatars.ttlSeconds, concurrency: config.avatars.concurrency }),
     },
     FaceDetectorLifecycle,
+    AvatarSweeper,
   ],
   exports: [AvatarService, AvatarStore],
 })

@@ -38,6 +38,37 @@ describe(AvatarService.name, () => {
   });
   afterEach(() => fs.rm(dir, { recursive: true, force: true }));
 
+  it('should purge every trace of a face on forgetContent: memory entries under any options and box records on disk (issue 10, item 5)', async () => {
+    const file = await writeAvatar('p.png', 'p', 200, 150);
+    const other = await writeAvatar('q.png', 'q', 200, 150);
+    detector.answerWith(() => [face(40, 30, 120, 120)]);
+    const sut = newSut();
+    await sut.prepare(file);
+    await sut.prepare(file, { pads: [0, 0, 0, 0] });
+    await sut.prepare(other);
+    expect((await sut.prepare(file)).source).toBe('memory');
+    const records = () => fs.readdir(path.join(dir, 'cache'));
+    expect(await records()).toHaveLength(3);
+    const { createHash } = await import('crypto');
+    const hash = createHash('sha256').update(await fs.readFile(file)).digest('hex');
+    await sut.forgetContent(hash);
+    expect(await records()).toHaveLength(1); // only the other face's record is left
+    expect((await sut.prepare(other)).source).toBe('memory');
+    const again = await sut.prepare(file);
+    expect(again.source).toBe('detected'); // neither memory nor disk knew it any more
+  });
+
+  it('should drop box records older than the avatar TTL', async () => {
+    const file = await writeAvatar('t.png', 't', 200, 150);
+    detector.answerWith(() => [face(40, 30, 120, 120)]);
+    const sut = newSut();
+    await sut.prepare(file);
+    expect(await sut.sweepRecords(60_000)).toBe(0);
+    expect(await sut.sweepRecords(60_000, Date.now() + 61_000)).toBe(1);
+    expect(await fs.readdir(path.join(dir, 'cache'))).toEqual([]);
+    expect((await sut.prepare(file)).source).toBe('detected');
+  });
+
   it('should crop odd sizes to even, pad the detected box and expose crop and mask', async () => {
     const file = await writeAvatar('a.png', 'a', 201, 151);
     detector.answer([face(40, 30, 120, 120)]);
