@@ -43,7 +43,9 @@ const service = {
     },
     command: strList,
     environment: { type: 'object', additionalProperties: { type: 'string' } },
-    ports: { type: 'array', items: { type: 'string', pattern: '^[0-9]{1,5}:[0-9]{1,5}(/(tcp|udp))?$' } },
+    ports: { type: 'array', items: { type: 'string', pattern: '^(127\\.0\\.0\\.1:)?[0-9]{1,5}:[0-9]{1,5}(/(tcp|udp))?$' } },
+    expose: { type: 'array', items: { type: 'string', pattern: '^[0-9]{1,5}$' } },
+    networks: { type: 'array', items: { type: 'string' }, minItems: 1 },
     volumes: { type: 'array', items: { type: 'string', pattern: '^[^:]+:/[^:]*(:(ro|rw))?$' } },
     depends_on: {
       type: 'object',
@@ -77,6 +79,10 @@ const schema = {
   properties: {
     services: { type: 'object', minProperties: 1, additionalProperties: service },
     volumes: { type: 'object', additionalProperties: { type: ['object', 'null'] } },
+    networks: {
+      type: 'object',
+      additionalProperties: { type: ['object', 'null'], additionalProperties: false, properties: { internal: { type: 'boolean' } } },
+    },
   },
 };
 
@@ -86,13 +92,20 @@ type Service = {
   build?: { context: string; dockerfile?: string; args?: Record<string, string> };
   environment?: Record<string, string>;
   ports?: string[];
+  expose?: string[];
+  networks?: string[];
   volumes?: string[];
   depends_on?: Record<string, { condition: string }>;
   deploy?: { resources: { reservations: { devices: { capabilities: string[]; driver?: string }[] } } };
   healthcheck?: { test: string[] };
 };
 const services = compose.services as Record<string, Service>;
-const containerPorts = (s: Service) => (s.ports ?? []).map((p) => Number(p.split(':')[1].split('/')[0]));
+// "[ip:]host:container[/proto]" → the container port; `expose` lists container ports without publishing them
+const containerPorts = (s: Service) => [
+  ...(s.ports ?? []).map((p) => Number(p.split(':').at(-1)!.split('/')[0])),
+  ...(s.expose ?? []).map(Number),
+];
+const hostPort = (p: string) => p.split(':').slice(0, -1).join(':');
 
 describe('docker-compose.yml', () => {
   it('should satisfy the compose-spec subset schema', () => {
@@ -116,10 +129,28 @@ describe('docker-compose.yml', () => {
   });
 
   it('should publish each host port once, and Triton on 8000/8001/8002 with a readiness healthcheck', () => {
-    const hostPorts = Object.values(services).flatMap((s) => (s.ports ?? []).map((p) => p.split(':')[0]));
+    const hostPorts = Object.values(services).flatMap((s) => (s.ports ?? []).map(hostPort));
     expect(new Set(hostPorts).size).toBe(hostPorts.length);
     expect(containerPorts(services.triton).sort()).toEqual([8000, 8001, 8002]);
     expect(services.triton.healthcheck?.test.join(' ')).toContain('/v2/health/ready');
+  });
+
+  it('should publish only the gateway API on all interfaces; Triton and Redis on the internal network, Prometheus and Grafana on 127.0.0.1', () => {
+    const published = Object.entries(services).flatMap(([name, s]) => (s.ports ?? []).map((p) => `${name} ${hostPort(p)}`));
+    expect(published.sort()).toEqual(['gateway-api 8080', 'grafana 127.0.0.1:3000', 'prometheus 127.0.0.1:9090']);
+    expect(compose.networks.backend).toEqual({ internal: true });
+    for (const name of ['triton', 'redis', 'gateway-worker']) expect(services[name].networks).toEqual(['backend']);
+    // the API replicas and Prometheus reach the backend too (gRPC is the workers'; metrics are scraped)
+    for (const name of ['gateway-api', 'prometheus']) expect(services[name].networks).toContain('backend');
+  });
+
+  it('should require API keys and a Grafana admin password, with no anonymous Grafana', () => {
+    // `${VAR:?message}`: compose refuses to start while VAR is unset or empty
+    expect(services['gateway-api'].environment?.API_KEYS).toMatch(/^\$\{API_KEYS:\?.+\}$/);
+    const grafana = services.grafana.environment ?? {};
+    expect(grafana.GF_AUTH_ANONYMOUS_ENABLED).toBe('false');
+    expect(grafana.GF_SECURITY_ADMIN_PASSWORD).toMatch(/^\$\{GRAFANA_ADMIN_PASSWORD:\?.+\}$/);
+    expect(grafana).not.toHaveProperty('GF_AUTH_ANONYMOUS_ORG_ROLE');
   });
 
   it('should reserve an NVIDIA GPU for Triton and the gateway, with the video capability for NVENC', () => {

@@ -32,7 +32,8 @@ describe('deploy/ (Prometheus and Grafana provisioning)', () => {
     expect(workers.dns_sd_configs).toEqual([{ names: ['gateway-worker'], type: 'A', port: 8080 }]);
     for (const t of targets) {
       const [svc, port] = t.split(':');
-      expect((compose.services[svc].ports as string[]).map((p) => p.split(':')[1])).toContain(port);
+      const { ports = [], expose = [] } = compose.services[svc] as { ports?: string[]; expose?: string[] };
+      expect([...ports.map((p) => p.split(':').at(-1)), ...expose]).toContain(port);
     }
   });
 
