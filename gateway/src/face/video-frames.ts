@@ -112,20 +112,18 @@ export async function decodeVideo(
   const frameBytes = width * height * 3;
   if (frameBytes === 0) throw new GatewayError('UNSUPPORTED_MEDIA', 'the video frames are empty');
   const maxFrames = Math.max(1, Math.min(limits.maxVideoFrames, Math.floor(limits.maxVideoBytes / frameBytes)));
-  let out: Buffer;
+  // ffmpeg writes into one buffer sized from the probe (frames are views into it, never concatenated
+  // chunks plus a copy); it only grows when the container under-reports its duration
+  const sink = new GrowableBuffer(initialFrames(info, maxFrames) * frameBytes, (maxFrames + 1) * frameBytes);
   try {
-    const res = await runner.run(decodeArgs(path, info, maxFrames, pinned), {
-      signal,
-      timeoutMs: 120_000,
-      maxStdoutBytes: (maxFrames + 1) * frameBytes,
-    });
-    out = res.stdout;
+    await runner.stream(decodeArgs(path, info, maxFrames, pinned), (chunk) => void sink.append(chunk), { signal, timeoutMs: 120_000 });
   } catch (err) {
     if (err instanceof GatewayError && (err.code === 'CANCELLED' || err.code === 'DEADLINE_EXCEEDED')) throw err;
     throw new GatewayError('UNSUPPORTED_MEDIA', 'the video cannot be decoded', undefined, { cause: err });
   }
+  const out = sink.bytes();
   const count = Math.floor(out.length / frameBytes);
-  if (count > maxFrames) {
+  if (count > maxFrames || sink.overflowed) {
     throw new GatewayError(
       'VIDEO_TOO_LONG',
       `the video has more than ${maxFrames} frames at ${width}x${height} (limits: ${limits.maxVideoFrames} frames, ${limits.maxVideoBytes} bytes)`,
@@ -137,3 +135,47 @@ export async function decodeVideo(
   return { width, height, fps: info.fps, frames };
 }
 
+
+/** Frames to allocate up front: the probed duration's worth (+2 for rounding), else the cap. */
+export function initialFrames(info: VideoInfo, maxFrames: number): number {
+  if (info.duration === undefined) return maxFrames + 1;
+  return Math.max(1, Math.min(maxFrames + 1, Math.ceil(info.duration * info.fps) + 2));
+}
+
+/** An append-only byte buffer with a hard cap (ffmpeg's -frames:v keeps the output under it). */
+export class GrowableBuffer {
+  private buf: Buffer;
+  private used = 0;
+  /** set once a chunk did not fit under the cap */
+  overflowed = false;
+
+  constructor(initialBytes: number, private readonly maxBytes: number) {
+    this.buf = Buffer.allocUnsafe(Math.min(initialBytes, maxBytes));
+  }
+
+  /** false (and the chunk dropped) past the cap: it runs in a stream listener, where a throw would crash the process */
+  append(chunk: Buffer): boolean {
+    const need = this.used + chunk.length;
+    if (need > this.buf.length) {
+      if (need > this.maxBytes) {
+        this.overflowed = true;
+        return false;
+      }
+      const grown = Buffer.allocUnsafe(Math.min(this.maxBytes, Math.max(need, this.buf.length * 2)));
+      this.buf.copy(grown, 0, 0, this.used);
+      this.buf = grown;
+    }
+    chunk.copy(this.buf, this.used);
+    this.used = need;
+    return true;
+  }
+
+  /** the bytes written so far (a view, no copy) */
+  bytes(): Buffer {
+    return this.buf.subarray(0, this.used);
+  }
+
+  get capacity(): number {
+    return this.buf.length;
+  }
+}

@@ -1,5 +1,5 @@
 import { GatewayError } from '../../../gateway/src/common/errors';
-import { decodeArgs, decodeVideo, parseVideoProbe } from '../../../gateway/src/face/video-frames';
+import { decodeArgs, decodeVideo, GrowableBuffer, initialFrames, parseVideoProbe } from '../../../gateway/src/face/video-frames';
 import { pinnedFormatOf } from '../../../gateway/src/media/demuxer-allowlist';
 import { FfmpegRunner, RunOptions, RunResult } from '../../../gateway/src/media/ffmpeg-runner';
 
@@ -16,10 +16,12 @@ class FakeRunner extends FfmpegRunner {
   async probe(): Promise<RunResult> {
     return { stdout: Buffer.from(this.probeOut), stderr: '' };
   }
-  async run(args: string[], opts: RunOptions = {}): Promise<RunResult> {
+  async stream(args: string[], onData: (chunk: Buffer) => void, opts: RunOptions = {}): Promise<RunResult> {
     this.runs.push({ args, opts });
-    if (!this.runOut) throw new Error('FakeRunner: unexpected run()');
-    return { stdout: this.runOut, stderr: '' };
+    if (!this.runOut) throw new Error('FakeRunner: unexpected stream()');
+    // odd-sized chunks, as a pipe delivers them
+    for (let at = 0; at < this.runOut.length; at += 7) onData(this.runOut.subarray(at, at + 7));
+    return { stdout: Buffer.alloc(0), stderr: '' };
   }
 }
 
@@ -60,7 +62,18 @@ describe('video-frames', () => {
       const v = await decodeVideo(runner, 'in.mp4', limits, MP4);
       expect([v.width, v.height, v.fps, v.frames.length]).toEqual([4, 2, 10, 3]);
       expect(v.frames.map((f) => [f.length, f[0], f[f.length - 1]])).toEqual([[24, 1, 1], [24, 2, 2], [24, 3, 3]]);
-      expect(runner.runs[0].opts.maxStdoutBytes).toBe(101 * frameBytes);
+      // one buffer for all frames, sized from the probed duration (3 frames + 2 of slack)
+      expect(new Set(v.frames.map((f) => f.buffer)).size).toBe(1);
+      expect(v.frames[0].buffer.byteLength).toBeLessThanOrEqual(5 * frameBytes + 8192);
+    });
+
+    it('should grow the buffer when the container under-reports its duration', async () => {
+      const frameBytes = 4 * 2 * 3;
+      const raw = Buffer.alloc(frameBytes * 9, 7);
+      const runner = new FakeRunner(probeJson({ width: 4, height: 2, avg_frame_rate: '10/1', duration: '0.1' }), raw);
+      const v = await decodeVideo(runner, 'in.mp4', limits, MP4);
+      expect(v.frames).toHaveLength(9);
+      expect(v.frames.every((f) => f.every((b) => b === 7))).toBe(true);
     });
 
     it('should refuse a video longer than maxVideoSeconds before decoding', async () => {
@@ -89,6 +102,32 @@ describe('video-frames', () => {
       const hls = new FakeRunner(probeJson({ width: 64, height: 64, avg_frame_rate: '25/1' }, { format_name: 'hls' }), Buffer.alloc(64 * 64 * 3));
       await expect(decodeVideo(hls, 'in.mp4', limits, MP4)).rejects.toMatchObject({ code: 'UNSUPPORTED_MEDIA' });
       expect(hls.runs).toHaveLength(0);
+    });
+  });
+
+  describe(GrowableBuffer.name, () => {
+    it('should keep appended bytes in order across growth, as a view without a copy', () => {
+      const sut = new GrowableBuffer(4, 64);
+      for (let i = 0; i < 10; i++) expect(sut.append(Buffer.from([i, i]))).toBe(true);
+      expect([...sut.bytes()]).toEqual([0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9]);
+      expect(sut.capacity).toBe(32);
+    });
+
+    it('should refuse (and flag) bytes past the cap instead of throwing in a stream listener', () => {
+      const sut = new GrowableBuffer(8, 10);
+      expect(sut.append(Buffer.alloc(8))).toBe(true);
+      expect(sut.append(Buffer.alloc(3))).toBe(false);
+      expect(sut.overflowed).toBe(true);
+      expect(sut.bytes().length).toBe(8);
+    });
+  });
+
+  describe('initialFrames', () => {
+    it('should size from the probed duration with 2 frames of slack, capped, or take the cap without one', () => {
+      const info = { width: 4, height: 2, fps: 25 };
+      expect(initialFrames({ ...info, duration: 2 }, 1500)).toBe(52);
+      expect(initialFrames({ ...info, duration: 100 }, 1500)).toBe(1501);
+      expect(initialFrames(info, 1500)).toBe(1501);
     });
   });
 });
