@@ -56,7 +56,13 @@ async function main() {
   try {
     for (let i = 0; i < 900; i++) {
       if (server.exitCode !== null) throw new Error(`the gateway exited (${server.exitCode})`);
-      if (await fetch(`${url}/readyz`).then((r) => r.ok, () => false)) break;
+      if (
+        await fetch(`${url}/readyz`).then(
+          (r) => r.ok,
+          () => false,
+        )
+      )
+        break;
       await new Promise((r) => setTimeout(r, 200));
     }
     const form = new FormData();
@@ -68,7 +74,15 @@ async function main() {
       executablePath: chromium,
       headless: true,
       protocolTimeout: 300_000,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--autoplay-policy=no-user-gesture-required', '--mute-audio', '--disable-background-timer-throttling', '--disable-renderer-backgrounding'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-dev-shm-usage',
+        '--autoplay-policy=no-user-gesture-required',
+        '--mute-audio',
+        '--disable-background-timer-throttling',
+        '--disable-renderer-backgrounding',
+      ],
     });
     const page = await browser.newPage();
     await page.goto(url, { waitUntil: 'load' });
@@ -84,9 +98,16 @@ async function main() {
     });
     const t0 = Date.now();
     await page.click('#start-live');
-    await page.waitForFunction(() => document.getElementById('player').getVideoPlaybackQuality().totalVideoFrames > 0, { timeout: 300_000, polling: 50 });
+    await page.waitForFunction(() => document.getElementById('player').getVideoPlaybackQuality().totalVideoFrames > 0, {
+      timeout: 300_000,
+      polling: 50,
+    });
     const firstFrameMs = Date.now() - t0;
-    await page.waitForFunction((s) => document.getElementById('player').currentTime >= s, { timeout: (seconds * 4 + 120) * 1000, polling: 200 }, seconds);
+    await page.waitForFunction(
+      (s) => document.getElementById('player').currentTime >= s,
+      { timeout: (seconds * 4 + 120) * 1000, polling: 200 },
+      seconds,
+    );
     const wallS = (Date.now() - t0) / 1000;
     const r = await page.evaluate(() => {
       const s = window.lipsyncPage.liveStats();

@@ -9,7 +9,10 @@ module.exports = (layer, pattern, timeoutMs) => ({
     '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }],
     // request-filtering-agent ships ES modules only; jest's CommonJS runtime needs them transpiled
     // (Node 20.19+ loads them natively with require() at run time).
-    '/node_modules/request-filtering-agent/.+\\.js$': ['ts-jest', { tsconfig: { allowJs: true, module: 'commonjs', esModuleInterop: true, isolatedModules: true } }],
+    '/node_modules/request-filtering-agent/.+\\.js$': [
+      'ts-jest',
+      { tsconfig: { allowJs: true, module: 'commonjs', esModuleInterop: true, isolatedModules: true } },
+    ],
   },
   transformIgnorePatterns: ['/node_modules/(?!request-filtering-agent/)'],
   moduleFileExtensions: ['ts', 'js', 'json'],

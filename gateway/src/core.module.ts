@@ -30,7 +30,17 @@ export class CoreModule {
       providers: [
         {
           provide: CORE_SERVICES,
-          inject: [APP_CONFIG, FfmpegRunner, AudioService, AvatarService, INFERENCE_BACKEND, SPEECH_SYNTHESIZER, RENDERER, VIDEO_ENCODER, MODEL_PROVENANCE],
+          inject: [
+            APP_CONFIG,
+            FfmpegRunner,
+            AudioService,
+            AvatarService,
+            INFERENCE_BACKEND,
+            SPEECH_SYNTHESIZER,
+            RENDERER,
+            VIDEO_ENCODER,
+            MODEL_PROVENANCE,
+          ],
           useFactory: (
             cfg: AppConfig,
             runner: FfmpegRunner,

@@ -71,15 +71,35 @@ describe('REST API (fake backend)', () => {
 
   it('should refuse malformed requests with 400 VALIDATION_FAILED', async () => {
     expectError(await request(t.server).post('/v1/jobs').set(KEY).field('text', 'hi'), 400, 'VALIDATION_FAILED');
-    expectError(await request(t.server).post('/v1/jobs').set(KEY).attach('face', ASTRONAUT).attach('audio', speech).field('evil', '1'), 400, 'VALIDATION_FAILED');
+    expectError(
+      await request(t.server).post('/v1/jobs').set(KEY).attach('face', ASTRONAUT).attach('audio', speech).field('evil', '1'),
+      400,
+      'VALIDATION_FAILED',
+    );
     const badFps = await request(t.server).post('/v1/jobs').set(KEY).attach('face', ASTRONAUT).attach('audio', speech).field('fps', 'abc');
     expectError(badFps, 400, 'VALIDATION_FAILED');
     expect(badFps.body.error.message).toMatch(/fps/);
-    expectError(await request(t.server).post('/v1/jobs').set(KEY).attach('face', ASTRONAUT).attach('audio', speech).field('box', '1,2,3'), 400, 'VALIDATION_FAILED');
+    expectError(
+      await request(t.server).post('/v1/jobs').set(KEY).attach('face', ASTRONAUT).attach('audio', speech).field('box', '1,2,3'),
+      400,
+      'VALIDATION_FAILED',
+    );
     // a box without area (top >= bottom, left >= right) is refused before the 202
-    expectError(await request(t.server).post('/v1/jobs').set(KEY).attach('face', ASTRONAUT).attach('audio', speech).field('box', '100,50,10,80'), 400, 'VALIDATION_FAILED');
-    expectError(await request(t.server).post('/v1/jobs').set(KEY).attach('face', ASTRONAUT).attach('audio', speech).field('box', '10,80,60,60'), 400, 'VALIDATION_FAILED');
-    expectError(await request(t.server).post('/v1/jobs').set(KEY).attach('face', ASTRONAUT).field('text', 'hi').field('voice', 'en; rm -rf /'), 400, 'VALIDATION_FAILED');
+    expectError(
+      await request(t.server).post('/v1/jobs').set(KEY).attach('face', ASTRONAUT).attach('audio', speech).field('box', '100,50,10,80'),
+      400,
+      'VALIDATION_FAILED',
+    );
+    expectError(
+      await request(t.server).post('/v1/jobs').set(KEY).attach('face', ASTRONAUT).attach('audio', speech).field('box', '10,80,60,60'),
+      400,
+      'VALIDATION_FAILED',
+    );
+    expectError(
+      await request(t.server).post('/v1/jobs').set(KEY).attach('face', ASTRONAUT).field('text', 'hi').field('voice', 'en; rm -rf /'),
+      400,
+      'VALIDATION_FAILED',
+    );
     expectError(await request(t.server).post('/v1/jobs').set(KEY).attach('face', ASTRONAUT).field('text', '   '), 400, 'VALIDATION_FAILED');
     expectError(await request(t.server).post('/v1/avatars').set(KEY), 400, 'VALIDATION_FAILED');
     // Nothing is left behind by refused uploads.
@@ -89,9 +109,19 @@ describe('REST API (fake backend)', () => {
 
   it('should answer 404 NOT_FOUND for unknown jobs, avatars and routes', async () => {
     expectError(await request(t.server).get('/v1/jobs/does-not-exist').set(KEY), 404, 'NOT_FOUND');
-    expectError(await request(t.server).get(`/v1/avatars/${'0'.repeat(64)}`).set(KEY), 404, 'NOT_FOUND');
+    expectError(
+      await request(t.server)
+        .get(`/v1/avatars/${'0'.repeat(64)}`)
+        .set(KEY),
+      404,
+      'NOT_FOUND',
+    );
     expectError(await request(t.server).get('/v1/avatars/..%2F..%2Fetc').set(KEY), 404, 'NOT_FOUND');
-    expectError(await request(t.server).post('/v1/jobs').set(KEY).field('avatarId', 'a'.repeat(64)).attach('audio', speech), 404, 'NOT_FOUND');
+    expectError(
+      await request(t.server).post('/v1/jobs').set(KEY).field('avatarId', 'a'.repeat(64)).attach('audio', speech),
+      404,
+      'NOT_FOUND',
+    );
     expectError(await request(t.server).get('/v1/nothing-here').set(KEY), 404, 'NOT_FOUND');
   });
 
@@ -103,9 +133,17 @@ describe('REST API (fake backend)', () => {
 
   it('should judge uploads by content, not by name or type (415 UNSUPPORTED_MEDIA)', async () => {
     const text = Buffer.from('this is not an image at all, whatever the name says');
-    expectError(await request(t.server).post('/v1/avatars').set(KEY).attach('file', text, { filename: 'face.png', contentType: 'image/png' }), 415, 'UNSUPPORTED_MEDIA');
+    expectError(
+      await request(t.server).post('/v1/avatars').set(KEY).attach('file', text, { filename: 'face.png', contentType: 'image/png' }),
+      415,
+      'UNSUPPORTED_MEDIA',
+    );
     // An image is not audio, even when called audio.wav.
-    const res = await request(t.server).post('/v1/jobs').set(KEY).attach('face', ASTRONAUT).attach('audio', ASTRONAUT, { filename: 'audio.wav', contentType: 'audio/wav' });
+    const res = await request(t.server)
+      .post('/v1/jobs')
+      .set(KEY)
+      .attach('face', ASTRONAUT)
+      .attach('audio', ASTRONAUT, { filename: 'audio.wav', contentType: 'audio/wav' });
     expectError(res, 415, 'UNSUPPORTED_MEDIA');
     expect(fs.readdirSync(path.join(dataDir, 'uploads'))).toEqual([]);
   });
@@ -149,7 +187,14 @@ describe('REST API (fake backend)', () => {
   });
 
   it('should answer POST /v1/lipsync with the finished MP4', async () => {
-    const res = await request(t.server).post('/v1/lipsync').set(KEY).attach('face', ASTRONAUT).field('text', 'Hi.').buffer(true).parse(binaryParser).expect(200);
+    const res = await request(t.server)
+      .post('/v1/lipsync')
+      .set(KEY)
+      .attach('face', ASTRONAUT)
+      .field('text', 'Hi.')
+      .buffer(true)
+      .parse(binaryParser)
+      .expect(200);
     expect(res.headers['content-type']).toBe('video/mp4');
     expect(res.body.subarray(4, 8).toString('latin1')).toBe('ftyp');
     const job = await getJob(t.server, res.headers['x-job-id'], KEY);
@@ -157,7 +202,14 @@ describe('REST API (fake backend)', () => {
   });
 
   it('should serve byte ranges of a result and refuse an unsatisfiable one with 416 JSON', async () => {
-    const done = await request(t.server).post('/v1/lipsync').set(KEY).attach('face', ASTRONAUT).field('text', 'Hi.').buffer(true).parse(binaryParser).expect(200);
+    const done = await request(t.server)
+      .post('/v1/lipsync')
+      .set(KEY)
+      .attach('face', ASTRONAUT)
+      .field('text', 'Hi.')
+      .buffer(true)
+      .parse(binaryParser)
+      .expect(200);
     const url = `/v1/jobs/${done.headers['x-job-id']}/result`;
     const part = await request(t.server).get(url).set(KEY).set('Range', 'bytes=0-7').buffer(true).parse(binaryParser).expect(206);
     expect(part.body.subarray(4, 8).toString('latin1')).toBe('ftyp');
@@ -174,7 +226,21 @@ describe('REST API (fake backend)', () => {
     const res = await request(t.server)
       .post('/v1/lipsync')
       .set(KEY)
-      .field({ rate: '165', pads: '0,10,0,0', stream: 'false', loop: 'loop', outputHeight: '', fps: '25', box: '', text: '', smooth: 'true', voice: 'en-us', avatarId: '', encoder: 'auto', quality: '20' })
+      .field({
+        rate: '165',
+        pads: '0,10,0,0',
+        stream: 'false',
+        loop: 'loop',
+        outputHeight: '',
+        fps: '25',
+        box: '',
+        text: '',
+        smooth: 'true',
+        voice: 'en-us',
+        avatarId: '',
+        encoder: 'auto',
+        quality: '20',
+      })
       .attach('face', ASTRONAUT)
       .attach('audio', speech)
       .buffer(true)
@@ -210,7 +276,9 @@ describe('REST API (fake backend)', () => {
     const props = form.properties ?? doc.components.schemas[form.$ref.split('/').pop()].properties;
     expect(props.face).toMatchObject({ type: 'string', format: 'binary' });
     expect(props.audio).toMatchObject({ type: 'string', format: 'binary' });
-    expect(Object.keys(props)).toEqual(expect.arrayContaining(['avatarId', 'text', 'voice', 'fps', 'box', 'pads', 'smooth', 'encoder', 'quality', 'loop', 'stream']));
+    expect(Object.keys(props)).toEqual(
+      expect.arrayContaining(['avatarId', 'text', 'voice', 'fps', 'box', 'pads', 'smooth', 'encoder', 'quality', 'loop', 'stream']),
+    );
     expect(doc.paths['/v1/jobs'].post.responses['415'].content['application/json'].schema.$ref).toMatch(/ErrorResponseDto/);
     const html = await request(t.server).get('/docs').expect(200);
     expect(html.text).toMatch(/swagger-ui/i);
@@ -220,7 +288,12 @@ describe('REST API (fake backend)', () => {
 describe('rate limit', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startApp({ DATA_DIR: tempDataDir('ratelimit'), INFERENCE_BACKEND: 'fake', API_KEYS: 'a-key,b-key', RATE_LIMIT_PER_MINUTE: '3' });
+    t = await startApp({
+      DATA_DIR: tempDataDir('ratelimit'),
+      INFERENCE_BACKEND: 'fake',
+      API_KEYS: 'a-key,b-key',
+      RATE_LIMIT_PER_MINUTE: '3',
+    });
   });
   afterAll(() => t?.close());
 

@@ -23,7 +23,22 @@ describe('media that references other files (fake backend)', () => {
     await makeSpeech(speech, 1, 'Hello.');
     // stands for another client's media on the same server
     secret = path.join(dataDir, 'other-client.mp4');
-    execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'sine=frequency=300:duration=1', '-f', 'lavfi', '-i', 'color=c=red:s=64x64:d=1', '-shortest', secret]);
+    execFileSync('ffmpeg', [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=frequency=300:duration=1',
+      '-f',
+      'lavfi',
+      '-i',
+      'color=c=red:s=64x64:d=1',
+      '-shortest',
+      secret,
+    ]);
   });
   afterAll(() => t?.close());
 
@@ -33,7 +48,11 @@ describe('media that references other files (fake backend)', () => {
     ['an HLS playlist', Buffer.from(hls()), 'speech.m3u8'],
     ['an HLS playlist behind an ID3 tag (sniffs as MP3)', id3(hls()), 'speech.mp3'],
     ['an ffconcat list', Buffer.from(`ffconcat version 1.0\nfile ${secret}\n`), 'speech.ffconcat'],
-    ['an SDP session', Buffer.from('v=0\no=- 0 0 IN IP4 127.0.0.1\ns=x\nc=IN IP4 127.0.0.1\nt=0 0\nm=audio 5004 RTP/AVP 0\n'), 'speech.sdp'],
+    [
+      'an SDP session',
+      Buffer.from('v=0\no=- 0 0 IN IP4 127.0.0.1\ns=x\nc=IN IP4 127.0.0.1\nt=0 0\nm=audio 5004 RTP/AVP 0\n'),
+      'speech.sdp',
+    ],
     ['an image2 pattern', Buffer.from(`${path.dirname(secret)}/img%03d.png`), 'img%03d.png'],
   ];
 
@@ -49,7 +68,9 @@ describe('media that references other files (fake backend)', () => {
       expect415(await request(t.server).post('/v1/jobs').set(KEY).attach('face', ASTRONAUT).attach('audio', bytes, { filename }));
     }
     // an image sent as audio (ffmpeg would pick image2/png_pipe by itself)
-    expect415(await request(t.server).post('/v1/jobs').set(KEY).attach('face', ASTRONAUT).attach('audio', ASTRONAUT, { filename: 'img%03d.png' }));
+    expect415(
+      await request(t.server).post('/v1/jobs').set(KEY).attach('face', ASTRONAUT).attach('audio', ASTRONAUT, { filename: 'img%03d.png' }),
+    );
     expect(jobDirs()).toEqual([]);
   });
 

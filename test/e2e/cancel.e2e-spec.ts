@@ -23,7 +23,12 @@ describe('cancel (onnx backend)', () => {
   });
 
   it('should kill the running ffmpeg and remove the temp files when a running job is cancelled', async () => {
-    const res = await request(t.server).post('/v1/jobs').attach('face', ASTRONAUT).attach('audio', speech).field('stream', 'true').expect(202);
+    const res = await request(t.server)
+      .post('/v1/jobs')
+      .attach('face', ASTRONAUT)
+      .attach('audio', speech)
+      .field('stream', 'true')
+      .expect(202);
     const id = res.body.id;
     const workDir = path.join(dataDir, 'jobs', id);
     // Wait until frames are flowing into the encoder (75 frames in batches of 2: far from done).
@@ -38,7 +43,8 @@ describe('cancel (onnx backend)', () => {
     expect(cancelled.body.status).toBe('cancelled');
     expect(cancelled.body.error.code).toBe('CANCELLED');
     // DELETE answers once the render has stopped: the encoder is gone, and so are the job's files.
-    for (const pid of encoders) expect(fs.existsSync(`/proc/${pid}`) && !fs.readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ')).toBe(false);
+    for (const pid of encoders)
+      expect(fs.existsSync(`/proc/${pid}`) && !fs.readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ')).toBe(false);
     expect(childProcesses('ffmpeg')).toEqual([]);
     expect(fs.existsSync(workDir)).toBe(false);
     expect(fs.readdirSync(path.join(dataDir, 'uploads'))).toEqual([]);

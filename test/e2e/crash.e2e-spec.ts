@@ -32,7 +32,12 @@ async function startServer(env: Record<string, string>, port: number): Promise<C
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 600; i++) {
     if (child.exitCode !== null) throw new Error(`server exited early: ${stderr}`);
-    const ok = await request(url).get('/healthz').then((r) => r.status === 200, () => false);
+    const ok = await request(url)
+      .get('/healthz')
+      .then(
+        (r) => r.status === 200,
+        () => false,
+      );
     if (ok) return child;
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -56,7 +61,14 @@ describe('SIGKILL with jobs in flight', () => {
     const dir = tempDataDir('crash');
     const speech = path.join(dir, 'speech.wav');
     await makeSpeech(speech, 1, 'Hello.');
-    const env = { DATA_DIR: path.join(dir, 'data'), INFERENCE_BACKEND: 'fake', JOB_CONCURRENCY: '2', QUEUE_MAX: String(JOBS + 10), RATE_LIMIT_PER_MINUTE: '100000', LOG_LEVEL: 'warn' };
+    const env = {
+      DATA_DIR: path.join(dir, 'data'),
+      INFERENCE_BACKEND: 'fake',
+      JOB_CONCURRENCY: '2',
+      QUEUE_MAX: String(JOBS + 10),
+      RATE_LIMIT_PER_MINUTE: '100000',
+      LOG_LEVEL: 'warn',
+    };
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     server = await startServer(env, port);

@@ -19,7 +19,9 @@ describe('private DATA_DIR', () => {
       const modes = (dir: string): [string, number][] =>
         fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
           const p = path.join(dir, e.name);
-          return e.isDirectory() ? [[p, fs.statSync(p).mode & 0o777] as [string, number], ...modes(p)] : [[p, fs.statSync(p).mode & 0o777] as [string, number]];
+          return e.isDirectory()
+            ? [[p, fs.statSync(p).mode & 0o777] as [string, number], ...modes(p)]
+            : [[p, fs.statSync(p).mode & 0o777] as [string, number]];
         });
       const all = modes(dataDir);
       expect(all.some(([p]) => p.endsWith('result.mp4'))).toBe(true);
@@ -35,7 +37,9 @@ describe('private DATA_DIR', () => {
     const base = tempDataDir('open');
     fs.chmodSync(base, 0o777);
     try {
-      await expect(startApp({ DATA_DIR: base, INFERENCE_BACKEND: 'fake' })).rejects.toThrow(/refusing to start: DATA_DIR .* is world-writable/);
+      await expect(startApp({ DATA_DIR: base, INFERENCE_BACKEND: 'fake' })).rejects.toThrow(
+        /refusing to start: DATA_DIR .* is world-writable/,
+      );
     } finally {
       fs.rmSync(base, { recursive: true, force: true });
     }

@@ -38,7 +38,12 @@ export async function getJob(server: any, id: string, headers: Record<string, st
 }
 
 /** Polls a job until `done(job)` holds (or it is final), every 100 ms. */
-export async function pollJob(server: any, id: string, done: (job: any) => boolean = () => false, headers: Record<string, string> = {}): Promise<any> {
+export async function pollJob(
+  server: any,
+  id: string,
+  done: (job: any) => boolean = () => false,
+  headers: Record<string, string> = {},
+): Promise<any> {
   for (;;) {
     const job = await getJob(server, id, headers);
     if (done(job) || ['succeeded', 'failed', 'cancelled'].includes(job.status)) return job;

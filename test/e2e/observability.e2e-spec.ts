@@ -59,7 +59,10 @@ describe('Grafana dashboard queries against Prometheus', () => {
     expect((await pollJob(t.server, created.body.id)).status).toBe('succeeded');
     // scraped after the job: the final counter values and a few samples to take rates over
     await until('the job in Prometheus', async () => (await prom.query('lipsync_jobs_total{status="succeeded"} >= 1')).length === 1);
-    await until('Triton counters in Prometheus', async () => (await prom.query('nv_inference_request_success{model="wav2lip"} > 0')).length === 1);
+    await until(
+      'Triton counters in Prometheus',
+      async () => (await prom.query('nv_inference_request_success{model="wav2lip"} > 0')).length === 1,
+    );
     await new Promise((r) => setTimeout(r, 3000));
 
     const exprs = dashboardExprs(JSON.parse(fs.readFileSync(DASHBOARD, 'utf8')));

@@ -35,7 +35,15 @@ describe('generated TypeScript client (openapi-typescript + openapi-fetch)', () 
     await run(process.execPath, [generator, path.join(work, 'openapi.json'), path.join(work, 'lipsync-api.d.ts')]);
     fs.copyFileSync(path.join(__dirname, 'openapi-client', 'lipsync-flow.ts'), path.join(work, 'lipsync-flow.ts'));
     const tsconfig = {
-      compilerOptions: { strict: true, target: 'ES2022', module: 'node16', moduleResolution: 'node16', types: ['node'], outDir: 'out', skipLibCheck: true },
+      compilerOptions: {
+        strict: true,
+        target: 'ES2022',
+        module: 'node16',
+        moduleResolution: 'node16',
+        types: ['node'],
+        outDir: 'out',
+        skipLibCheck: true,
+      },
       files: ['lipsync-flow.ts', 'lipsync-api.d.ts'],
     };
     fs.writeFileSync(path.join(work, 'tsconfig.json'), JSON.stringify(tsconfig));
@@ -46,7 +54,9 @@ describe('generated TypeScript client (openapi-typescript + openapi-fetch)', () 
 
     const speech = path.join(work, 'speech.wav');
     await makeSpeech(speech, 1);
-    const { stdout } = await run(process.execPath, [path.join(work, 'out', 'lipsync-flow.js'), baseUrl, KEY, ASTRONAUT, speech], { timeout: 240_000 });
+    const { stdout } = await run(process.execPath, [path.join(work, 'out', 'lipsync-flow.js'), baseUrl, KEY, ASTRONAUT, speech], {
+      timeout: 240_000,
+    });
     const out = JSON.parse(stdout);
     expect(out.health).toBe('ok');
     expect(out.avatar).toMatchObject({ id: expect.stringMatching(/^[a-f0-9]{64}$/), kind: 'image' });

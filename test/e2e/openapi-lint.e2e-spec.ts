@@ -51,7 +51,8 @@ describe('OpenAPI document (/docs-json)', () => {
         if (Number(status) < 400 || route === 'GET /readyz') continue; // /readyz 503 is its readiness body
         const types = Object.keys(res.content ?? {});
         const ref = res.content?.['application/json']?.schema?.$ref ?? '';
-        if (types.join() !== 'application/json' || !ref.endsWith('/ErrorResponseDto')) bad.push(`${route} ${status}: ${types.join() || 'no content'}`);
+        if (types.join() !== 'application/json' || !ref.endsWith('/ErrorResponseDto'))
+          bad.push(`${route} ${status}: ${types.join() || 'no content'}`);
       }
     }
     expect(bad).toEqual([]);

@@ -39,7 +39,12 @@ describe('pipeline (onnx backend)', () => {
     const list = await request(t.server).get('/v1/avatars').expect(200);
     expect(list.body.map((a: any) => a.avatarId)).toContain(avatarId);
 
-    const res = await request(t.server).post('/v1/jobs').field('avatarId', avatarId).field('fps', '25').attach('audio', speech1s).expect(202);
+    const res = await request(t.server)
+      .post('/v1/jobs')
+      .field('avatarId', avatarId)
+      .field('fps', '25')
+      .attach('audio', speech1s)
+      .expect(202);
     expect(['queued', 'running']).toContain(res.body.status);
     const job = await pollJob(t.server, res.body.id);
     expect(job.status).toBe('succeeded');
@@ -62,17 +67,34 @@ describe('pipeline (onnx backend)', () => {
     expect(Math.abs(Number(probe.format.duration) - 1)).toBeLessThan(0.15);
 
     // Range requests: a partial download is a 206 with the exact bytes.
-    const part = await request(t.server).get(`/v1/jobs/${job.id}/result`).set('Range', 'bytes=100-199').buffer(true).parse(binaryParser).expect(206);
+    const part = await request(t.server)
+      .get(`/v1/jobs/${job.id}/result`)
+      .set('Range', 'bytes=100-199')
+      .buffer(true)
+      .parse(binaryParser)
+      .expect(206);
     expect(part.headers['content-range']).toBe(`bytes 100-199/${mp4.body.length}`);
     expect(Buffer.compare(part.body, mp4.body.subarray(100, 200))).toBe(0);
   });
 
   it('should stream the first bytes of a stream=true job before the job has finished', async () => {
-    const res = await request(t.server).post('/v1/jobs').attach('face', ASTRONAUT).attach('audio', speech2s).field('stream', 'true').expect(202);
+    const res = await request(t.server)
+      .post('/v1/jobs')
+      .attach('face', ASTRONAUT)
+      .attach('audio', speech2s)
+      .field('stream', 'true')
+      .expect(202);
     const id = res.body.id;
     const jobs = t.app.get(JobsService);
-    const address = t.server.listening ? t.server.address() : (await new Promise<any>((r) => t.server.listen(0, () => r(t.server.address()))));
-    const { statusAtFirstChunk, body, status, contentType } = await new Promise<{ statusAtFirstChunk: string; body: Buffer; status: number; contentType: string }>((resolve, reject) => {
+    const address = t.server.listening
+      ? t.server.address()
+      : await new Promise<any>((r) => t.server.listen(0, () => r(t.server.address())));
+    const { statusAtFirstChunk, body, status, contentType } = await new Promise<{
+      statusAtFirstChunk: string;
+      body: Buffer;
+      status: number;
+      contentType: string;
+    }>((resolve, reject) => {
       http
         .get({ port: address.port, path: `/v1/jobs/${id}/stream` }, (r) => {
           const chunks: Buffer[] = [];
@@ -82,7 +104,14 @@ describe('pipeline (onnx backend)', () => {
             first ??= jobs.get(id).status;
             chunks.push(c);
           });
-          r.on('end', () => resolve({ statusAtFirstChunk: first!, body: Buffer.concat(chunks), status: r.statusCode!, contentType: String(r.headers['content-type']) }));
+          r.on('end', () =>
+            resolve({
+              statusAtFirstChunk: first!,
+              body: Buffer.concat(chunks),
+              status: r.statusCode!,
+              contentType: String(r.headers['content-type']),
+            }),
+          );
           r.on('error', reject);
         })
         .on('error', reject);
@@ -107,7 +136,13 @@ describe('pipeline (onnx backend)', () => {
   });
 
   it('should speak a text job with espeak-ng and render it', async () => {
-    const res = await request(t.server).post('/v1/jobs').field('avatarId', avatarId).field('text', 'Hi there.').field('voice', 'en-us').field('rate', '200').expect(202);
+    const res = await request(t.server)
+      .post('/v1/jobs')
+      .field('avatarId', avatarId)
+      .field('text', 'Hi there.')
+      .field('voice', 'en-us')
+      .field('rate', '200')
+      .expect(202);
     expect(res.body.timings.speech).toBeGreaterThan(0);
     const job = await pollJob(t.server, res.body.id);
     expect(job.status).toBe('succeeded');

@@ -60,7 +60,8 @@ describe('model provenance over HTTP', () => {
     const mp4 = await request(t.server).get(`/v1/jobs/${job.id}/result`).buffer(true).parse(binaryParser).expect(200);
     const file = path.join(dataDir, 'out.mp4');
     fs.writeFileSync(file, mp4.body);
-    const tags = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'format_tags', '-of', 'json', file]).toString()).format.tags;
+    const tags = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'format_tags', '-of', 'json', file]).toString()).format
+      .tags;
     expect(tags).toMatchObject({
       ai_generated: 'true',
       digital_source_type: 'http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia',
@@ -72,13 +73,19 @@ describe('model provenance over HTTP', () => {
   });
 
   it('should tag a streamed (fragmented) MP4 too', async () => {
-    const created = await request(t.server).post('/v1/jobs').attach('face', ASTRONAUT).attach('audio', speech).field('stream', 'true').expect(202);
+    const created = await request(t.server)
+      .post('/v1/jobs')
+      .attach('face', ASTRONAUT)
+      .attach('audio', speech)
+      .field('stream', 'true')
+      .expect(202);
     const job = await pollJob(t.server, created.body.id);
     expect(job.status).toBe('succeeded');
     const mp4 = await request(t.server).get(`/v1/jobs/${job.id}/result`).buffer(true).parse(binaryParser).expect(200);
     const file = path.join(dataDir, 'stream.mp4');
     fs.writeFileSync(file, mp4.body);
-    const tags = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'format_tags', '-of', 'json', file]).toString()).format.tags;
+    const tags = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'format_tags', '-of', 'json', file]).toString()).format
+      .tags;
     expect(tags).toMatchObject({ ai_generated: 'true', lipsync_model: 'wav2lip_gan' });
   });
 });

@@ -15,7 +15,13 @@ describe('restart', () => {
     const env = { DATA_DIR: dataDir, INFERENCE_BACKEND: 'fake', JOB_CONCURRENCY: '1', QUEUE_MAX: '5' };
     const journal = path.join(dataDir, 'jobs.jsonl');
     const lastRecord = (id: string) =>
-      fs.readFileSync(journal, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.job?.id === id).pop().job;
+      fs
+        .readFileSync(journal, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l))
+        .filter((e) => e.job?.id === id)
+        .pop().job;
 
     // App A never finishes a render: the first job stays running, the second stays queued.
     const stuck = (): Renderer => ({

@@ -49,7 +49,9 @@ describe('security headers (helmet)', () => {
         if (/Content Security Policy|Refused to/i.test(msg.text())) violations.push(msg.text());
       });
       await page.evaluateOnNewDocument(() => {
-        document.addEventListener('securitypolicyviolation', (e) => console.error(`Refused to load: CSP ${e.violatedDirective} ${e.blockedURI}`));
+        document.addEventListener('securitypolicyviolation', (e) =>
+          console.error(`Refused to load: CSP ${e.violatedDirective} ${e.blockedURI}`),
+        );
       });
       const doc = (await request(t.server).get('/docs-json').expect(200)).body;
       const operations = Object.values(doc.paths as Record<string, object>).reduce((n, ops) => n + Object.keys(ops).length, 0);

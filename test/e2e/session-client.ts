@@ -60,7 +60,8 @@ export class SessionClient {
 export function tonePcm(seconds: number): Buffer {
   const n = Math.round(seconds * 16000);
   const b = Buffer.alloc(n * 2);
-  for (let i = 0; i < n; i++) b.writeInt16LE(Math.round(9000 * Math.abs(Math.sin((Math.PI * 3 * i) / 16000)) * Math.sin((2 * Math.PI * 220 * i) / 16000)), i * 2);
+  for (let i = 0; i < n; i++)
+    b.writeInt16LE(Math.round(9000 * Math.abs(Math.sin((Math.PI * 3 * i) / 16000)) * Math.sin((2 * Math.PI * 220 * i) / 16000)), i * 2);
   return b;
 }
 
@@ -74,6 +75,15 @@ export interface ProbedStream {
 
 /** ffprobe with every frame decoded (fragmented MP4 has no frame counts in its header). */
 export async function probeFile(file: string): Promise<ProbedStream[]> {
-  const { stdout } = await exec('ffprobe', ['-v', 'error', '-count_frames', '-show_entries', 'stream=codec_name,codec_type,start_time,duration,nb_read_frames', '-of', 'json', file]);
+  const { stdout } = await exec('ffprobe', [
+    '-v',
+    'error',
+    '-count_frames',
+    '-show_entries',
+    'stream=codec_name,codec_type,start_time,duration,nb_read_frames',
+    '-of',
+    'json',
+    file,
+  ]);
   return JSON.parse(stdout).streams;
 }

@@ -46,7 +46,14 @@ describe('live sessions (WebSocket)', () => {
     dataDir = tempDataDir('sessions');
     // A long idle grace: a loaded machine must not turn a late chunk into idle frames in the duration test.
     t = await startApp(
-      { DATA_DIR: dataDir, INFERENCE_BACKEND: 'fake', API_KEYS: KEY, SESSION_IDLE_AFTER_MS: '1500', MAX_SESSIONS: '2', TTS_MAX_CHARS: '200' },
+      {
+        DATA_DIR: dataDir,
+        INFERENCE_BACKEND: 'fake',
+        API_KEYS: KEY,
+        SESSION_IDLE_AFTER_MS: '1500',
+        MAX_SESSIONS: '2',
+        TTS_MAX_CHARS: '200',
+      },
       { backend: new FakeBackend() },
     );
     await new Promise<void>((r) => t.server.listen(0, '127.0.0.1', () => r()));
@@ -59,13 +66,27 @@ describe('live sessions (WebSocket)', () => {
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
-  const create = async (body: object = {}) => (await request(t.server).post('/v1/sessions').set(AUTH).send({ avatarId, ...body }).expect(201)).body;
+  const create = async (body: object = {}) =>
+    (
+      await request(t.server)
+        .post('/v1/sessions')
+        .set(AUTH)
+        .send({ avatarId, ...body })
+        .expect(201)
+    ).body;
   const connect = (id: string, how: 'bearer' | 'query' | 'none' = 'bearer') =>
     new SessionClient(`${base}/v1/sessions/${id}/ws${how === 'query' ? `?key=${KEY}` : ''}`, how === 'bearer' ? AUTH : {});
 
   it('should stream a playable fMP4 (H.264 + AAC) whose video covers the audio sent, in sync, then end', async () => {
     const s = await create();
-    expect(s).toMatchObject({ status: 'created', fps: 25, width: 512, height: 512, mime: 'video/mp4; codecs="avc1.42C01E, mp4a.40.2"', links: { ws: `/v1/sessions/${s.id}/ws` } });
+    expect(s).toMatchObject({
+      status: 'created',
+      fps: 25,
+      width: 512,
+      height: 512,
+      mime: 'video/mp4; codecs="avc1.42C01E, mp4a.40.2"',
+      links: { ws: `/v1/sessions/${s.id}/ws` },
+    });
     const c = connect(s.id);
     await c.opened;
     const ready = await c.waitFor((e) => e.type === 'ready');
@@ -92,10 +113,17 @@ describe('live sessions (WebSocket)', () => {
     expect(Math.abs(Number(video.start_time) - Number(audio.start_time))).toBeLessThanOrEqual(1 / 25);
     // A/V timing: the tone's envelope sits where it was sent (output audio decoded back to 16 kHz)
     if (ended.idleFrames === 0) {
-      const { stdout } = await exec('ffmpeg', ['-v', 'error', '-i', file, '-map', '0:a', '-f', 's16le', '-ac', '1', '-ar', '16000', 'pipe:1'], { encoding: 'buffer', maxBuffer: 1 << 26 });
+      const { stdout } = await exec(
+        'ffmpeg',
+        ['-v', 'error', '-i', file, '-map', '0:a', '-f', 's16le', '-ac', '1', '-ar', '16000', 'pipe:1'],
+        { encoding: 'buffer', maxBuffer: 1 << 26 },
+      );
       expect(Math.abs(bestLag(envelope(pcm), envelope(stdout), 20))).toBeLessThanOrEqual(4); // within 40 ms = one frame
     }
-    expect((await request(t.server).get(`/v1/sessions/${s.id}`).set(AUTH).expect(200)).body).toMatchObject({ status: 'ended', totals: { speechFrames: 75 } });
+    expect((await request(t.server).get(`/v1/sessions/${s.id}`).set(AUTH).expect(200)).body).toMatchObject({
+      status: 'ended',
+      totals: { speechFrames: 75 },
+    });
     expect(fs.existsSync(path.join(dataDir, 'sessions', s.id))).toBe(false);
   });
 
@@ -208,9 +236,14 @@ describe('live sessions (WebSocket)', () => {
 describe('live sessions with a backend that is not ready', () => {
   it('should refuse to open a session with BACKEND_UNAVAILABLE', async () => {
     const dataDir = tempDataDir('sessions-down');
-    const t = await startApp({ DATA_DIR: dataDir, INFERENCE_BACKEND: 'fake' }, { backend: new FakeBackend({ notReadyReason: 'model loading' }) });
+    const t = await startApp(
+      { DATA_DIR: dataDir, INFERENCE_BACKEND: 'fake' },
+      { backend: new FakeBackend({ notReadyReason: 'model loading' }) },
+    );
     try {
-      const res = await request(t.server).post('/v1/sessions').send({ avatarId: 'a'.repeat(64) });
+      const res = await request(t.server)
+        .post('/v1/sessions')
+        .send({ avatarId: 'a'.repeat(64) });
       expect(res.status).toBe(503);
       expect(res.body.error.code).toBe('BACKEND_UNAVAILABLE');
     } finally {

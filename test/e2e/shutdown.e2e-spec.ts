@@ -25,15 +25,24 @@ describe('graceful shutdown', () => {
         );
       },
     });
-    const t = await startApp({ DATA_DIR: dataDir, INFERENCE_BACKEND: 'fake', JOB_CONCURRENCY: '1', QUEUE_MAX: '5' }, { wrapRenderer: stuck });
+    const t = await startApp(
+      { DATA_DIR: dataDir, INFERENCE_BACKEND: 'fake', JOB_CONCURRENCY: '1', QUEUE_MAX: '5' },
+      { wrapRenderer: stuck },
+    );
     let closed = false;
     try {
       await request(t.server).post('/v1/jobs').attach('face', ASTRONAUT).attach('audio', speech).expect(202);
       const queued = await request(t.server).post('/v1/jobs').attach('face', ASTRONAUT).attach('audio', speech).expect(202);
       expect(queued.body.status).toBe('queued');
       // Two requests that wait for jobs which will not end: a stream and a one-shot render.
-      const stream = request(t.server).get(`/v1/jobs/${queued.body.id}/stream`).then((r) => r);
-      const oneShot = request(t.server).post('/v1/lipsync').attach('face', ASTRONAUT).attach('audio', speech).then((r) => r);
+      const stream = request(t.server)
+        .get(`/v1/jobs/${queued.body.id}/stream`)
+        .then((r) => r);
+      const oneShot = request(t.server)
+        .post('/v1/lipsync')
+        .attach('face', ASTRONAUT)
+        .attach('audio', speech)
+        .then((r) => r);
       await sleep(1000); // let both requests reach their wait
 
       const closing = t.close().then(() => (closed = true));

@@ -47,7 +47,13 @@ async function startServer(dataDir: string, env: Record<string, string>): Promis
   };
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 600; i++) {
-    if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) return { url, stdout: () => out, stop };
+    if (
+      await fetch(`${url}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return { url, stdout: () => out, stop };
     if (proc.exitCode !== null) break;
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -89,7 +95,9 @@ describe('structured logs (dist/main.js)', () => {
     servers.push(server);
     const ok = await runJob(server.url, speech, fs.readFileSync(ASTRONAUT));
     // a second job that fails (a grey picture has no face): its warning is a job line too
-    const grey = await sharp({ create: { width: 128, height: 128, channels: 3, background: { r: 128, g: 128, b: 128 } } }).png().toBuffer();
+    const grey = await sharp({ create: { width: 128, height: 128, channels: 3, background: { r: 128, g: 128, b: 128 } } })
+      .png()
+      .toBuffer();
     const bad = await runJob(server.url, speech, grey);
     expect([ok.status, bad.status]).toEqual(['succeeded', 'failed']);
     await server.stop();
@@ -114,7 +122,10 @@ describe('structured logs (dist/main.js)', () => {
     const server = await startServer(path.join(dataDir, 'pretty'), { LOG_LEVEL: 'log', LOG_FORMAT: 'pretty' });
     servers.push(server);
     await server.stop();
-    const listening = server.stdout().split('\n').find((l) => l.includes('listening on :'));
+    const listening = server
+      .stdout()
+      .split('\n')
+      .find((l) => l.includes('listening on :'));
     expect(listening).toMatch(/INFO/);
     expect(() => JSON.parse(listening!)).toThrow();
   });

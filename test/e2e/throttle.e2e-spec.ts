@@ -22,7 +22,13 @@ describe('rate limit before authentication', () => {
   });
 
   it('should give each forwarded client its own bucket with TRUST_PROXY, and ignore X-Forwarded-For without it', async () => {
-    t = await startApp({ DATA_DIR: tempDataDir('proxy'), INFERENCE_BACKEND: 'fake', API_KEYS: 'good', RATE_LIMIT_PER_MINUTE: '2', TRUST_PROXY: '1' });
+    t = await startApp({
+      DATA_DIR: tempDataDir('proxy'),
+      INFERENCE_BACKEND: 'fake',
+      API_KEYS: 'good',
+      RATE_LIMIT_PER_MINUTE: '2',
+      TRUST_PROXY: '1',
+    });
     const from = async (ip: string) => (await request(t.server).get('/v1/jobs/x').set('X-Forwarded-For', ip)).status;
     expect([await from('127.0.0.2'), await from('127.0.0.2'), await from('127.0.0.2')]).toEqual([401, 401, 429]);
     expect(await from('127.0.0.3')).toBe(401);

@@ -22,7 +22,13 @@ describe('load test through the gateway on the triton backend', () => {
   beforeAll(async () => {
     dataDir = tempDataDir('loadtest');
     triton = await KServeTestServer.start({ modelPath: makeTinyWav2LipModel(dataDir), metrics: true });
-    t = await startApp({ DATA_DIR: path.join(dataDir, 'data'), INFERENCE_BACKEND: 'triton', TRITON_URL: triton.url, JOB_CONCURRENCY: '2', BATCH_SIZE: '16' });
+    t = await startApp({
+      DATA_DIR: path.join(dataDir, 'data'),
+      INFERENCE_BACKEND: 'triton',
+      TRITON_URL: triton.url,
+      JOB_CONCURRENCY: '2',
+      BATCH_SIZE: '16',
+    });
     await new Promise<void>((resolve) => t.server.listen(0, '127.0.0.1', resolve));
     baseUrl = `http://127.0.0.1:${(t.server.address() as AddressInfo).port}`;
     speech = path.join(dataDir, 'speech.wav');

@@ -40,7 +40,11 @@ describe('URL inputs (fake backend)', () => {
   const uploadsLeft = () => fs.readdirSync(path.join(dataDir, 'uploads'));
 
   it('should render a job whose face and audio come from URLs (one redirect followed)', async () => {
-    const res = await request(t.server).post('/v1/jobs').field('faceUrl', media.url('/face.png')).field('audioUrl', media.url('/speech-moved')).field('fps', '10');
+    const res = await request(t.server)
+      .post('/v1/jobs')
+      .field('faceUrl', media.url('/face.png'))
+      .field('audioUrl', media.url('/speech-moved'))
+      .field('fps', '10');
     expect(res.status).toBe(202);
     expect(res.body.options).toEqual({ fps: 10 }); // URLs are inputs, not render options
     const done = await pollJob(t.server, res.body.id);
@@ -50,10 +54,14 @@ describe('URL inputs (fake backend)', () => {
   });
 
   it('should accept JSON bodies with URL inputs and create an avatar from faceUrl', async () => {
-    const avatar = await request(t.server).post('/v1/avatars').send({ faceUrl: media.url('/face.png') });
+    const avatar = await request(t.server)
+      .post('/v1/avatars')
+      .send({ faceUrl: media.url('/face.png') });
     expect(avatar.status).toBe(201);
     expect(avatar.body.avatarId).toMatch(/^[a-f0-9]{64}$/);
-    const job = await request(t.server).post('/v1/jobs').send({ avatarId: avatar.body.avatarId, audioUrl: media.url('/speech.wav') });
+    const job = await request(t.server)
+      .post('/v1/jobs')
+      .send({ avatarId: avatar.body.avatarId, audioUrl: media.url('/speech.wav') });
     expect(job.status).toBe(202);
     expect((await pollJob(t.server, job.body.id)).status).toBe('succeeded');
   });
@@ -80,7 +88,9 @@ describe('URL inputs (fake backend)', () => {
     // exactly one source per input
     const both = await refuse({ faceUrl: media.url('/face.png'), avatarId: 'a'.repeat(64), text: 'Hi.' }, 400, 'VALIDATION_FAILED');
     expect(both.body.error.message).toMatch(/faceUrl/);
-    const avatar = await request(t.server).post('/v1/avatars').send({ faceUrl: `http://127.0.0.1:${media.port + 1}/face.png` });
+    const avatar = await request(t.server)
+      .post('/v1/avatars')
+      .send({ faceUrl: `http://127.0.0.1:${media.port + 1}/face.png` });
     expect(avatar.status).toBe(422);
     expect(avatar.body.error.code).toBe('URL_FORBIDDEN');
     expect(uploadsLeft()).toEqual([]);
@@ -96,9 +106,16 @@ describe('URL inputs (fake backend)', () => {
     });
     try {
       // the allowlist is fixed at boot: a second app trusts this server
-      const app2 = await startApp({ DATA_DIR: tempDataDir('urls-big'), INFERENCE_BACKEND: 'fake', OUTBOUND_ALLOW_HOSTS: big.hostPort, MAX_UPLOAD_BYTES: '1000000' });
+      const app2 = await startApp({
+        DATA_DIR: tempDataDir('urls-big'),
+        INFERENCE_BACKEND: 'fake',
+        OUTBOUND_ALLOW_HOSTS: big.hostPort,
+        MAX_UPLOAD_BYTES: '1000000',
+      });
       try {
-        const res = await request(app2.server).post('/v1/jobs').send({ faceUrl: big.url('/x'), text: 'Hi.' });
+        const res = await request(app2.server)
+          .post('/v1/jobs')
+          .send({ faceUrl: big.url('/x'), text: 'Hi.' });
         expect(res.status).toBe(413);
         expect(res.body.error.code).toBe('URL_TOO_LARGE');
         expect(fs.readdirSync(path.join(app2.config.dataDir, 'uploads'))).toEqual([]);

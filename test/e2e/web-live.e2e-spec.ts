@@ -53,18 +53,27 @@ describe('web page: live session (MSE)', () => {
     await b.page.goto(base, { waitUntil: 'load' });
     await b.page.evaluate((k) => localStorage.setItem('lipsync.apiKey', k), KEY);
     await b.page.reload({ waitUntil: 'load' });
-    await b.page.waitForFunction(() => /^[a-f0-9]{64}$/.test((document.getElementById('avatar-select') as HTMLSelectElement).value), { timeout: 60_000 });
+    await b.page.waitForFunction(() => /^[a-f0-9]{64}$/.test((document.getElementById('avatar-select') as HTMLSelectElement).value), {
+      timeout: 60_000,
+    });
   }
 
   it('should start a live session from text and play it while it is made', async () => {
     await openPage();
-    await b.page.$eval('#speech-text', (el) => ((el as HTMLTextAreaElement).value = 'Hello from the live session in the browser, speaking for a few seconds.'));
+    await b.page.$eval(
+      '#speech-text',
+      (el) => ((el as HTMLTextAreaElement).value = 'Hello from the live session in the browser, speaking for a few seconds.'),
+    );
     await b.page.click('#start-live');
     const played = await waitForPlayback(b.page, '#player', 1, 180_000);
     expect(played.currentTime).toBeGreaterThan(1);
     expect(played.decoded).toBeGreaterThan(0);
     const s = (await stats())!;
-    expect(s).toMatchObject({ state: 'live', started: true, mime: expect.stringMatching(/^video\/mp4; codecs="avc1\.42C0[0-9A-F]{2}, mp4a\.40\.2"$/) });
+    expect(s).toMatchObject({
+      state: 'live',
+      started: true,
+      mime: expect.stringMatching(/^video\/mp4; codecs="avc1\.42C0[0-9A-F]{2}, mp4a\.40\.2"$/),
+    });
     expect(s.events[0]).toBe('ready');
     expect(s.bytes).toBeGreaterThan(1000);
 

@@ -42,8 +42,14 @@ describe('web page at /', () => {
       const res = await request(t.server).get(`/js/${mod}.js`).expect(200);
       expect(res.headers['content-type']).toMatch(/javascript/);
     }
-    await request(t.server).get('/style.css').expect(200).expect('Content-Type', /text\/css/);
-    await request(t.server).get('/docs/').expect(200).expect('Content-Type', /text\/html/);
+    await request(t.server)
+      .get('/style.css')
+      .expect(200)
+      .expect('Content-Type', /text\/css/);
+    await request(t.server)
+      .get('/docs/')
+      .expect(200)
+      .expect('Content-Type', /text\/html/);
     const spec = await request(t.server).get('/docs-json').expect(200);
     expect(spec.body.paths['/v1/jobs']).toBeDefined();
     await request(t.server).get('/healthz').expect(200);
@@ -143,7 +149,10 @@ describe('web page from dist/main.js', () => {
     const url = `http://127.0.0.1:${port}`;
     let up = false;
     for (let i = 0; i < 600 && !up && proc.exitCode === null; i++) {
-      up = await fetch(`${url}/healthz`).then((r) => r.ok, () => false);
+      up = await fetch(`${url}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (!up) await new Promise((r) => setTimeout(r, 200));
     }
     expect({ up, stderr: up ? '' : stderr }).toEqual({ up: true, stderr: '' });

@@ -92,7 +92,11 @@ describe('webhooks (fake backend)', () => {
     const job = await settledWebhook(t.server, res.body.id);
     expect(job.status).toBe('succeeded');
     expect(job.webhook.state).toBe('delivered');
-    expect(job.webhook.attempts.map((a: any) => [a.attempt, a.status])).toEqual([[1, 500], [2, 500], [3, 204]]);
+    expect(job.webhook.attempts.map((a: any) => [a.attempt, a.status])).toEqual([
+      [1, 500],
+      [2, 500],
+      [3, 204],
+    ]);
     const got = deliveriesTo('/flaky?k=one');
     expect(got).toHaveLength(3);
     const wh = new Webhook(SECRET);
@@ -100,9 +104,17 @@ describe('webhooks (fake backend)', () => {
     expect(new Set(got.map((r) => r.headers['webhook-id']))).toEqual(new Set([`msg_${job.id}`])); // one message, three attempts
     expect(new Set(got.map((r) => r.body)).size).toBe(1); // the same body each time
     expect(payloads[0].type).toBe('job.succeeded');
-    expect(payloads[0].data).toMatchObject({ id: job.id, status: 'succeeded', result: job.result, links: job.links, finishedAt: job.finishedAt });
+    expect(payloads[0].data).toMatchObject({
+      id: job.id,
+      status: 'succeeded',
+      result: job.result,
+      links: job.links,
+      finishedAt: job.finishedAt,
+    });
     // a wrong secret does not verify
-    expect(() => new Webhook(`whsec_${Buffer.alloc(32, 1).toString('base64')}`).verify(got[0].body, got[0].headers as Record<string, string>)).toThrow();
+    expect(() =>
+      new Webhook(`whsec_${Buffer.alloc(32, 1).toString('base64')}`).verify(got[0].body, got[0].headers as Record<string, string>),
+    ).toThrow();
   });
 
   it('should send job.cancelled and job.failed, and use WEBHOOK_URL when a job names none', async () => {
@@ -132,7 +144,11 @@ describe('webhooks (fake backend)', () => {
     const r = await settledWebhook(t.server, refused.body.id);
     expect(r.status).toBe('succeeded');
     expect(r.webhook.state).toBe('failed');
-    expect(r.webhook.attempts.map((a: any) => a.error)).toEqual(['refused the connection', 'refused the connection', 'refused the connection']);
+    expect(r.webhook.attempts.map((a: any) => a.error)).toEqual([
+      'refused the connection',
+      'refused the connection',
+      'refused the connection',
+    ]);
     const h = await settledWebhook(t.server, hang.body.id);
     expect(h.status).toBe('succeeded');
     expect(h.webhook.attempts.map((a: any) => a.error)).toEqual(['timed out', 'timed out', 'timed out']);
@@ -159,9 +175,17 @@ describe('webhooks (fake backend)', () => {
   });
 
   it('should refuse webhookUrl on a server without WEBHOOK_SECRET', async () => {
-    const plain = await startApp({ DATA_DIR: tempDataDir('webhooks-off'), INFERENCE_BACKEND: 'fake', OUTBOUND_ALLOW_HOSTS: receiver.hostPort });
+    const plain = await startApp({
+      DATA_DIR: tempDataDir('webhooks-off'),
+      INFERENCE_BACKEND: 'fake',
+      OUTBOUND_ALLOW_HOSTS: receiver.hostPort,
+    });
     try {
-      const res = await request(plain.server).post('/v1/jobs').attach('face', ASTRONAUT).attach('audio', speech).field('webhookUrl', receiver.url('/x'));
+      const res = await request(plain.server)
+        .post('/v1/jobs')
+        .attach('face', ASTRONAUT)
+        .attach('audio', speech)
+        .field('webhookUrl', receiver.url('/x'));
       expect(res.status).toBe(400);
       expect(res.body.error.message).toMatch(/WEBHOOK_SECRET/);
       expect(fs.readdirSync(path.join(plain.config.dataDir, 'jobs'))).toEqual([]);
@@ -192,7 +216,11 @@ describe('webhooks across a restart', () => {
     let id: string;
     const first = await startApp(env);
     try {
-      const res = await request(first.server).post('/v1/jobs').attach('face', ASTRONAUT).attach('audio', speech).field('webhookUrl', `http://127.0.0.1:${port}/hook`);
+      const res = await request(first.server)
+        .post('/v1/jobs')
+        .attach('face', ASTRONAUT)
+        .attach('audio', speech)
+        .field('webhookUrl', `http://127.0.0.1:${port}/hook`);
       id = res.body.id;
       for (;;) {
         const job = await getJob(first.server, id);

@@ -74,7 +74,12 @@ export async function launchBrowser(): Promise<TestBrowser> {
 }
 
 /** Waits until `video` (a CSS selector) has played past `seconds` with decoded frames; returns what it saw. */
-export async function waitForPlayback(page: Page, selector: string, seconds: number, timeoutMs = 180_000): Promise<{ currentTime: number; decoded: number }> {
+export async function waitForPlayback(
+  page: Page,
+  selector: string,
+  seconds: number,
+  timeoutMs = 180_000,
+): Promise<{ currentTime: number; decoded: number }> {
   await page.waitForFunction(
     (sel: string, s: number) => {
       const v = document.querySelector(sel) as HTMLVideoElement | null;

@@ -11,10 +11,14 @@ import { makeTinyWav2LipModel } from './kserve-test-server.fixtures';
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      model: { type: 'string' }, port: { type: 'string' }, threads: { type: 'string' }, 'delay-ms': { type: 'string' },
+      model: { type: 'string' },
+      port: { type: 'string' },
+      threads: { type: 'string' },
+      'delay-ms': { type: 'string' },
     },
   });
-  const modelPath = values.model === 'tiny' ? makeTinyWav2LipModel() : path.resolve(values.model ?? 'model_repository/wav2lip/1/model.onnx');
+  const modelPath =
+    values.model === 'tiny' ? makeTinyWav2LipModel() : path.resolve(values.model ?? 'model_repository/wav2lip/1/model.onnx');
   const server = await KServeTestServer.start({
     modelPath,
     port: Number(values.port ?? 0),

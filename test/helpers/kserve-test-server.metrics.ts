@@ -31,7 +31,12 @@ export function renderTritonMetrics(model: string, c: ServerCounters, deviceUtil
     ['nv_inference_queue_duration_us', 'counter', 'Cumulative inference queuing duration in microseconds', us(c.queueNs)],
     ['nv_inference_compute_input_duration_us', 'counter', 'Cumulative compute input duration in microseconds', us(c.computeInputNs)],
     ['nv_inference_compute_infer_duration_us', 'counter', 'Cumulative compute inference duration in microseconds', us(c.computeInferNs)],
-    ['nv_inference_compute_output_duration_us', 'counter', 'Cumulative inference compute output duration in microseconds', us(c.computeOutputNs)],
+    [
+      'nv_inference_compute_output_duration_us',
+      'counter',
+      'Cumulative inference compute output duration in microseconds',
+      us(c.computeOutputNs),
+    ],
   ];
   const lines: string[] = [];
   for (const [name, type, help, value, extra] of rows) {

@@ -59,8 +59,17 @@ const grpcError = (code: grpc.status, details: string) => Object.assign(new Erro
 export class KServeTestServer {
   faults: KServeFaults = {};
   readonly counters: ServerCounters = {
-    success: 0, failure: 0, inferenceCount: 0, execCount: 0, requestNs: 0, queueNs: 0,
-    computeInputNs: 0, computeInferNs: 0, computeOutputNs: 0, pending: 0, lastInferenceMs: 0,
+    success: 0,
+    failure: 0,
+    inferenceCount: 0,
+    execCount: 0,
+    requestNs: 0,
+    queueNs: 0,
+    computeInputNs: 0,
+    computeInferNs: 0,
+    computeOutputNs: 0,
+    pending: 0,
+    lastInferenceMs: 0,
     batchSizes: new Map(),
   };
   /** ModelInfer calls being handled right now, and the most ever seen at once */
@@ -79,7 +88,10 @@ export class KServeTestServer {
   private lastScrape = { at: process.hrtime.bigint(), computeNs: 0 };
   private executor: Promise<unknown> = Promise.resolve();
 
-  private constructor(private readonly session: ort.InferenceSession, readonly modelName: string) {}
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    readonly modelName: string,
+  ) {}
 
   static async start(opts: KServeTestServerOptions): Promise<KServeTestServer> {
     const session = await ort.InferenceSession.create(opts.modelPath, { intraOpNumThreads: opts.intraOpThreads ?? 1 });
@@ -114,7 +126,9 @@ export class KServeTestServer {
     if (metrics) {
       this.metricsServer = http.createServer((req, res) => {
         if (req.url !== '/metrics') return void res.writeHead(404).end();
-        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(renderTritonMetrics(this.modelName, this.counters, this.utilizationSinceLastScrape()));
+        res
+          .writeHead(200, { 'content-type': 'text/plain; version=0.0.4' })
+          .end(renderTritonMetrics(this.modelName, this.counters, this.utilizationSinceLastScrape()));
       });
       await new Promise<void>((r) => this.metricsServer!.listen(0, '127.0.0.1', r));
       this.metricsPort = (this.metricsServer.address() as AddressInfo).port;
@@ -143,9 +157,21 @@ export class KServeTestServer {
       },
       ModelConfig: (c: Call, cb: Callback) => {
         if (!knownModel(c.request.name)) return cb(grpcError(grpc.status.NOT_FOUND, `unknown model '${c.request.name}'`));
-        const cfgT = (t: { name: string; datatype: string; dims: number[] }) => ({ name: t.name, data_type: `TYPE_${t.datatype}`, dims: t.dims });
-        cb(null, { config: { name: this.modelName, platform: 'onnxruntime_onnx', backend: 'onnxruntime', max_batch_size: this.maxBatchSize,
-          input: CONTRACT_INPUTS.map(cfgT), output: CONTRACT_OUTPUTS.map(cfgT) } });
+        const cfgT = (t: { name: string; datatype: string; dims: number[] }) => ({
+          name: t.name,
+          data_type: `TYPE_${t.datatype}`,
+          dims: t.dims,
+        });
+        cb(null, {
+          config: {
+            name: this.modelName,
+            platform: 'onnxruntime_onnx',
+            backend: 'onnxruntime',
+            max_batch_size: this.maxBatchSize,
+            input: CONTRACT_INPUTS.map(cfgT),
+            output: CONTRACT_OUTPUTS.map(cfgT),
+          },
+        });
       },
       ModelStatistics: (_c: Call, cb: Callback) => cb(null, { model_stats: [this.statistics()] }),
       ModelInfer: (c: Call, cb: Callback) => {
@@ -153,7 +179,13 @@ export class KServeTestServer {
         this.inFlight++;
         this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
         this.modelInfer(c)
-          .then((res) => cb(null, res), (err) => { this.counters.failure++; cb(err); })
+          .then(
+            (res) => cb(null, res),
+            (err) => {
+              this.counters.failure++;
+              cb(err);
+            },
+          )
           .finally(() => this.inFlight--);
       },
     };
@@ -196,11 +228,18 @@ export class KServeTestServer {
     if (this.faults.truncatedOutput) raw = raw.subarray(0, raw.length - 1);
     this.record(n, t0, tStart, tEnd);
     const outputs = this.faults.missingOutput ? [] : [{ name: 'mouth', datatype: 'UINT8', shape }];
-    return { model_name: this.modelName, model_version: '1', id: req.id, outputs, raw_output_contents: this.faults.missingOutput ? [] : [raw] };
+    return {
+      model_name: this.modelName,
+      model_version: '1',
+      id: req.id,
+      outputs,
+      raw_output_contents: this.faults.missingOutput ? [] : [raw],
+    };
   }
 
   /** Validates the inputs like Triton does (names, dtypes, raw byte counts) and wraps them as ORT tensors. */
-  private decodeInputs(req: any): Record<string, ort.Tensor> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  private decodeInputs(req: any): Record<string, ort.Tensor> {
+    // eslint-disable-line @typescript-eslint/no-explicit-any
     const feeds: Record<string, ort.Tensor> = {};
     const raws: Buffer[] = req.raw_input_contents ?? [];
     if (raws.length !== (req.inputs ?? []).length) {
@@ -210,7 +249,8 @@ export class KServeTestServer {
       const i = req.inputs.findIndex((t: { name: string }) => t.name === spec.name);
       if (i < 0) throw grpcError(grpc.status.INVALID_ARGUMENT, `missing input '${spec.name}'`);
       const t = req.inputs[i];
-      if (t.datatype !== spec.datatype) throw grpcError(grpc.status.INVALID_ARGUMENT, `input '${spec.name}' datatype ${t.datatype}, expected ${spec.datatype}`);
+      if (t.datatype !== spec.datatype)
+        throw grpcError(grpc.status.INVALID_ARGUMENT, `input '${spec.name}' datatype ${t.datatype}, expected ${spec.datatype}`);
       const shape: number[] = t.shape.map(Number);
       const elems = shape.reduce((a, b) => a * b, 1);
       const size = spec.datatype === 'FP32' ? 4 : 1;
@@ -218,9 +258,10 @@ export class KServeTestServer {
         throw grpcError(grpc.status.INVALID_ARGUMENT, `input '${spec.name}' has ${raws[i].length} bytes, shape needs ${elems * size}`);
       }
       const copy = Buffer.from(raws[i]); // own, aligned copy (received Buffers may sit at odd offsets)
-      feeds[spec.name] = spec.datatype === 'FP32'
-        ? new ort.Tensor('float32', new Float32Array(copy.buffer, copy.byteOffset, elems), shape)
-        : new ort.Tensor('uint8', new Uint8Array(copy.buffer, copy.byteOffset, elems), shape);
+      feeds[spec.name] =
+        spec.datatype === 'FP32'
+          ? new ort.Tensor('float32', new Float32Array(copy.buffer, copy.byteOffset, elems), shape)
+          : new ort.Tensor('uint8', new Uint8Array(copy.buffer, copy.byteOffset, elems), shape);
     }
     return feeds;
   }
@@ -242,11 +283,17 @@ export class KServeTestServer {
     const c = this.counters;
     const d = (count: number, ns: number) => ({ count, ns });
     return {
-      name: this.modelName, version: '1', last_inference: c.lastInferenceMs,
-      inference_count: c.inferenceCount, execution_count: c.execCount,
+      name: this.modelName,
+      version: '1',
+      last_inference: c.lastInferenceMs,
+      inference_count: c.inferenceCount,
+      execution_count: c.execCount,
       inference_stats: {
-        success: d(c.success, c.requestNs), fail: d(c.failure, 0), queue: d(c.success, c.queueNs),
-        compute_input: d(c.success, c.computeInputNs), compute_infer: d(c.success, c.computeInferNs),
+        success: d(c.success, c.requestNs),
+        fail: d(c.failure, 0),
+        queue: d(c.success, c.queueNs),
+        compute_input: d(c.success, c.computeInputNs),
+        compute_infer: d(c.success, c.computeInferNs),
         compute_output: d(c.success, c.computeOutputNs),
       },
       batch_stats: [...c.batchSizes.entries()].map(([bs, count]) => ({ batch_size: bs, compute_infer: d(count, 0) })),

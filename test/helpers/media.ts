@@ -14,7 +14,23 @@ export const DEMO_MODEL = path.join(REPO_ROOT, 'model_repository', 'wav2lip', '1
 export async function makeSpeech(out: string, seconds: number, text = 'Hello, this is a short lip sync test sentence.'): Promise<void> {
   const raw = `${out}.espeak.wav`;
   await exec('espeak-ng', ['-v', 'en-us', '-s', '170', '-w', raw, text]);
-  await exec('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-i', raw, '-af', `apad=whole_dur=${seconds}`, '-t', String(seconds), '-ar', '16000', '-ac', '1', out]);
+  await exec('ffmpeg', [
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-y',
+    '-i',
+    raw,
+    '-af',
+    `apad=whole_dur=${seconds}`,
+    '-t',
+    String(seconds),
+    '-ar',
+    '16000',
+    '-ac',
+    '1',
+    out,
+  ]);
 }
 
 export interface ProbeStream {
@@ -30,16 +46,29 @@ export interface ProbeStream {
 }
 
 export async function ffprobe(file: string): Promise<{ streams: ProbeStream[]; format: { duration: string; format_name: string } }> {
-  const { stdout } = await exec('ffprobe', ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_format', '-count_frames', file]);
+  const { stdout } = await exec('ffprobe', [
+    '-v',
+    'error',
+    '-print_format',
+    'json',
+    '-show_streams',
+    '-show_format',
+    '-count_frames',
+    file,
+  ]);
   return JSON.parse(stdout);
 }
 
 /** Decodes every video frame of `file` to RGB24 (width × height × 3 each). */
 export async function decodeFrames(file: string, width: number, height: number): Promise<Uint8Array[]> {
-  const { stdout } = await exec('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-i', file, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], {
-    encoding: 'buffer',
-    maxBuffer: 1 << 30,
-  });
+  const { stdout } = await exec(
+    'ffmpeg',
+    ['-hide_banner', '-loglevel', 'error', '-i', file, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'],
+    {
+      encoding: 'buffer',
+      maxBuffer: 1 << 30,
+    },
+  );
   const size = width * height * 3;
   const frames: Uint8Array[] = [];
   for (let o = 0; o + size <= stdout.length; o += size) frames.push(new Uint8Array(stdout.buffer, stdout.byteOffset + o, size));

@@ -42,11 +42,16 @@ async function freePort(): Promise<number> {
  */
 export async function startPrometheus(targets: PromTarget[], intervalS = 1): Promise<TestPrometheus> {
   if (!fs.existsSync(PROMETHEUS)) throw new Error(`${PROMETHEUS} not found: apt-get install prometheus (or set PROMETHEUS_PATH)`);
-  for (const t of targets) if (!/^127\.\d+\.\d+\.\d+:\d+$/.test(t.target)) throw new Error(`tests only scrape loopback targets, got ${t.target}`);
+  for (const t of targets)
+    if (!/^127\.\d+\.\d+\.\d+:\d+$/.test(t.target)) throw new Error(`tests only scrape loopback targets, got ${t.target}`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lipsync-prometheus-'));
   const config = {
     global: { scrape_interval: `${intervalS}s`, scrape_timeout: `${intervalS}s`, evaluation_interval: `${intervalS}s` },
-    scrape_configs: targets.map((t) => ({ job_name: t.job, metrics_path: t.metricsPath ?? '/metrics', static_configs: [{ targets: [t.target] }] })),
+    scrape_configs: targets.map((t) => ({
+      job_name: t.job,
+      metrics_path: t.metricsPath ?? '/metrics',
+      static_configs: [{ targets: [t.target] }],
+    })),
   };
   fs.writeFileSync(path.join(dir, 'prometheus.yml'), stringify(config));
   const port = await freePort();
@@ -77,7 +82,10 @@ export async function startPrometheus(targets: PromTarget[], intervalS = 1): Pro
     const deadline = Date.now() + 60_000;
     for (;;) {
       if (proc.exitCode !== null) throw new Error(`prometheus exited with ${proc.exitCode}: ${log}`);
-      const ready = await fetch(`${url}/-/ready`).then((r) => r.ok, () => false);
+      const ready = await fetch(`${url}/-/ready`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ready) break;
       if (Date.now() > deadline) throw new Error(`prometheus not ready within 60 s: ${log}`);
       await new Promise((r) => setTimeout(r, 200));

@@ -44,7 +44,12 @@ export async function redoclyLint(doc: unknown): Promise<LintReport> {
     return {
       errors: report.totals.errors,
       warnings: report.totals.warnings,
-      problems: report.problems.map((p) => ({ ruleId: p.ruleId, severity: p.severity, message: p.message, pointer: p.location[0]?.pointer ?? '' })),
+      problems: report.problems.map((p) => ({
+        ruleId: p.ruleId,
+        severity: p.severity,
+        message: p.message,
+        pointer: p.location[0]?.pointer ?? '',
+      })),
     };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

@@ -40,7 +40,22 @@ export class RedisServer {
 
   async start(): Promise<void> {
     fs.mkdirSync(this.dir, { recursive: true });
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--protected-mode', 'yes'];
+    const args = [
+      '--port',
+      String(this.port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      this.dir,
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      'always',
+      '--save',
+      '',
+      '--protected-mode',
+      'yes',
+    ];
     this.proc = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'inherit'] });
     await waitFor('redis-server', () => pingRedis(this.port), 15_000);
   }

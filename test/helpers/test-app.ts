@@ -34,7 +34,8 @@ export async function createTestApp(config: AppConfig, overrides: AppOverrides =
     });
   }
   if (speech) builder.overrideProvider(SPEECH_SYNTHESIZER).useValue(speech);
-  if (wrapRenderer) builder.overrideProvider(RENDERER).useFactory({ factory: (real: Renderer) => wrapRenderer(real), inject: [RENDER_PIPELINE] });
+  if (wrapRenderer)
+    builder.overrideProvider(RENDERER).useFactory({ factory: (real: Renderer) => wrapRenderer(real), inject: [RENDER_PIPELINE] });
   if (overrides.outboundLookup) {
     const lookup = overrides.outboundLookup;
     builder.overrideProvider(OutboundHttp).useValue(new OutboundHttp({ allowHosts: config.outbound?.allowHosts ?? [], lookup }));

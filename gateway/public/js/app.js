@@ -45,9 +45,7 @@ function showSpeechKind() {
 async function refreshAvatars(select) {
   try {
     const list = await client.listAvatars();
-    ui.avatar.replaceChildren(
-      ...list.map((a) => new Option(`${a.kind} ${a.width}×${a.height} · ${a.avatarId.slice(0, 12)}…`, a.avatarId)),
-    );
+    ui.avatar.replaceChildren(...list.map((a) => new Option(`${a.kind} ${a.width}×${a.height} · ${a.avatarId.slice(0, 12)}…`, a.avatarId)));
     if (!list.length) ui.avatar.append(new Option('(none yet: upload a face)', ''));
     if (select) ui.avatar.value = select;
   } catch (err) {
@@ -59,7 +57,9 @@ async function showModel() {
   try {
     const r = await client.readiness();
     const m = r.model;
-    ui.modelInfo.textContent = m ? `Model: ${m.name} (${m.licence})${r.ready ? '' : ` · not ready: ${r.reason}`}` : `Backend ${r.backend}${r.ready ? '' : `, not ready: ${r.reason}`}`;
+    ui.modelInfo.textContent = m
+      ? `Model: ${m.name} (${m.licence})${r.ready ? '' : ` · not ready: ${r.reason}`}`
+      : `Backend ${r.backend}${r.ready ? '' : `, not ready: ${r.reason}`}`;
   } catch {
     ui.modelInfo.textContent = '';
   }
@@ -115,13 +115,17 @@ async function onJob() {
   ui.progress.hidden = false;
   ui.progress.value = 0;
   status('Submitting the job…');
-  const { job, blob } = await runJob(client, { avatarId, speech }, {
-    onUpdate: (j) => {
-      ui.progress.value = j.progress ?? 0;
-      const pos = j.queuePosition !== undefined ? ` (queue position ${j.queuePosition})` : '';
-      status(`Job ${j.status}${pos}: ${j.framesDone}/${j.framesTotal || '?'} frames.`);
+  const { job, blob } = await runJob(
+    client,
+    { avatarId, speech },
+    {
+      onUpdate: (j) => {
+        ui.progress.value = j.progress ?? 0;
+        const pos = j.queuePosition !== undefined ? ` (queue position ${j.queuePosition})` : '';
+        status(`Job ${j.status}${pos}: ${j.framesDone}/${j.framesTotal || '?'} frames.`);
+      },
     },
-  });
+  );
   ui.progress.value = 1;
   if (resultUrl) URL.revokeObjectURL(resultUrl);
   resultUrl = URL.createObjectURL(blob);

@@ -33,7 +33,10 @@ export class LiveSession {
     ws.addEventListener('close', (e) => {
       this.player.finish();
       if (this.state !== 'error') this.state = 'closed';
-      this.onStatus(this.state === 'error' ? this.lastError : `Live session closed${e.code !== 1000 ? ` (code ${e.code})` : ''}.`, this.state === 'error');
+      this.onStatus(
+        this.state === 'error' ? this.lastError : `Live session closed${e.code !== 1000 ? ` (code ${e.code})` : ''}.`,
+        this.state === 'error',
+      );
     });
     await new Promise((resolve, reject) => {
       ws.addEventListener('open', resolve, { once: true });

@@ -56,8 +56,14 @@ import { multerOptions } from './upload.util';
     {
       provide: JobSubmission,
       inject: [JOBS, AvatarStore, SPEECH_SYNTHESIZER, AudioService, UrlFetcher, WebhookDispatcher],
-      useFactory: (jobs: JobsDriver, avatars: AvatarStore, speech: SpeechSynthesizer, audio: AudioService, urls: UrlFetcher, webhooks: WebhookDispatcher) =>
-        new JobSubmission(jobs, avatars, speech, audio, urls, webhooks),
+      useFactory: (
+        jobs: JobsDriver,
+        avatars: AvatarStore,
+        speech: SpeechSynthesizer,
+        audio: AudioService,
+        urls: UrlFetcher,
+        webhooks: WebhookDispatcher,
+      ) => new JobSubmission(jobs, avatars, speech, audio, urls, webhooks),
     },
     // Guards run in this order: the rate limit (per valid key, else per client IP), then
     // authentication, so requests with a missing or wrong key are limited too (issue 10, item 4).

@@ -173,7 +173,10 @@ export class AvatarStore {
 }
 
 const toBoxDto = (b: { x1: number; y1: number; x2: number; y2: number }) => ({
-  top: Math.round(b.y1), bottom: Math.round(b.y2), left: Math.round(b.x1), right: Math.round(b.x2),
+  top: Math.round(b.y1),
+  bottom: Math.round(b.y2),
+  left: Math.round(b.x1),
+  right: Math.round(b.x2),
 });
 
 /** What a client needs to choose a face and to show what was used (absent for ports that do not report faces). */

@@ -49,7 +49,8 @@ export class AvatarsController {
   }
 
   private async createAvatar(dto: CreateAvatarDto, file: Express.Multer.File | undefined, signal: AbortSignal): Promise<AvatarDto> {
-    if (!!file === !!dto.faceUrl) throw new GatewayError('VALIDATION_FAILED', 'give exactly one of a multipart field "file" with the face image or video, or faceUrl');
+    if (!!file === !!dto.faceUrl)
+      throw new GatewayError('VALIDATION_FAILED', 'give exactly one of a multipart field "file" with the face image or video, or faceUrl');
     if (file) return this.store.create(file.path, await sniffUpload(file, 'file'), signal);
     const fetched = await this.urls.fetch(dto.faceUrl!, 'faceUrl');
     try {

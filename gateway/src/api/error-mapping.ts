@@ -58,7 +58,11 @@ export function mapError(err: unknown, jobId?: string): MappedError {
     const internal = err.code === 'INTERNAL';
     // INTERNAL messages come from unknown errors (paths, library text): they go to the log only.
     // Other messages name inputs by role; paths that slip through are redacted (the log has them).
-    return { status: err.httpStatus, body: body(err.code, internal ? 'internal error' : redactPaths(err.message), id), unexpected: internal };
+    return {
+      status: err.httpStatus,
+      body: body(err.code, internal ? 'internal error' : redactPaths(err.message), id),
+      unexpected: internal,
+    };
   }
   const status = err instanceof HttpException ? err.getStatus() : expressStatus(err);
   if (status !== undefined && status < 500) {
@@ -69,7 +73,11 @@ export function mapError(err: unknown, jobId?: string): MappedError {
   }
   if (status !== undefined && HTTP_STATUS_CODES[status]) {
     const code = HTTP_STATUS_CODES[status];
-    return { status: ERROR_HTTP_STATUS[code], body: body(code, code === 'BACKEND_UNAVAILABLE' ? 'service unavailable' : 'deadline exceeded', jobId), unexpected: false };
+    return {
+      status: ERROR_HTTP_STATUS[code],
+      body: body(code, code === 'BACKEND_UNAVAILABLE' ? 'service unavailable' : 'deadline exceeded', jobId),
+      unexpected: false,
+    };
   }
   // Never leak internals (messages of unknown errors can hold paths or stack fragments).
   return { status: 500, body: body('INTERNAL', 'internal error', jobId), unexpected: true };

@@ -13,7 +13,10 @@ export class GatewayExceptionFilter implements ExceptionFilter {
     const req = host.switchToHttp().getRequest<{ method?: string; url?: string }>();
     const mapped = mapError(exception);
     if (mapped.unexpected) {
-      this.log.error(`${req.method} ${req.url} → ${mapped.status}: ${exception instanceof Error ? exception.message : String(exception)}`, exception instanceof Error ? exception.stack : undefined);
+      this.log.error(
+        `${req.method} ${req.url} → ${mapped.status}: ${exception instanceof Error ? exception.message : String(exception)}`,
+        exception instanceof Error ? exception.stack : undefined,
+      );
     }
     if (res.headersSent) {
       // Mid-stream failure: the only honest signal left is to cut the connection.

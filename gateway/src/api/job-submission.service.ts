@@ -58,10 +58,12 @@ export class JobSubmission {
       throw new GatewayError('VALIDATION_FAILED', 'give exactly one of text, an audio file or audioUrl');
     }
     assertBoxHasArea(dto.box);
-    if (dto.faceIndex !== undefined && dto.facePoint) throw new GatewayError('VALIDATION_FAILED', 'give at most one of faceIndex or facePoint');
+    if (dto.faceIndex !== undefined && dto.facePoint)
+      throw new GatewayError('VALIDATION_FAILED', 'give at most one of faceIndex or facePoint');
     if (dto.webhookUrl && !this.webhooks) throw new GatewayError('VALIDATION_FAILED', 'webhooks are not enabled on this server');
     const webhook = this.webhooks?.forNewJob(dto.webhookUrl);
-    if ((dto.faceUrl || dto.audioUrl) && !this.urls) throw new GatewayError('VALIDATION_FAILED', 'URL inputs are not enabled on this server');
+    if ((dto.faceUrl || dto.audioUrl) && !this.urls)
+      throw new GatewayError('VALIDATION_FAILED', 'URL inputs are not enabled on this server');
     // Refuse early (full queue, shutdown) before spending time on downloads.
     if (dto.faceUrl || dto.audioUrl) await this.jobs.assertAccepting();
     const [faceUrlFile, audioUrlFile] = await Promise.allSettled([
@@ -81,37 +83,44 @@ export class JobSubmission {
   private async submitFiles(dto: CreateJobDto, files: JobFiles, webhook: JobWebhook | undefined): Promise<JobRecord> {
     // voice and rate only matter for text; with an audio file they are ignored (forms such as
     // Swagger UI's "Try it out" send their defaults whatever the input is)
-    const speech = dto.text !== undefined ? { text: this.speech.validate({ text: dto.text, voice: dto.voice, rate: dto.rate }), voice: dto.voice, rate: dto.rate } : undefined;
+    const speech =
+      dto.text !== undefined
+        ? { text: this.speech.validate({ text: dto.text, voice: dto.voice, rate: dto.rate }), voice: dto.voice, rate: dto.rate }
+        : undefined;
     const faceSniff = files.face ? await sniffUpload(files.face, 'face') : undefined;
     const audioSniff = files.audio ? await sniffUpload(files.audio, 'audio') : undefined;
     const avatarFace = dto.avatarId ? this.avatars.facePath(dto.avatarId) : undefined;
     await this.jobs.assertAccepting();
 
-    return this.jobs.create(jobOptionsOf(dto), async (workDir) => {
-      let facePath: string;
-      if (avatarFace) {
-        // The job keeps its own link to the avatar's file: deleting the avatar must not break a queued job.
-        facePath = path.join(workDir, randomName('face', path.extname(avatarFace).slice(1) || 'bin'));
-        await linkOrCopy(avatarFace, facePath).catch((err: NodeJS.ErrnoException) => {
-          if (err.code !== 'ENOENT') throw err;
-          throw new GatewayError('NOT_FOUND', `avatar ${dto.avatarId} was deleted`);
-        });
-      } else {
-        facePath = path.join(workDir, randomName('face', faceSniff!.format));
-        await moveFile(files.face!.path, facePath);
-      }
-      let audioPath: string;
-      const timings: JobRecord['timings'] = {};
-      if (speech) {
-        audioPath = path.join(workDir, randomName('speech', 'wav'));
-        timings.speech = (await this.speech.synthesize(speech, audioPath)).ms;
-      } else {
-        audioPath = path.join(workDir, randomName('audio', audioSniff!.format));
-        await moveFile(files.audio!.path, audioPath);
-      }
-      // Probe now so AUDIO_TOO_LONG / AUDIO_UNDECODABLE come back as 422 instead of a failed job.
-      const { durationSec } = await this.audio.probe(audioPath);
-      return { input: { facePath, audioPath, avatarId: dto.avatarId, audioSeconds: durationSec }, timings };
-    }, webhook ? { webhook } : {});
+    return this.jobs.create(
+      jobOptionsOf(dto),
+      async (workDir) => {
+        let facePath: string;
+        if (avatarFace) {
+          // The job keeps its own link to the avatar's file: deleting the avatar must not break a queued job.
+          facePath = path.join(workDir, randomName('face', path.extname(avatarFace).slice(1) || 'bin'));
+          await linkOrCopy(avatarFace, facePath).catch((err: NodeJS.ErrnoException) => {
+            if (err.code !== 'ENOENT') throw err;
+            throw new GatewayError('NOT_FOUND', `avatar ${dto.avatarId} was deleted`);
+          });
+        } else {
+          facePath = path.join(workDir, randomName('face', faceSniff!.format));
+          await moveFile(files.face!.path, facePath);
+        }
+        let audioPath: string;
+        const timings: JobRecord['timings'] = {};
+        if (speech) {
+          audioPath = path.join(workDir, randomName('speech', 'wav'));
+          timings.speech = (await this.speech.synthesize(speech, audioPath)).ms;
+        } else {
+          audioPath = path.join(workDir, randomName('audio', audioSniff!.format));
+          await moveFile(files.audio!.path, audioPath);
+        }
+        // Probe now so AUDIO_TOO_LONG / AUDIO_UNDECODABLE come back as 422 instead of a failed job.
+        const { durationSec } = await this.audio.probe(audioPath);
+        return { input: { facePath, audioPath, avatarId: dto.avatarId, audioSeconds: durationSec }, timings };
+      },
+      webhook ? { webhook } : {},
+    );
   }
 }

@@ -10,7 +10,8 @@ export function clearFileHeaders(res: Pick<Response, 'removeHeader'>): void {
 }
 
 /** The status an error from `send` carries (404 missing file, 416 bad range, ...). */
-const statusOf = (err: unknown): number | undefined => (err as { status?: number; statusCode?: number }).status ?? (err as { statusCode?: number }).statusCode;
+const statusOf = (err: unknown): number | undefined =>
+  (err as { status?: number; statusCode?: number }).status ?? (err as { statusCode?: number }).statusCode;
 
 /** Sends an MP4 with Express's `send` (Range → 206, bad range → 416, HEAD, ETag), resolving when done. */
 export function sendMp4(res: Response, file: string, downloadName: string): Promise<void> {
@@ -27,7 +28,12 @@ export function sendMp4(res: Response, file: string, downloadName: string): Prom
         if (!err || res.headersSent) return resolve();
         if (statusOf(err) === 416) {
           // `send` already set `Content-Range: bytes */<size>`; the 416 answer keeps it.
-          return reject(new GatewayError('RANGE_NOT_SATISFIABLE', `the requested range is outside the file (${String(res.getHeader('Content-Range') ?? 'bytes */?')})`));
+          return reject(
+            new GatewayError(
+              'RANGE_NOT_SATISFIABLE',
+              `the requested range is outside the file (${String(res.getHeader('Content-Range') ?? 'bytes */?')})`,
+            ),
+          );
         }
         reject(err);
       },

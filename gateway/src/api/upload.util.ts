@@ -32,8 +32,14 @@ export async function sniffUpload(file: { path: string; role?: string }, field: 
   if (head.length === 0) throw new GatewayError('VALIDATION_FAILED', `${name}: the ${file.role ? 'downloaded' : 'uploaded'} file is empty`);
   // audio and video are read by ffmpeg: only formats with a pinned demuxer get that far
   if (!found || !acceptsUpload(field, found) || (found.kind !== 'image' && !pinnedFormatOf(found))) {
-    const what = field === 'audio' ? 'audio (WAV, MP3, OGG, FLAC, M4A) or a video with sound' : 'image (PNG, JPEG, WebP) or video (MP4, MOV, WebM, MKV)';
-    throw new GatewayError('UNSUPPORTED_MEDIA', `${name}: the file content is not a supported ${what}${found ? ` (found ${found.format})` : ''}`);
+    const what =
+      field === 'audio'
+        ? 'audio (WAV, MP3, OGG, FLAC, M4A) or a video with sound'
+        : 'image (PNG, JPEG, WebP) or video (MP4, MOV, WebM, MKV)';
+    throw new GatewayError(
+      'UNSUPPORTED_MEDIA',
+      `${name}: the file content is not a supported ${what}${found ? ` (found ${found.format})` : ''}`,
+    );
   }
   return found;
 }

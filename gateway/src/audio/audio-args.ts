@@ -22,7 +22,6 @@ export interface AudioProbe {
   pinned: PinnedFormat;
 }
 
-
 /** ffprobe with the demuxer pinned to the sniffed format (never ffmpeg's own content probing). */
 export function buildProbeArgs(file: string, pinned: PinnedFormat): string[] {
   return ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_format', ...pinnedProbeInput(pinned, file)];
@@ -56,14 +55,27 @@ export interface DecodeArgsOptions {
 export function buildDecodeArgs(file: string, opts: DecodeArgsOptions): string[] {
   const filters = [monoMixFilter(opts.channels), `aresample=${SAMPLE_RATE}:resampler=soxr:precision=28`].filter(Boolean);
   return [
-    '-nostdin', '-hide_banner', '-loglevel', 'error',
+    '-nostdin',
+    '-hide_banner',
+    '-loglevel',
+    'error',
     ...pinnedInputArgs(opts.pinned, file),
-    '-map', `0:a:${opts.audioIndex ?? 0}`,
-    '-vn', '-sn', '-dn',
-    '-af', filters.join(','),
-    '-ac', '1', '-ar', String(SAMPLE_RATE),
-    '-t', String(opts.maxSeconds),
-    '-f', 'f32le', 'pipe:1',
+    '-map',
+    `0:a:${opts.audioIndex ?? 0}`,
+    '-vn',
+    '-sn',
+    '-dn',
+    '-af',
+    filters.join(','),
+    '-ac',
+    '1',
+    '-ar',
+    String(SAMPLE_RATE),
+    '-t',
+    String(opts.maxSeconds),
+    '-f',
+    'f32le',
+    'pipe:1',
   ];
 }
 

@@ -75,7 +75,12 @@ export class AudioService {
     const expected = Math.min(probe.durationSec ?? 10, max + 1) * SAMPLE_RATE + SAMPLE_RATE;
     const pcm = new PcmCollector(expected);
     // one second of slack past the limit: enough to tell "too long" from "exactly the limit"
-    const args = buildDecodeArgs(file, { maxSeconds: max + 1, channels: probe.channels, audioIndex: probe.audioIndex, pinned: probe.pinned });
+    const args = buildDecodeArgs(file, {
+      maxSeconds: max + 1,
+      channels: probe.channels,
+      audioIndex: probe.audioIndex,
+      pinned: probe.pinned,
+    });
     try {
       await this.runner.stream(args, (chunk) => pcm.push(chunk), { signal: opts.signal, timeoutMs: DECODE_TIMEOUT_MS });
     } catch (err) {

@@ -1,5 +1,16 @@
 import {
-  FMAX, FMIN, HOP, MAX_ABS_VALUE, MIN_LEVEL_DB, N_BINS, N_FFT, N_MELS, PREEMPHASIS, REF_LEVEL_DB, SAMPLE_RATE, WIN,
+  FMAX,
+  FMIN,
+  HOP,
+  MAX_ABS_VALUE,
+  MIN_LEVEL_DB,
+  N_BINS,
+  N_FFT,
+  N_MELS,
+  PREEMPHASIS,
+  REF_LEVEL_DB,
+  SAMPLE_RATE,
+  WIN,
 } from './audio.constants';
 import { melFilterbank, SparseFilterbank } from './mel-filterbank';
 import { RealDft } from './real-dft';
@@ -90,7 +101,8 @@ export function melSpectrogram(pcm: Float32Array): MelSpectrogram {
     if (begin >= 0 && begin + N_FFT <= n) {
       dft.magnitudeWindowed(y, begin, window, mag); // interior frame: read in place, no copy
     } else {
-      if (n === 0) frame.fill(0); // empty input: treated as silence
+      if (n === 0)
+        frame.fill(0); // empty input: treated as silence
       else for (let j = 0; j < N_FFT; j++) frame[j] = y[reflectIndex(begin + j, n)] * window[j];
       dft.magnitude(frame, mag);
     }

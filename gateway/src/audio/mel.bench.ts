@@ -20,7 +20,9 @@ function syntheticAudio(seconds: number): Float32Array {
     seed = (seed * 1103515245 + 12345) >>> 0;
     const noise = (seed / 2 ** 32 - 0.5) * 0.02;
     const env = 0.5 + 0.5 * Math.sin(2 * Math.PI * 3 * t);
-    pcm[i] = env * (0.3 * Math.sin(2 * Math.PI * 140 * t) + 0.15 * Math.sin(2 * Math.PI * 280 * t) + 0.05 * Math.sin(2 * Math.PI * 2100 * t)) + noise;
+    pcm[i] =
+      env * (0.3 * Math.sin(2 * Math.PI * 140 * t) + 0.15 * Math.sin(2 * Math.PI * 280 * t) + 0.05 * Math.sin(2 * Math.PI * 2100 * t)) +
+      noise;
   }
   return pcm;
 }
@@ -43,6 +45,8 @@ export async function benchMel(runs = 5, audioSeconds = 60): Promise<MelBenchRes
 
 if (require.main === module) {
   void benchMel().then((r) => {
-    process.stdout.write(`mel: ${r.audioSeconds} s of audio in ${r.ms.toFixed(1)} ms = ${r.realTimeFactor.toFixed(0)}× real time (median of ${r.runs})\n`);
+    process.stdout.write(
+      `mel: ${r.audioSeconds} s of audio in ${r.ms.toFixed(1)} ms = ${r.realTimeFactor.toFixed(0)}× real time (median of ${r.runs})\n`,
+    );
   });
 }

@@ -19,11 +19,26 @@ const S5_2 = Math.sin((4 * Math.PI) / 5);
 
 /** One forward radix-4 butterfly of twiddled inputs a0..a3, outputs at o, o+h, o+2h, o+3h (re/im interleaved). */
 function butterfly4(
-  dst: Float64Array, o: number, h: number,
-  a0r: number, a0i: number, a1r: number, a1i: number, a2r: number, a2i: number, a3r: number, a3i: number,
+  dst: Float64Array,
+  o: number,
+  h: number,
+  a0r: number,
+  a0i: number,
+  a1r: number,
+  a1i: number,
+  a2r: number,
+  a2i: number,
+  a3r: number,
+  a3i: number,
 ): void {
-  const s02r = a0r + a2r, s02i = a0i + a2i, d02r = a0r - a2r, d02i = a0i - a2i;
-  const s13r = a1r + a3r, s13i = a1i + a3i, d13r = a1r - a3r, d13i = a1i - a3i;
+  const s02r = a0r + a2r,
+    s02i = a0i + a2i,
+    d02r = a0r - a2r,
+    d02i = a0i - a2i;
+  const s13r = a1r + a3r,
+    s13i = a1i + a3i,
+    d13r = a1r - a3r,
+    d13i = a1i - a3i;
   // forward: X1 = d02 − i·d13, X3 = d02 + i·d13
   dst[o] = s02r + s13r;
   dst[o + 1] = s02i + s13i;
@@ -118,10 +133,14 @@ export class MixedRadixFft {
       const s1 = j + 2 * stride;
       const s2 = j + 4 * stride;
       const s3 = j + 6 * stride;
-      const a0r = y[begin + j] * w[j], a0i = y[begin + j + 1] * w[j + 1];
-      const a1r = y[begin + s1] * w[s1], a1i = y[begin + s1 + 1] * w[s1 + 1];
-      const a2r = y[begin + s2] * w[s2], a2i = y[begin + s2 + 1] * w[s2 + 1];
-      const a3r = y[begin + s3] * w[s3], a3i = y[begin + s3 + 1] * w[s3 + 1];
+      const a0r = y[begin + j] * w[j],
+        a0i = y[begin + j + 1] * w[j + 1];
+      const a1r = y[begin + s1] * w[s1],
+        a1i = y[begin + s1 + 1] * w[s1 + 1];
+      const a2r = y[begin + s2] * w[s2],
+        a2i = y[begin + s2 + 1] * w[s2 + 1];
+      const a3r = y[begin + s3] * w[s3],
+        a3i = y[begin + s3 + 1] * w[s3 + 1];
       butterfly4(dst, 2 * (g * 4), h, a0r, a0i, a1r, a1i, a2r, a2i, a3r, a3i);
     }
     let src = dst;
@@ -149,15 +168,30 @@ export class MixedRadixFft {
     }
   }
 
-  private radix4(src: Float64Array, dst: Float64Array, q: number, groups: number, stride: number, span: number, t: Float64Array, tw: number): void {
-    const w1r = t[tw + 2], w1i = t[tw + 3], w2r = t[tw + 4], w2i = t[tw + 5], w3r = t[tw + 6], w3i = t[tw + 7];
+  private radix4(
+    src: Float64Array,
+    dst: Float64Array,
+    q: number,
+    groups: number,
+    stride: number,
+    span: number,
+    t: Float64Array,
+    tw: number,
+  ): void {
+    const w1r = t[tw + 2],
+      w1i = t[tw + 3],
+      w2r = t[tw + 4],
+      w2i = t[tw + 5],
+      w3r = t[tw + 6],
+      w3i = t[tw + 7];
     for (let g = 0; g < groups; g++) {
       const j = 2 * (g * span + q);
       const o = 2 * (g * span * 4 + q);
       const s1 = j + 2 * stride;
       const s2 = j + 4 * stride;
       const s3 = j + 6 * stride;
-      const a0r = src[j], a0i = src[j + 1];
+      const a0r = src[j],
+        a0i = src[j + 1];
       // q = 0 (all of the first stage) has unit twiddles: skip the multiplications
       const a1r = q === 0 ? src[s1] : src[s1] * w1r - src[s1 + 1] * w1i;
       const a1i = q === 0 ? src[s1 + 1] : src[s1] * w1i + src[s1 + 1] * w1r;
@@ -169,9 +203,24 @@ export class MixedRadixFft {
     }
   }
 
-  private radix5(src: Float64Array, dst: Float64Array, q: number, groups: number, stride: number, span: number, t: Float64Array, tw: number): void {
-    const w1r = t[tw + 2], w1i = t[tw + 3], w2r = t[tw + 4], w2i = t[tw + 5];
-    const w3r = t[tw + 6], w3i = t[tw + 7], w4r = t[tw + 8], w4i = t[tw + 9];
+  private radix5(
+    src: Float64Array,
+    dst: Float64Array,
+    q: number,
+    groups: number,
+    stride: number,
+    span: number,
+    t: Float64Array,
+    tw: number,
+  ): void {
+    const w1r = t[tw + 2],
+      w1i = t[tw + 3],
+      w2r = t[tw + 4],
+      w2i = t[tw + 5];
+    const w3r = t[tw + 6],
+      w3i = t[tw + 7],
+      w4r = t[tw + 8],
+      w4i = t[tw + 9];
     for (let g = 0; g < groups; g++) {
       const j = 2 * (g * span + q);
       const o = 2 * (g * span * 5 + q);
@@ -179,18 +228,33 @@ export class MixedRadixFft {
       const s2 = j + 4 * stride;
       const s3 = j + 6 * stride;
       const s4 = j + 8 * stride;
-      const a0r = src[j], a0i = src[j + 1];
-      const v1r = src[s1] * w1r - src[s1 + 1] * w1i, v1i = src[s1] * w1i + src[s1 + 1] * w1r;
-      const v2r = src[s2] * w2r - src[s2 + 1] * w2i, v2i = src[s2] * w2i + src[s2 + 1] * w2r;
-      const v3r = src[s3] * w3r - src[s3 + 1] * w3i, v3i = src[s3] * w3i + src[s3 + 1] * w3r;
-      const v4r = src[s4] * w4r - src[s4 + 1] * w4i, v4i = src[s4] * w4i + src[s4 + 1] * w4r;
-      const s14r = v1r + v4r, s14i = v1i + v4i, d14r = v1r - v4r, d14i = v1i - v4i;
-      const s23r = v2r + v3r, s23i = v2i + v3i, d23r = v2r - v3r, d23i = v2i - v3i;
-      const b1r = a0r + C5_1 * s14r + C5_2 * s23r, b1i = a0i + C5_1 * s14i + C5_2 * s23i;
-      const b2r = a0r + C5_2 * s14r + C5_1 * s23r, b2i = a0i + C5_2 * s14i + C5_1 * s23i;
+      const a0r = src[j],
+        a0i = src[j + 1];
+      const v1r = src[s1] * w1r - src[s1 + 1] * w1i,
+        v1i = src[s1] * w1i + src[s1 + 1] * w1r;
+      const v2r = src[s2] * w2r - src[s2 + 1] * w2i,
+        v2i = src[s2] * w2i + src[s2 + 1] * w2r;
+      const v3r = src[s3] * w3r - src[s3 + 1] * w3i,
+        v3i = src[s3] * w3i + src[s3 + 1] * w3r;
+      const v4r = src[s4] * w4r - src[s4 + 1] * w4i,
+        v4i = src[s4] * w4i + src[s4 + 1] * w4r;
+      const s14r = v1r + v4r,
+        s14i = v1i + v4i,
+        d14r = v1r - v4r,
+        d14i = v1i - v4i;
+      const s23r = v2r + v3r,
+        s23i = v2i + v3i,
+        d23r = v2r - v3r,
+        d23i = v2i - v3i;
+      const b1r = a0r + C5_1 * s14r + C5_2 * s23r,
+        b1i = a0i + C5_1 * s14i + C5_2 * s23i;
+      const b2r = a0r + C5_2 * s14r + C5_1 * s23r,
+        b2i = a0i + C5_2 * s14i + C5_1 * s23i;
       // the sine parts, multiplied by −i for the forward transform
-      const c1r = S5_1 * d14i + S5_2 * d23i, c1i = -(S5_1 * d14r + S5_2 * d23r);
-      const c2r = S5_2 * d14i - S5_1 * d23i, c2i = -(S5_2 * d14r - S5_1 * d23r);
+      const c1r = S5_1 * d14i + S5_2 * d23i,
+        c1i = -(S5_1 * d14r + S5_2 * d23r);
+      const c2r = S5_2 * d14i - S5_1 * d23i,
+        c2i = -(S5_2 * d14r - S5_1 * d23r);
       const h = 2 * span;
       dst[o] = a0r + s14r + s23r;
       dst[o + 1] = a0i + s14i + s23i;
@@ -205,7 +269,17 @@ export class MixedRadixFft {
     }
   }
 
-  private butterflyGeneric(radix: number, src: Float64Array, dst: Float64Array, j: number, stride: number, out: number, span: number, t: Float64Array, tw: number): void {
+  private butterflyGeneric(
+    radix: number,
+    src: Float64Array,
+    dst: Float64Array,
+    j: number,
+    stride: number,
+    out: number,
+    span: number,
+    t: Float64Array,
+    tw: number,
+  ): void {
     const v = this.tmp;
     for (let r = 0; r < radix; r++) {
       const i = 2 * (j + r * stride);

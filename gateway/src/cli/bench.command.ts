@@ -79,16 +79,32 @@ async function runRealtime(opts: BenchOpts): Promise<void> {
       batchSizes: opts.sessionBatches.split(',').map(Number),
       sessionSeconds: opts.sessionSeconds,
       // 24 frames in batches of b through a fresh backend: the ceiling a session at batch b can reach
-      modelOnlyFps: config.backend === 'fake' ? undefined : async (b: number) => {
-        const sizes = Array.from({ length: Math.max(1, Math.round(24 / b)) }, () => b);
-        return (sizes.length * b) / ((await modelOnlyMs(config, sizes)) / 1000);
-      },
+      modelOnlyFps:
+        config.backend === 'fake'
+          ? undefined
+          : async (b: number) => {
+              const sizes = Array.from({ length: Math.max(1, Math.round(24 / b)) }, () => b);
+              return (sizes.length * b) / ((await modelOnlyMs(config, sizes)) / 1000);
+            },
     };
     print(`realtime (${config.backend} backend; the first job also pays the avatar's face detection in its upload, not in the figures):`);
     print(formatJobStream(await benchJobStream(o)));
     const long = path.join(work, 'speech-session.wav');
     await makeSpeech(long, opts.sessionSeconds);
-    const { stdout: pcm } = await new FfmpegRunner().run(['-hide_banner', '-loglevel', 'error', '-i', long, '-f', 's16le', '-ar', '16000', '-ac', '1', 'pipe:1']);
+    const { stdout: pcm } = await new FfmpegRunner().run([
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-i',
+      long,
+      '-f',
+      's16le',
+      '-ar',
+      '16000',
+      '-ac',
+      '1',
+      'pipe:1',
+    ]);
     await benchSessions(o, pcm, print);
   } finally {
     await fs.rm(work, { recursive: true, force: true });
@@ -122,9 +138,11 @@ async function runStandard(opts: BenchOpts): Promise<number> {
 
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'lipsync-bench-'));
   try {
-    const defaultPrecisions = config.backend === 'onnx' && existsSync(modelPathOf(config, 'int8')) ? 'fp32,int8' : (config.modelPrecision ?? 'fp32');
+    const defaultPrecisions =
+      config.backend === 'onnx' && existsSync(modelPathOf(config, 'int8')) ? 'fp32,int8' : (config.modelPrecision ?? 'fp32');
     const precisions = (opts.precisions ?? defaultPrecisions).split(',').map((p) => p.trim()) as ModelPrecision[];
-    if (precisions.some((p) => p !== 'fp32' && p !== 'int8')) throw new Error(`--precisions takes fp32 and/or int8, got ${opts.precisions}`);
+    if (precisions.some((p) => p !== 'fp32' && p !== 'int8'))
+      throw new Error(`--precisions takes fp32 and/or int8, got ${opts.precisions}`);
     for (const precision of precisions) {
       const modelEnv = config.backend === 'onnx' ? { MODEL_PRECISION: precision, MODEL_PATH: modelPathOf(config, precision) } : {};
       const pconfig = loadConfig(envWith(modelEnv));
@@ -188,8 +206,32 @@ async function modelOnlyMs(config: AppConfig, sizes: number[]): Promise<number> 
 /** espeak-ng speech, looped by ffmpeg to exactly `seconds`. */
 async function makeSpeech(out: string, seconds: number): Promise<void> {
   const base = `${out}.base.wav`;
-  await runCmd('espeak-ng', ['-v', 'en-us', '-s', '160', '-w', base, 'The quick brown fox jumps over the lazy dog. Lip sync needs speech with many different mouth shapes, like this one.']);
-  await new FfmpegRunner().run(['-hide_banner', '-loglevel', 'error', '-y', '-stream_loop', '-1', '-i', base, '-t', String(seconds), '-ar', '16000', '-ac', '1', out]);
+  await runCmd('espeak-ng', [
+    '-v',
+    'en-us',
+    '-s',
+    '160',
+    '-w',
+    base,
+    'The quick brown fox jumps over the lazy dog. Lip sync needs speech with many different mouth shapes, like this one.',
+  ]);
+  await new FfmpegRunner().run([
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-y',
+    '-stream_loop',
+    '-1',
+    '-i',
+    base,
+    '-t',
+    String(seconds),
+    '-ar',
+    '16000',
+    '-ac',
+    '1',
+    out,
+  ]);
 }
 
 function runSelf(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
@@ -204,7 +246,9 @@ function runCmd(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<s
     child.stdout.on('data', (c) => (out += c));
     child.stderr.on('data', (c) => (err += c));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args[0]} exited ${code}: ${err.trim().split('\n').pop()}`))));
+    child.on('close', (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args[0]} exited ${code}: ${err.trim().split('\n').pop()}`)),
+    );
   });
 }
 

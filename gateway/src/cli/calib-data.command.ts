@@ -14,7 +14,13 @@ import { decodeVideo } from '../face/video-frames';
 import { requirePinnedFormat } from '../media/demuxer-allowlist';
 import { SNIFF_BYTES, sniffMedia } from '../media/media-sniff';
 import {
-  CALIBRATION_PLAN, type CalibrationPlan, type FaceVariant, flipRgb, HOLDOUT_PLAN, pairInputs, scaleRgb,
+  CALIBRATION_PLAN,
+  type CalibrationPlan,
+  type FaceVariant,
+  flipRgb,
+  HOLDOUT_PLAN,
+  pairInputs,
+  scaleRgb,
 } from '../inference/calibration-data';
 import { FACE_SIZE, MEL_BANDS, MEL_WINDOW } from '../inference/model-contract';
 import { FfmpegRunner } from '../media/ffmpeg-runner';
@@ -112,9 +118,16 @@ async function faceCrops(ctx: Ctx, v: FaceVariant): Promise<Uint8Array[]> {
   frames = frames.map((f) => cropToEven(scaleRgb(v.flip ? flipRgb(f) : f, v.scale)));
   const { width, height } = frames[0];
   // the product's own boxes (landmark geometry, default pads); frames without the face are left out
-  const { boxes } = await trackFaces(frames.map((f) => f.data), width, height, ctx.detector, {
-    smooth: frames.length > 1, maxDetections: 50,
-  });
+  const { boxes } = await trackFaces(
+    frames.map((f) => f.data),
+    width,
+    height,
+    ctx.detector,
+    {
+      smooth: frames.length > 1,
+      maxDetections: 50,
+    },
+  );
   return frames.flatMap((f, i) => (boxes[i] ? [cropFace(f.data, width, boxes[i]!)] : []));
 }
 

@@ -54,7 +54,8 @@ export function parseTblr(name: string) {
 export function parsePoint(name: string) {
   return (value: string): [number, number] => {
     const parts = value.split(',').map((p) => Number(p.trim()));
-    if (parts.length !== 2 || parts.some((n) => !Number.isInteger(n) || n < 0)) throw new InvalidArgumentError(`${name} must be two non-negative integers: x,y`);
+    if (parts.length !== 2 || parts.some((n) => !Number.isInteger(n) || n < 0))
+      throw new InvalidArgumentError(`${name} must be two non-negative integers: x,y`);
     return parts as [number, number];
   };
 }

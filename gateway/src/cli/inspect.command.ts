@@ -50,13 +50,31 @@ export async function runInspect(opts: InspectOpts): Promise<number> {
     if (opts.faceIndex !== undefined && opts.facePoint) throw badInput('give at most one of --face-index or --face-point');
     await assertWritableDirFor(opts.out);
     const images = new ImageAdapter();
-    const avatars = new AvatarService(new FfmpegRunner(), images, detector, { cacheDir: cache, maxImagePixels: 4096 * 4096, maxVideoSeconds: 60 });
-    const a = await avatars.prepare(opts.face, { box: opts.box, pads: opts.pads, faceIndex: opts.faceIndex, facePoint: opts.facePoint, smooth: false });
+    const avatars = new AvatarService(new FfmpegRunner(), images, detector, {
+      cacheDir: cache,
+      maxImagePixels: 4096 * 4096,
+      maxVideoSeconds: 60,
+    });
+    const a = await avatars.prepare(opts.face, {
+      box: opts.box,
+      pads: opts.pads,
+      faceIndex: opts.faceIndex,
+      facePoint: opts.facePoint,
+      smooth: false,
+    });
     const box = a.box(0);
-    const drawn = drawInspection(a.frame(0), a.width, a.height, { faces: a.face.faces.map((f) => f.box), box, landmarks: a.face.landmarks });
+    const drawn = drawInspection(a.frame(0), a.width, a.height, {
+      faces: a.face.faces.map((f) => f.box),
+      box,
+      landmarks: a.face.landmarks,
+    });
     await fs.writeFile(opts.out, await images.encodeInspectPng(drawn, a.width, a.height, a.crop(0), CROP_SIZE));
     const summary = { out: opts.out, width: a.width, height: a.height, ...a.face, faceBox: a.face.box, box };
-    process.stdout.write(opts.json ? `${JSON.stringify(summary, null, 2)}\n` : `wrote ${opts.out}: box ${box.x1},${box.y1}–${box.x2},${box.y2} (${a.face.method}), ${a.face.faces.length} face(s)\n`);
+    process.stdout.write(
+      opts.json
+        ? `${JSON.stringify(summary, null, 2)}\n`
+        : `wrote ${opts.out}: box ${box.x1},${box.y1}–${box.x2},${box.y2} (${a.face.method}), ${a.face.faces.length} face(s)\n`,
+    );
     return EXIT_OK;
   } catch (err) {
     return reportError(err);

@@ -3,7 +3,10 @@ export class ProgressBar {
   private last = 0;
   private readonly t0 = Date.now();
 
-  constructor(private readonly out: NodeJS.WriteStream, private readonly width = 30) {}
+  constructor(
+    private readonly out: NodeJS.WriteStream,
+    private readonly width = 30,
+  ) {}
 
   update(done: number, total: number): void {
     const now = Date.now();

@@ -43,7 +43,9 @@ export interface SessionFigures {
 }
 
 async function startApp(work: string, env: Record<string, string>): Promise<{ app: INestApplication; base: string }> {
-  const config = loadConfig(envWith({ DATA_DIR: path.join(work, 'data'), RATE_LIMIT_PER_MINUTE: '100000', API_KEYS: '', LOG_LEVEL: 'error', ...env }));
+  const config = loadConfig(
+    envWith({ DATA_DIR: path.join(work, 'data'), RATE_LIMIT_PER_MINUTE: '100000', API_KEYS: '', LOG_LEVEL: 'error', ...env }),
+  );
   const app = await createApp(config, { logger: ['error'] });
   await app.listen(0, '127.0.0.1');
   const port = (app.getHttpServer().address() as AddressInfo).port;
@@ -94,11 +96,19 @@ export async function benchSessions(o: RealtimeBenchOptions, pcm: Buffer, log: (
   const rows: SessionFigures[] = [];
   for (const batch of o.batchSizes) {
     // no drops: the bench measures what the backend sustains
-    const { app, base } = await startApp(o.work, { SESSION_BATCH_SIZE: String(batch), SESSION_MAX_LAG_MS: '600000', SESSION_MAX_SECONDS: '3600' });
+    const { app, base } = await startApp(o.work, {
+      SESSION_BATCH_SIZE: String(batch),
+      SESSION_MAX_LAG_MS: '600000',
+      SESSION_MAX_SECONDS: '3600',
+    });
     let row: SessionFigures;
     try {
       const avatarId = await uploadAvatar(base, o.face);
-      const res = await fetch(`http://${base}/v1/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ avatarId }) });
+      const res = await fetch(`http://${base}/v1/sessions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ avatarId }),
+      });
       const session = (await res.json()) as { id: string };
       row = await runSession(`ws://${base}/v1/sessions/${session.id}/ws`, pcm.subarray(0, Math.round(o.sessionSeconds * 16000) * 2), batch);
     } finally {
@@ -128,7 +138,14 @@ function runSession(url: string, pcm: Buffer, batch: number): Promise<SessionFig
         if (e.type === 'ended') {
           const sorted = [...latencies].sort((a, b) => a - b);
           const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
-          resolve({ batch, frames: e.speechFrames ?? 0, p50: q(0.5), p95: q(0.95), framesPerSecond: (e.speechFrames ?? 0) / ((lastOut - t0) / 1000), dropped: e.droppedFrames ?? 0 });
+          resolve({
+            batch,
+            frames: e.speechFrames ?? 0,
+            p50: q(0.5),
+            p95: q(0.95),
+            framesPerSecond: (e.speechFrames ?? 0) / ((lastOut - t0) / 1000),
+            dropped: e.droppedFrames ?? 0,
+          });
           ws.close();
         }
         return;
@@ -156,7 +173,9 @@ export function formatJobStream(f: JobStreamFigures): string {
   return (
     `job stream (cached avatar, stream=true): first byte ${f.firstByteMs.toFixed(0)} ms after the POST (goal ≤ 300), ` +
     `first decodable frame ${f.firstFrameMs.toFixed(0)} ms, whole stream ${f.doneMs.toFixed(0)} ms; job timings.firstFrame ${f.firstFrameTiming ?? '?'} ms\n` +
-    `  job timings (ms): ${Object.entries(f.timings).map(([k, v]) => `${k} ${Math.round(v)}`).join(', ')}`
+    `  job timings (ms): ${Object.entries(f.timings)
+      .map(([k, v]) => `${k} ${Math.round(v)}`)
+      .join(', ')}`
   );
 }
 
@@ -164,6 +183,8 @@ export function formatSession(r: SessionFigures): string {
   return (
     `live session, batch ${r.batch}: ${r.frames} speech frames, audio-in → video-out p50 ${r.p50.toFixed(0)} ms, p95 ${r.p95.toFixed(0)} ms ` +
     `(200 ms of it is the mel look-ahead), sustained ${r.framesPerSecond.toFixed(1)} frames/s (real time = 25), dropped ${r.dropped}` +
-    (r.modelOnlyFps ? `; model alone ${r.modelOnlyFps.toFixed(1)} frames/s → session / model-only ${(r.framesPerSecond / r.modelOnlyFps).toFixed(2)}` : '')
+    (r.modelOnlyFps
+      ? `; model alone ${r.modelOnlyFps.toFixed(1)} frames/s → session / model-only ${(r.framesPerSecond / r.modelOnlyFps).toFixed(2)}`
+      : '')
   );
 }

@@ -43,20 +43,38 @@ export function registerRenderCommand(program: Command): void {
     .option('--text <text>', 'speak this text with espeak-ng instead of --audio')
     .option('--voice <voice>', 'espeak-ng voice for --text', 'en-us')
     .requiredOption('--out <file.mp4>', 'output MP4 path')
-    .option('--fps <n>', 'output frames per second (default: a video avatar\'s own rate, 25 for an image)', parseNumberOption('--fps', 1, 60))
+    .option(
+      '--fps <n>',
+      "output frames per second (default: a video avatar's own rate, 25 for an image)",
+      parseNumberOption('--fps', 1, 60),
+    )
     .option('--batch <n>', 'frames per inference batch (default: 32 on CPU, 64 on Triton)', parseIntOption('--batch', 1, 128))
     .option('--box <t,b,l,r>', 'manual face box in pixels: top,bottom,left,right (skips detection)', parseTblr('--box'))
-    .option('--pads <t,b,l,r>', 'pads in pixels around the detected face: top,bottom,left,right (default: a tenth of the box height below)', parseTblr('--pads'))
-    .option('--face-index <n>', 'which face when there are several: index in the avatar\'s faces, largest first (default 0)', parseIntOption('--face-index', 0, 99))
+    .option(
+      '--pads <t,b,l,r>',
+      'pads in pixels around the detected face: top,bottom,left,right (default: a tenth of the box height below)',
+      parseTblr('--pads'),
+    )
+    .option(
+      '--face-index <n>',
+      "which face when there are several: index in the avatar's faces, largest first (default 0)",
+      parseIntOption('--face-index', 0, 99),
+    )
     .option('--face-point <x,y>', 'which face: a point in pixels inside its box', parsePoint('--face-point'))
     .option('--no-smooth', 'do not smooth face boxes over 5 frames (video avatars)')
     .addOption(new Option('--encoder <name>', 'H.264 encoder').choices(['auto', 'libx264', 'h264_nvenc']).default('auto'))
     .addOption(new Option('--backend <name>', 'inference backend (default: INFERENCE_BACKEND or onnx)').choices(['onnx', 'triton', 'fake']))
-    .addOption(new Option('--precision <p>', 'onnx backend: fp32 or int8 model (default: MODEL_PRECISION or fp32)').choices(['fp32', 'int8']))
+    .addOption(
+      new Option('--precision <p>', 'onnx backend: fp32 or int8 model (default: MODEL_PRECISION or fp32)').choices(['fp32', 'int8']),
+    )
     .option('--output-height <px>', 'scale the video to this even height', parseIntOption('--output-height', 32, 4320))
     .option('--quality <crf>', 'x264 CRF / NVENC CQ (lower is better)', parseIntOption('--quality', 0, 51))
     .addOption(new Option('--loop <mode>', 'how a video avatar covers longer audio').choices(['loop', 'pingpong']).default('loop'))
-    .addOption(new Option('--silence <mode>', 'keep: silent frames show the source mouth (no mumbling in pauses); model: paste every frame').choices(['keep', 'model']).default('keep'))
+    .addOption(
+      new Option('--silence <mode>', 'keep: silent frames show the source mouth (no mumbling in pauses); model: paste every frame')
+        .choices(['keep', 'model'])
+        .default('keep'),
+    )
     .option('--json', 'print the result as JSON instead of a table')
     .action(async (opts: RenderOpts) => {
       process.exitCode = await runRender(opts);
@@ -143,7 +161,11 @@ export function formatSummary(r: RenderResult, peakRssMb?: number): string {
   const lines = [
     `wrote ${r.outPath}`,
     `  ${r.frames} frames at ${r.fps} fps, ${r.width}×${r.height}, ${r.audioSeconds.toFixed(2)} s audio, encoder ${r.encoder}, backend ${r.backend}${r.avatarCached ? ', avatar from cache (no detection)' : ''}`,
-    ...(r.model ? [`  model ${r.model.name}${r.model.precision ? ` (${r.model.precision})` : ''}, ${r.model.origin}: ${r.model.licence}${r.model.note ? ` (${r.model.note})` : ''}`] : []),
+    ...(r.model
+      ? [
+          `  model ${r.model.name}${r.model.precision ? ` (${r.model.precision})` : ''}, ${r.model.origin}: ${r.model.licence}${r.model.note ? ` (${r.model.note})` : ''}`,
+        ]
+      : []),
     '',
     '  stage        ms      share',
   ];
@@ -155,6 +177,11 @@ export function formatSummary(r: RenderResult, peakRssMb?: number): string {
   }
   const fps = total > 0 ? (r.frames / (total / 1000)).toFixed(1) : '-';
   const rt = total > 0 ? (r.audioSeconds / (total / 1000)).toFixed(2) : '-';
-  lines.push('', `  ${fps} frames/s, ${rt}× real time${peakRssMb ? `, peak RSS ${peakRssMb.toFixed(0)} MB` : ''}`, '  (stages overlap: shares can add up to more than 100%)', '');
+  lines.push(
+    '',
+    `  ${fps} frames/s, ${rt}× real time${peakRssMb ? `, peak RSS ${peakRssMb.toFixed(0)} MB` : ''}`,
+    '  (stages overlap: shares can add up to more than 100%)',
+    '',
+  );
   return lines.join('\n');
 }

@@ -24,11 +24,17 @@ export class DataDirError extends Error {
 }
 
 /** Why an existing DATA_DIR must not be used (undefined when it is fine). Pure. */
-export function dataDirProblem(dir: string, st: { uid: number; mode: number; isDirectory: boolean; isSymlink: boolean }, uid: number): string | undefined {
+export function dataDirProblem(
+  dir: string,
+  st: { uid: number; mode: number; isDirectory: boolean; isSymlink: boolean },
+  uid: number,
+): string | undefined {
   if (st.isSymlink) return `DATA_DIR ${dir} is a symbolic link; point DATA_DIR at the real folder`;
   if (!st.isDirectory) return `DATA_DIR ${dir} is not a directory`;
-  if (uid >= 0 && st.uid !== uid) return `DATA_DIR ${dir} is owned by uid ${st.uid}, not by this user (uid ${uid}); use a folder of your own`;
-  if (st.mode & 0o002) return `DATA_DIR ${dir} is world-writable (mode ${(st.mode & 0o777).toString(8)}); run chmod 700 on it or choose another folder`;
+  if (uid >= 0 && st.uid !== uid)
+    return `DATA_DIR ${dir} is owned by uid ${st.uid}, not by this user (uid ${uid}); use a folder of your own`;
+  if (st.mode & 0o002)
+    return `DATA_DIR ${dir} is world-writable (mode ${(st.mode & 0o777).toString(8)}); run chmod 700 on it or choose another folder`;
   return undefined;
 }
 
@@ -46,7 +52,8 @@ export function preparePrivateDataDir(dir: string): void {
   try {
     st = fs.lstatSync(dir);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new DataDirError(`DATA_DIR ${dir} cannot be read: ${(err as NodeJS.ErrnoException).code}`);
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new DataDirError(`DATA_DIR ${dir} cannot be read: ${(err as NodeJS.ErrnoException).code}`);
     try {
       fs.mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
     } catch (e) {

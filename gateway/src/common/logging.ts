@@ -17,7 +17,8 @@ export function pinoLevel(logLevel: string): LevelWithSilent {
  * logged by pino-http with their id, status and time; health probes and metrics scrapes not logged.
  */
 export function loggerParams(config: { logLevel: string; logFormat?: 'json' | 'pretty' }): Params {
-  const stream = config.logFormat === 'pretty' ? pretty({ colorize: process.stdout.isTTY, destination: 1, sync: true }) : pino.destination(1);
+  const stream =
+    config.logFormat === 'pretty' ? pretty({ colorize: process.stdout.isTTY, destination: 1, sync: true }) : pino.destination(1);
   return {
     pinoHttp: [
       {
@@ -27,7 +28,11 @@ export function loggerParams(config: { logLevel: string; logFormat?: 'json' | 'p
         // never log credentials: the API key headers and the WebSocket ?key= are redacted
         redact: { paths: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.query.key'], censor: '[redacted]' },
         serializers: {
-          req: (req: IncomingMessage & { id?: unknown }) => ({ id: req.id, method: req.method, url: (req.url ?? '').replace(/([?&]key=)[^&]*/, '$1[redacted]') }),
+          req: (req: IncomingMessage & { id?: unknown }) => ({
+            id: req.id,
+            method: req.method,
+            url: (req.url ?? '').replace(/([?&]key=)[^&]*/, '$1[redacted]'),
+          }),
           res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
         },
       },

@@ -56,7 +56,10 @@ export class EnvDto {
   @IsOptional() @IsIn(['json', 'pretty']) LOG_FORMAT?: 'json' | 'pretty';
   @IsOptional() @IsString() OUTBOUND_ALLOW_HOSTS?: string;
   @IsOptional() @Transform(toInt) @IsInt() @Min(100) @Max(600_000) URL_FETCH_TIMEOUT_MS?: number;
-  @IsOptional() @IsString() @Matches(WEBHOOK_SECRET_PATTERN, { message: 'WEBHOOK_SECRET must be whsec_ followed by base64 (24–64 bytes)' }) WEBHOOK_SECRET?: string;
+  @IsOptional()
+  @IsString()
+  @Matches(WEBHOOK_SECRET_PATTERN, { message: 'WEBHOOK_SECRET must be whsec_ followed by base64 (24–64 bytes)' })
+  WEBHOOK_SECRET?: string;
   @IsOptional() @IsString() @Matches(/^https?:\/\/\S+$/, { message: 'WEBHOOK_URL must be an http(s) URL' }) WEBHOOK_URL?: string;
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(20) WEBHOOK_MAX_ATTEMPTS?: number;
   @IsOptional() @Transform(toInt) @IsInt() @Min(100) @Max(120_000) WEBHOOK_TIMEOUT_MS?: number;
@@ -226,7 +229,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   } catch (err) {
     throw new ConfigError(`invalid configuration:\n  ${(err as Error).message}`);
   }
-  if (dto.WEBHOOK_URL && !dto.WEBHOOK_SECRET) throw new ConfigError('invalid configuration:\n  WEBHOOK_URL needs WEBHOOK_SECRET (webhooks are always signed)');
+  if (dto.WEBHOOK_URL && !dto.WEBHOOK_SECRET)
+    throw new ConfigError('invalid configuration:\n  WEBHOOK_URL needs WEBHOOK_SECRET (webhooks are always signed)');
   const webhookUrl = dto.WEBHOOK_URL && URL.canParse(dto.WEBHOOK_URL) ? new URL(dto.WEBHOOK_URL) : undefined;
   if (dto.WEBHOOK_URL && !webhookUrl) throw new ConfigError('invalid configuration:\n  WEBHOOK_URL is not a URL');
   const webhookRefusal = webhookUrl ? literalHostRefusal(webhookUrl, allowHosts) : undefined;
@@ -237,9 +241,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const driver = dto.QUEUE ?? 'embedded';
   const role = dto.ROLE ?? 'all';
   // Separate API and worker processes only make sense around a shared queue.
-  if (driver === 'embedded' && role !== 'all') throw new ConfigError(`invalid configuration:\n  ROLE=${role} needs QUEUE=redis (the embedded queue lives in one process)`);
+  if (driver === 'embedded' && role !== 'all')
+    throw new ConfigError(`invalid configuration:\n  ROLE=${role} needs QUEUE=redis (the embedded queue lives in one process)`);
   // Deliveries follow the embedded jobs service; a default webhook that would silently never fire is refused.
-  if (driver === 'redis' && dto.WEBHOOK_URL) throw new ConfigError('invalid configuration:\n  WEBHOOK_URL is not supported with QUEUE=redis yet (webhooks need the embedded queue)');
+  if (driver === 'redis' && dto.WEBHOOK_URL)
+    throw new ConfigError('invalid configuration:\n  WEBHOOK_URL is not supported with QUEUE=redis yet (webhooks need the embedded queue)');
   const cores = Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
   return {
     port: dto.PORT ?? 8080,
@@ -277,11 +283,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       resultTtlSeconds: dto.RESULT_TTL_SECONDS ?? 24 * 3600,
       timeoutSeconds: dto.JOB_TIMEOUT_SECONDS ?? 0,
     },
-    apiKeys: (dto.API_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean),
+    apiKeys: (dto.API_KEYS ?? '')
+      .split(',')
+      .map((k) => k.trim())
+      .filter(Boolean),
     trustProxy: trust.value,
     avatars: { ttlSeconds: dto.AVATAR_TTL_SECONDS ?? 30 * 24 * 3600, concurrency: dto.AVATAR_CONCURRENCY ?? 2 },
     rateLimitPerMinute: dto.RATE_LIMIT_PER_MINUTE ?? 120,
-    speech: { espeakPath: dto.ESPEAK_PATH ?? 'espeak-ng', maxChars: dto.TTS_MAX_CHARS ?? 2000, defaultVoice: dto.TTS_DEFAULT_VOICE ?? 'en-us' },
+    speech: {
+      espeakPath: dto.ESPEAK_PATH ?? 'espeak-ng',
+      maxChars: dto.TTS_MAX_CHARS ?? 2000,
+      defaultVoice: dto.TTS_DEFAULT_VOICE ?? 'en-us',
+    },
     logLevel: dto.LOG_LEVEL ?? 'log',
     logFormat: dto.LOG_FORMAT ?? 'json',
     outbound: { allowHosts, fetchTimeoutMs: dto.URL_FETCH_TIMEOUT_MS ?? 30_000 },

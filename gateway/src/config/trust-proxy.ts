@@ -16,7 +16,10 @@ export function parseTrustProxy(text: string | undefined): { value: TrustProxy }
     const hops = Number(t);
     return hops <= 10 ? { value: hops } : { error: 'a hop count must be at most 10' };
   }
-  const items = t.split(',').map((s) => s.trim()).filter(Boolean);
+  const items = t
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const item of items) {
     const [addr, bits, ...rest] = item.split('/');
     const family = isIP(addr);

@@ -73,7 +73,10 @@ function classify(found: SniffResult | null): { kind: SniffedMedia; pinned?: Pin
  */
 export class AvatarService {
   private readonly memory: LRUCache<string, AvatarEntry>;
-  private readonly inFlight = new Map<string, Promise<{ entry: AvatarEntry; source: PreparedAvatar['source']; decode: number; detect: number }>>();
+  private readonly inFlight = new Map<
+    string,
+    Promise<{ entry: AvatarEntry; source: PreparedAvatar['source']; decode: number; detect: number }>
+  >();
   private readonly store: AvatarStore;
 
   constructor(
@@ -143,9 +146,20 @@ export class AvatarService {
     const smooth = src.kind === 'video' && o.smooth !== false;
     const selection = o.box ? null : [o.faceIndex ?? null, o.facePoint ?? null];
     const key = sha256(
-      JSON.stringify([AVATAR_RECORD_VERSION, src.hash, src.kind === 'video', this.detector.id, !!this.detector.landmarks, o.box ?? null,
-        o.box ? null : (pads ?? 'relative'), smooth, selection,
-        this.opts.maxDetections ?? 50, this.opts.maxVideoFrames ?? 1500, this.opts.maxVideoBytes ?? 1 << 30]),
+      JSON.stringify([
+        AVATAR_RECORD_VERSION,
+        src.hash,
+        src.kind === 'video',
+        this.detector.id,
+        !!this.detector.landmarks,
+        o.box ?? null,
+        o.box ? null : (pads ?? 'relative'),
+        smooth,
+        selection,
+        this.opts.maxDetections ?? 50,
+        this.opts.maxVideoFrames ?? 1500,
+        this.opts.maxVideoBytes ?? 1 << 30,
+      ]),
     );
     const hit = this.memory.get(key);
     if (hit) return view(hit, 'memory', { decode: 0, detect: 0, prepare: performance.now() - t0 });
@@ -201,14 +215,34 @@ export class AvatarService {
       face = track.face;
       source = 'detected';
       const record: AvatarRecord = {
-        version: AVATAR_RECORD_VERSION, key, width, height, frameCount: frames.length, isVideo: src.kind === 'video',
-        fps: decoded.fps, detector: this.detector.id, detections: track.detections, boxes: boxes.map((b) => (b ? boxToTuple(b) : null)), face,
-        createdAt: new Date().toISOString(), sourceHash: src.hash,
+        version: AVATAR_RECORD_VERSION,
+        key,
+        width,
+        height,
+        frameCount: frames.length,
+        isVideo: src.kind === 'video',
+        fps: decoded.fps,
+        detector: this.detector.id,
+        detections: track.detections,
+        boxes: boxes.map((b) => (b ? boxToTuple(b) : null)),
+        face,
+        createdAt: new Date().toISOString(),
+        sourceHash: src.hash,
       };
       await this.store.write(record).catch(() => undefined); // a read-only cache dir only costs a re-detection later
     }
     const entry: AvatarEntry = {
-      key, hash: src.hash, width, height, isVideo: src.kind === 'video', fps: decoded.fps, frames, boxes, nearest: nearestBoxes(boxes), face, crops: new Array(frames.length),
+      key,
+      hash: src.hash,
+      width,
+      height,
+      isVideo: src.kind === 'video',
+      fps: decoded.fps,
+      frames,
+      boxes,
+      nearest: nearestBoxes(boxes),
+      face,
+      crops: new Array(frames.length),
     };
     this.memory.set(key, entry, { size: Math.max(1, frames.length * width * height * 3) });
     return { entry, source, decode, detect };
@@ -216,12 +250,18 @@ export class AvatarService {
 
   private async decode(src: Source, signal?: AbortSignal): Promise<{ width: number; height: number; fps?: number; frames: Uint8Array[] }> {
     if (src.kind === 'video') {
-      return decodeVideo(this.runner, src.path!, {
-        maxVideoSeconds: this.opts.maxVideoSeconds,
-        maxVideoFrames: this.opts.maxVideoFrames ?? 1500,
-        maxVideoBytes: this.opts.maxVideoBytes ?? 1 << 30,
-        maxPixels: this.opts.maxImagePixels,
-      }, src.pinned!, signal);
+      return decodeVideo(
+        this.runner,
+        src.path!,
+        {
+          maxVideoSeconds: this.opts.maxVideoSeconds,
+          maxVideoFrames: this.opts.maxVideoFrames ?? 1500,
+          maxVideoBytes: this.opts.maxVideoBytes ?? 1 << 30,
+          maxPixels: this.opts.maxImagePixels,
+        },
+        src.pinned!,
+        signal,
+      );
     }
     const img = cropToEven(await this.images.decode(src.bytes!, this.opts.maxImagePixels));
     if (img.width < 32 || img.height < 32) {
@@ -261,7 +301,11 @@ function view(e: AvatarEntry, source: PreparedAvatar['source'], timings: AvatarT
 }
 
 /** The service wired from the app config: face-api detector, sharp, boxes cached under DATA_DIR/avatars. */
-export function createAvatarService(config: AppConfig, runner: FfmpegRunner, detector: FaceDetector = new FaceApiDetector()): AvatarService {
+export function createAvatarService(
+  config: AppConfig,
+  runner: FfmpegRunner,
+  detector: FaceDetector = new FaceApiDetector(),
+): AvatarService {
   return new AvatarService(runner, new ImageAdapter(), detector, {
     cacheDir: path.join(config.dataDir, 'avatars'),
     maxImagePixels: config.limits.maxImagePixels,
@@ -287,7 +331,10 @@ const sha256 = (b: Uint8Array | string): string => createHash('sha256').update(b
 
 async function sniffAvatarFile(file: string): Promise<SniffResult | null> {
   const res = await sniffFile(file).catch((err: NodeJS.ErrnoException) => {
-    throw new GatewayError(err.code === 'ENOENT' ? 'NOT_FOUND' : 'UNSUPPORTED_MEDIA', `cannot open the avatar file: ${err.code ?? 'error'}`);
+    throw new GatewayError(
+      err.code === 'ENOENT' ? 'NOT_FOUND' : 'UNSUPPORTED_MEDIA',
+      `cannot open the avatar file: ${err.code ?? 'error'}`,
+    );
   });
   return res.found;
 }
@@ -295,6 +342,9 @@ async function sniffAvatarFile(file: string): Promise<SniffResult | null> {
 function hashFile(file: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const h = createHash('sha256');
-    createReadStream(file).on('data', (c) => h.update(c)).on('error', reject).on('end', () => resolve(h.digest('hex')));
+    createReadStream(file)
+      .on('data', (c) => h.update(c))
+      .on('error', reject)
+      .on('end', () => resolve(h.digest('hex')));
   });
 }

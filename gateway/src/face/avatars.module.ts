@@ -35,7 +35,9 @@ export class AvatarSweeper implements OnApplicationBootstrap, OnApplicationShutd
     const ttl = this.config.avatars.ttlSeconds;
     if (!(ttl > 0)) return;
     const sweep = () =>
-      void Promise.all([this.store.sweep(), this.avatars.sweepRecords(ttl * 1000)]).catch((e) => this.log.warn(`avatar sweep failed: ${String(e)}`));
+      void Promise.all([this.store.sweep(), this.avatars.sweepRecords(ttl * 1000)]).catch((e) =>
+        this.log.warn(`avatar sweep failed: ${String(e)}`),
+      );
     sweep();
     this.timer = setInterval(sweep, Math.min(3600, Math.max(1, ttl / 4)) * 1000);
     this.timer.unref();
@@ -69,7 +71,10 @@ export class AvatarSweeper implements OnApplicationBootstrap, OnApplicationShutd
       provide: AvatarStore,
       inject: [APP_CONFIG, AvatarService],
       useFactory: (config: AppConfig, avatars: AvatarService) =>
-        new AvatarStore(new DataLayout(config.dataDir), avatars, { ttlSeconds: config.avatars.ttlSeconds, concurrency: config.avatars.concurrency }),
+        new AvatarStore(new DataLayout(config.dataDir), avatars, {
+          ttlSeconds: config.avatars.ttlSeconds,
+          concurrency: config.avatars.concurrency,
+        }),
     },
     FaceDetectorLifecycle,
     AvatarSweeper,

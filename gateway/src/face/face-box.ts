@@ -75,9 +75,15 @@ export function smoothBoxes(boxes: FaceBox[], window = SMOOTH_WINDOW): FaceBox[]
   const w = Math.min(window, n);
   return boxes.map((_, i) => {
     const start = Math.min(i, n - w);
-    let x1 = 0, y1 = 0, x2 = 0, y2 = 0;
+    let x1 = 0,
+      y1 = 0,
+      x2 = 0,
+      y2 = 0;
     for (let k = start; k < start + w; k++) {
-      x1 += boxes[k].x1; y1 += boxes[k].y1; x2 += boxes[k].x2; y2 += boxes[k].y2;
+      x1 += boxes[k].x1;
+      y1 += boxes[k].y1;
+      x2 += boxes[k].x2;
+      y2 += boxes[k].y2;
     }
     return { x1: Math.round(x1 / w), y1: Math.round(y1 / w), x2: Math.round(x2 / w), y2: Math.round(y2 / w) };
   });
@@ -129,7 +135,7 @@ export function fillTrack(n: number, keys: number[], found: (FaceBox | undefined
 /** smoothBoxes over each run of frames that have a box; frames without one stay undefined. */
 export function smoothRuns(boxes: (FaceBox | undefined)[], window = SMOOTH_WINDOW): (FaceBox | undefined)[] {
   const out = boxes.slice();
-  for (let i = 0; i < boxes.length; ) {
+  for (let i = 0; i < boxes.length;) {
     if (!boxes[i]) {
       i++;
       continue;
@@ -155,7 +161,10 @@ export function largestFirst(faces: DetectedFace[]): DetectedFace[] {
 export function selectFace(faces: DetectedFace[], sel: { faceIndex?: number; facePoint?: [number, number] }): number {
   if (sel.faceIndex !== undefined) {
     if (!Number.isInteger(sel.faceIndex) || sel.faceIndex < 0 || sel.faceIndex >= faces.length) {
-      throw new GatewayError('NO_FACE_FOUND', `faceIndex ${sel.faceIndex} is out of range: ${faces.length} face(s) found (0..${faces.length - 1})`);
+      throw new GatewayError(
+        'NO_FACE_FOUND',
+        `faceIndex ${sel.faceIndex} is out of range: ${faces.length} face(s) found (0..${faces.length - 1})`,
+      );
     }
     return sel.faceIndex;
   }

@@ -88,7 +88,9 @@ export class FaceApiDetector extends FaceDetector {
     try {
       worker = this.worker ?? this.spawn();
     } catch (e) {
-      return Promise.reject(new GatewayError('INTERNAL', `face detector worker did not start: ${(e as Error).message}`, undefined, { cause: e }));
+      return Promise.reject(
+        new GatewayError('INTERNAL', `face detector worker did not start: ${(e as Error).message}`, undefined, { cause: e }),
+      );
     }
     return new Promise((resolve, reject) => {
       const id = this.nextId++;

@@ -35,7 +35,13 @@ const MIN_REGION = 8;
  * 3. otherwise the first box.
  * A detector without `landmarks` keeps its raw boxes (no refinement at all).
  */
-export async function refineFace(detector: FaceDetector, rgb: Uint8Array, width: number, height: number, det: FaceBox): Promise<RefinedBox> {
+export async function refineFace(
+  detector: FaceDetector,
+  rgb: Uint8Array,
+  width: number,
+  height: number,
+  det: FaceBox,
+): Promise<RefinedBox> {
   if (!detector.landmarks) return { box: det, method: 'detector' };
   const lm = await landmarksAround(detector, rgb, width, height, det).catch(() => undefined);
   if (lm) return { box: landmarkBox(lm), method: 'landmarks', landmarks: fivePoints(lm) };
@@ -44,7 +50,13 @@ export async function refineFace(detector: FaceDetector, rgb: Uint8Array, width:
   return { box: det, method: 'detector' };
 }
 
-async function landmarksAround(detector: FaceDetector, rgb: Uint8Array, width: number, height: number, det: FaceBox): Promise<Point[] | undefined> {
+async function landmarksAround(
+  detector: FaceDetector,
+  rgb: Uint8Array,
+  width: number,
+  height: number,
+  det: FaceBox,
+): Promise<Point[] | undefined> {
   const first = await landmarksIn(detector, rgb, width, squareRegion(det, LANDMARK_REGION, width, height));
   if (!first || !plausibleLandmarks(first, det)) return undefined;
   const second = await landmarksIn(detector, rgb, width, squareRegion(landmarkBox(first), LANDMARK_REFINE_REGION, width, height));
@@ -57,7 +69,13 @@ async function landmarksIn(detector: FaceDetector, rgb: Uint8Array, width: numbe
   return shiftPoints(pts, r.x, r.y);
 }
 
-async function secondPass(detector: FaceDetector, rgb: Uint8Array, width: number, height: number, det: FaceBox): Promise<FaceBox | undefined> {
+async function secondPass(
+  detector: FaceDetector,
+  rgb: Uint8Array,
+  width: number,
+  height: number,
+  det: FaceBox,
+): Promise<FaceBox | undefined> {
   const r = squareRegion(det, SECOND_PASS_REGION, width, height);
   if (r.width < MIN_REGION || r.height < MIN_REGION) return undefined;
   const faces = await detector.detect(cropRegion(rgb, width, r), r.width, r.height);

@@ -33,7 +33,13 @@ export interface TrackResult {
  *    snap to whole pixels, pad (default: a share of the box height), smooth over 5 frames (videos).
  * No face on any key frame → NO_FACE_FOUND.
  */
-export async function trackFaces(frames: Uint8Array[], width: number, height: number, detector: FaceDetector, o: TrackOptions): Promise<TrackResult> {
+export async function trackFaces(
+  frames: Uint8Array[],
+  width: number,
+  height: number,
+  detector: FaceDetector,
+  o: TrackOptions,
+): Promise<TrackResult> {
   const n = frames.length;
   const keys = keyFrames(n, Math.ceil(n / Math.max(1, o.maxDetections)));
   const detections: TrackResult['detections'] = [];

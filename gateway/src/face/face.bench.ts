@@ -35,7 +35,11 @@ export async function benchFaces(image: string, video: string): Promise<FaceBenc
       lm.push(performance.now() - t1);
       det.push(t1 - t0);
     }
-    const avatars = new AvatarService(new FfmpegRunner(), images, detector, { cacheDir: cache, maxImagePixels: 4096 * 4096, maxVideoSeconds: 60 });
+    const avatars = new AvatarService(new FfmpegRunner(), images, detector, {
+      cacheDir: cache,
+      maxImagePixels: 4096 * 4096,
+      maxVideoSeconds: 60,
+    });
     const v = await avatars.prepare(video);
     const detected = Math.min(v.frameCount, 50);
     return { detectMs: median(det), landmarksMs: median(lm), videoFrames: detected, videoDetectMsPerFrame: v.timings.detect / detected };

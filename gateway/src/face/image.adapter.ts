@@ -35,12 +35,16 @@ export class ImageAdapter {
 
   /** Packed RGB24 → PNG bytes. */
   encodePng(rgb: Uint8Array, width: number, height: number): Promise<Buffer> {
-    return sharp(rgb, { raw: { width, height, channels: 3 } }).png().toBuffer();
+    return sharp(rgb, { raw: { width, height, channels: 3 } })
+      .png()
+      .toBuffer();
   }
 
   /** Packed RGB24 → JPEG bytes. */
   encodeJpeg(rgb: Uint8Array, width: number, height: number, quality = 90): Promise<Buffer> {
-    return sharp(rgb, { raw: { width, height, channels: 3 } }).jpeg({ quality }).toBuffer();
+    return sharp(rgb, { raw: { width, height, channels: 3 } })
+      .jpeg({ quality })
+      .toBuffer();
   }
 
   /**
@@ -50,7 +54,10 @@ export class ImageAdapter {
   async encodeInspectPng(frame: Uint8Array, width: number, height: number, crop: Uint8Array, cropSize: number, zoom = 2): Promise<Buffer> {
     const side = cropSize * zoom;
     const margin = 8;
-    const big = await sharp(crop, { raw: { width: cropSize, height: cropSize, channels: 3 } }).resize(side, side, { kernel: 'nearest' }).png().toBuffer();
+    const big = await sharp(crop, { raw: { width: cropSize, height: cropSize, channels: 3 } })
+      .resize(side, side, { kernel: 'nearest' })
+      .png()
+      .toBuffer();
     return sharp(frame, { raw: { width, height, channels: 3 } })
       .extend({ right: side + 2 * margin, bottom: Math.max(0, side + 2 * margin - height), background: { r: 32, g: 32, b: 32 } })
       .composite([{ input: big, left: width + margin, top: margin }])

@@ -17,6 +17,7 @@ export function sniffAvatarMedia(head: Uint8Array): SniffedMedia {
 export function avatarMediaOf(found: SniffResult | null): SniffedMedia {
   if (!found) return 'unknown';
   if (found.kind === 'video') return 'video';
-  if (found.kind === 'image' && AVATAR_IMAGE_FORMATS.includes(found.format)) return found.format === 'jpg' ? 'jpeg' : (found.format as 'png' | 'webp');
+  if (found.kind === 'image' && AVATAR_IMAGE_FORMATS.includes(found.format))
+    return found.format === 'jpg' ? 'jpeg' : (found.format as 'png' | 'webp');
   return 'unknown';
 }

@@ -32,7 +32,17 @@ const MAX_FPS = 60;
 
 /** ffprobe with the demuxer pinned to the sniffed format (media/demuxer-allowlist.ts). */
 export function probeArgs(path: string, pinned: PinnedFormat): string[] {
-  return ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_format', '-select_streams', 'v:0', ...pinnedProbeInput(pinned, path)];
+  return [
+    '-v',
+    'error',
+    '-print_format',
+    'json',
+    '-show_streams',
+    '-show_format',
+    '-select_streams',
+    'v:0',
+    ...pinnedProbeInput(pinned, path),
+  ];
 }
 
 /** The container's format_name from ffprobe's JSON (checked against the pinned demuxer). */
@@ -71,12 +81,27 @@ export function parseVideoProbe(json: string): VideoInfo | undefined {
 /** Raw RGB24 frames at a constant rate, cropped to even size (top-left anchored), at most maxFrames+1 of them. */
 export function decodeArgs(path: string, info: VideoInfo, maxFrames: number, pinned: PinnedFormat): string[] {
   return [
-    '-v', 'error', '-nostdin', ...pinnedInputArgs(pinned, path),
-    '-map', '0:v:0', '-an', '-sn',
-    '-vf', 'crop=trunc(iw/2)*2:trunc(ih/2)*2:0:0',
-    '-fps_mode', 'cfr', '-r', String(info.fps),
-    '-frames:v', String(maxFrames + 1),
-    '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1',
+    '-v',
+    'error',
+    '-nostdin',
+    ...pinnedInputArgs(pinned, path),
+    '-map',
+    '0:v:0',
+    '-an',
+    '-sn',
+    '-vf',
+    'crop=trunc(iw/2)*2:trunc(ih/2)*2:0:0',
+    '-fps_mode',
+    'cfr',
+    '-r',
+    String(info.fps),
+    '-frames:v',
+    String(maxFrames + 1),
+    '-f',
+    'rawvideo',
+    '-pix_fmt',
+    'rgb24',
+    'pipe:1',
   ];
 }
 
@@ -135,7 +160,6 @@ export async function decodeVideo(
   return { width, height, fps: info.fps, frames };
 }
 
-
 /** Frames to allocate up front: the probed duration's worth (+2 for rounding), else the cap. */
 export function initialFrames(info: VideoInfo, maxFrames: number): number {
   if (info.duration === undefined) return maxFrames + 1;
@@ -149,7 +173,10 @@ export class GrowableBuffer {
   /** set once a chunk did not fit under the cap */
   overflowed = false;
 
-  constructor(initialBytes: number, private readonly maxBytes: number) {
+  constructor(
+    initialBytes: number,
+    private readonly maxBytes: number,
+  ) {
     this.buf = Buffer.allocUnsafe(Math.min(initialBytes, maxBytes));
   }
 

@@ -63,7 +63,11 @@ export class HealthController {
 
   @Get('metrics')
   @ApiOperation({ summary: 'Prometheus metrics (text exposition format)' })
-  @ApiResponse({ status: 200, description: 'lipsync_* series and process metrics', content: { 'text/plain': { schema: { type: 'string' } } } })
+  @ApiResponse({
+    status: 200,
+    description: 'lipsync_* series and process metrics',
+    content: { 'text/plain': { schema: { type: 'string' } } },
+  })
   @Header('Cache-Control', 'no-store')
   async metricsText(@Res() res: Response): Promise<void> {
     res.setHeader('Content-Type', this.metrics.contentType);

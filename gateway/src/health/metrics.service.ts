@@ -4,7 +4,16 @@ import type { PipelineObserver, StageName } from '../render/render.types';
 import type { JobStatus } from '../jobs/job.types';
 
 // every stage the pipeline reports (a Record, so a new StageName fails to compile until it is listed)
-const STAGES: Record<StageName, true> = { decode: true, mel: true, detect: true, prepare: true, infer: true, composite: true, encode: true, total: true };
+const STAGES: Record<StageName, true> = {
+  decode: true,
+  mel: true,
+  detect: true,
+  prepare: true,
+  infer: true,
+  composite: true,
+  encode: true,
+  total: true,
+};
 
 /**
  * All Prometheus metrics of the gateway (names are fixed: the Grafana dashboard uses them). One
@@ -27,7 +36,12 @@ export class MetricsService implements PipelineObserver {
   constructor() {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
-    this.jobsTotal = new Counter({ name: 'lipsync_jobs_total', help: 'Jobs that reached a final status', labelNames: ['status'], registers });
+    this.jobsTotal = new Counter({
+      name: 'lipsync_jobs_total',
+      help: 'Jobs that reached a final status',
+      labelNames: ['status'],
+      registers,
+    });
     this.stageDuration = new Histogram({
       name: 'lipsync_stage_duration_seconds',
       help: 'Wall time per pipeline stage',
@@ -61,7 +75,7 @@ export class MetricsService implements PipelineObserver {
     this.sessionsActive = new Gauge({ name: 'lipsync_sessions_active', help: 'Live sessions open (created or connected)', registers });
     this.sessionLatency = new Histogram({
       name: 'lipsync_session_latency_seconds',
-      help: 'Live sessions: from a frame\'s audio arriving to its video fragment leaving (includes the 200 ms mel look-ahead)',
+      help: "Live sessions: from a frame's audio arriving to its video fragment leaving (includes the 200 ms mel look-ahead)",
       buckets: [0.1, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.8, 1, 1.5, 2, 3, 5, 10],
       registers,
     });

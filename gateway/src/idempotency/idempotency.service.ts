@@ -48,7 +48,11 @@ export class IdempotencyService {
     return idempotencyScope(valid ? apiKey : undefined);
   }
 
-  async run<T>(req: IdempotentRequest, create: () => Promise<{ id: string; body: T }>, current: (id: string) => CurrentView<T>): Promise<IdempotentOutcome<T>> {
+  async run<T>(
+    req: IdempotentRequest,
+    create: () => Promise<{ id: string; body: T }>,
+    current: (id: string) => CurrentView<T>,
+  ): Promise<IdempotentOutcome<T>> {
     const key = validIdempotencyKey(req.headers['idempotency-key']);
     if (key === undefined) return { body: (await create()).body, replayed: false };
     const hashes: Record<string, string | undefined> = {};
@@ -91,9 +95,17 @@ export class IdempotencyService {
     }
   }
 
-  private async replay<T>(record: IdempotencyRecord, fingerprint: string, route: string, current: (id: string) => CurrentView<T>): Promise<IdempotentOutcome<T>> {
+  private async replay<T>(
+    record: IdempotencyRecord,
+    fingerprint: string,
+    route: string,
+    current: (id: string) => CurrentView<T>,
+  ): Promise<IdempotentOutcome<T>> {
     if (record.fingerprint !== fingerprint || record.route !== route) {
-      throw new GatewayError('IDEMPOTENCY_MISMATCH', 'this Idempotency-Key was used for a different request; use a new key for a new request');
+      throw new GatewayError(
+        'IDEMPOTENCY_MISMATCH',
+        'this Idempotency-Key was used for a different request; use a new key for a new request',
+      );
     }
     if (record.state !== 'done' || !record.resourceId) {
       throw new GatewayError('CONFLICT', 'a request with this Idempotency-Key is still being processed; retry shortly');

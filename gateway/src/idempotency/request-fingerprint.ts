@@ -32,7 +32,8 @@ export function validIdempotencyKey(raw: string | string[] | undefined): string 
   if (raw === undefined) return undefined;
   const key = Array.isArray(raw) ? raw[0] : raw;
   if (Array.isArray(raw) && raw.length > 1) throw new GatewayError('VALIDATION_FAILED', 'send one Idempotency-Key header');
-  if (!/^[\x21-\x7e]{1,255}$/.test(key ?? '')) throw new GatewayError('VALIDATION_FAILED', 'Idempotency-Key must be 1–255 visible ASCII characters (e.g. a UUID)');
+  if (!/^[\x21-\x7e]{1,255}$/.test(key ?? ''))
+    throw new GatewayError('VALIDATION_FAILED', 'Idempotency-Key must be 1–255 visible ASCII characters (e.g. a UUID)');
   return key;
 }
 

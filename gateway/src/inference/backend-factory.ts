@@ -23,6 +23,11 @@ function loadTritonBackend(): BackendClass {
   try {
     return (require('./triton/triton.backend') as { TritonBackend: BackendClass }).TritonBackend;
   } catch (e) {
-    throw new GatewayError('BACKEND_UNAVAILABLE', `the triton backend could not be loaded: ${e instanceof Error ? e.message : String(e)}`, undefined, { cause: e });
+    throw new GatewayError(
+      'BACKEND_UNAVAILABLE',
+      `the triton backend could not be loaded: ${e instanceof Error ? e.message : String(e)}`,
+      undefined,
+      { cause: e },
+    );
   }
 }

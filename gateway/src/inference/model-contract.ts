@@ -20,9 +20,7 @@ export const CONTRACT_INPUTS: readonly TensorSpec[] = [
   { name: 'mel', datatype: 'FP32', dims: [1, MEL_BANDS, MEL_WINDOW] },
   { name: 'face', datatype: 'UINT8', dims: [FACE_SIZE, FACE_SIZE, 3] },
 ];
-export const CONTRACT_OUTPUTS: readonly TensorSpec[] = [
-  { name: 'mouth', datatype: 'UINT8', dims: [FACE_SIZE, FACE_SIZE, 3] },
-];
+export const CONTRACT_OUTPUTS: readonly TensorSpec[] = [{ name: 'mouth', datatype: 'UINT8', dims: [FACE_SIZE, FACE_SIZE, 3] }];
 
 export const MEL_WINDOW_ELEMENTS = MEL_BANDS * MEL_WINDOW; // floats per frame in `mel`
 export const FACE_ELEMENTS = FACE_SIZE * FACE_SIZE * 3; // bytes per frame in `face` and `mouth`

@@ -62,15 +62,30 @@ export function parseStamp(text: string): Record<string, string> {
 }
 
 /** Identifies the model from its stamp (undefined: no stamp found) against the table of published checkpoints. */
-export function identifyModel(stamp: Record<string, string> | undefined, table: readonly OfficialCheckpoint[] = OFFICIAL_CHECKPOINTS): ModelProvenance {
-  if (!stamp) return { name: 'unknown', origin: 'unknown', licence: LICENCE_TEXT.unknown, note: 'no model stamp (SOURCE) beside the model: build it with scripts/setup-model.sh' };
+export function identifyModel(
+  stamp: Record<string, string> | undefined,
+  table: readonly OfficialCheckpoint[] = OFFICIAL_CHECKPOINTS,
+): ModelProvenance {
+  if (!stamp)
+    return {
+      name: 'unknown',
+      origin: 'unknown',
+      licence: LICENCE_TEXT.unknown,
+      note: 'no model stamp (SOURCE) beside the model: build it with scripts/setup-model.sh',
+    };
   const precision = stamp.precision;
   const withPrecision = (p: ModelProvenance): ModelProvenance => (precision ? { ...p, precision } : p);
   if (stamp['random-seed'] !== undefined) {
     return withPrecision({ name: `wav2lip-demo-seed${stamp['random-seed']}`, origin: 'demo', licence: LICENCE_TEXT.demo });
   }
   const sha = stamp.sha256?.toLowerCase();
-  if (!sha) return withPrecision({ name: 'unknown', origin: 'unknown', licence: LICENCE_TEXT.unknown, note: 'the model stamp names no checkpoint hash' });
+  if (!sha)
+    return withPrecision({
+      name: 'unknown',
+      origin: 'unknown',
+      licence: LICENCE_TEXT.unknown,
+      note: 'the model stamp names no checkpoint hash',
+    });
   const hit = table.find((c) => c.sha256.toLowerCase() === sha);
   const bytes = stamp.bytes !== undefined ? Number(stamp.bytes) : undefined;
   if (hit && (bytes === undefined || bytes === hit.bytes)) {
@@ -97,7 +112,12 @@ export function stampPathFor(modelPath: string): string {
 export function loadCheckpointTable(file: string): OfficialCheckpoint[] {
   const raw: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
   const ok = (c: any): c is OfficialCheckpoint =>
-    c && typeof c.name === 'string' && typeof c.file === 'string' && /^[a-f0-9]{64}$/i.test(c.sha256) && Number.isInteger(c.bytes) && c.bytes > 0;
+    c &&
+    typeof c.name === 'string' &&
+    typeof c.file === 'string' &&
+    /^[a-f0-9]{64}$/i.test(c.sha256) &&
+    Number.isInteger(c.bytes) &&
+    c.bytes > 0;
   if (!Array.isArray(raw) || !raw.every(ok)) throw new Error(`${file}: expected a JSON array of {name, file, sha256 (64 hex), bytes}`);
   return raw;
 }

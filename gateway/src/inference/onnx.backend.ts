@@ -66,7 +66,9 @@ export class OnnxBackend implements InferenceBackend {
     this.lost = false;
     this.starting ??= this.load().finally(() => {
       if (this.state.ready) {
-        this.logger.log(`model ${this.options.modelPath} loaded (${this.state.precision}, ${this.options.onnxThreads} threads, batches ≤ ${this.options.batchSize})`);
+        this.logger.log(
+          `model ${this.options.modelPath} loaded (${this.state.precision}, ${this.options.onnxThreads} threads, batches ≤ ${this.options.batchSize})`,
+        );
       } else {
         this.logger.warn(`not ready: ${this.state.reason}`);
         this.starting = undefined;

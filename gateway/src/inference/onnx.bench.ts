@@ -79,7 +79,13 @@ export async function benchOnnx(modelPath: string, sizes: number[], options: Onn
 export function formatOnnxBench(results: OnnxBenchResult[]): string {
   const head = 'batch  ms/batch  model ms  ms/frame  frames/s';
   const rows = results.map((r) =>
-    [String(r.batch).padStart(5), r.msPerBatch.toFixed(1).padStart(9), r.modelMsPerBatch.toFixed(1).padStart(9), r.msPerFrame.toFixed(1).padStart(9), r.framesPerSecond.toFixed(2).padStart(9)].join(' '),
+    [
+      String(r.batch).padStart(5),
+      r.msPerBatch.toFixed(1).padStart(9),
+      r.modelMsPerBatch.toFixed(1).padStart(9),
+      r.msPerFrame.toFixed(1).padStart(9),
+      r.framesPerSecond.toFixed(2).padStart(9),
+    ].join(' '),
   );
   return [head, ...rows].join('\n');
 }

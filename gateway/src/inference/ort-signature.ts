@@ -41,10 +41,7 @@ export function ortShapeToDims(shape: ReadonlyArray<number | string> | undefined
 }
 
 /** Maps a session's metadata to the backend-neutral ModelSignature that checkContract() reads. */
-export function signatureFromOrtMetadata(
-  inputs: readonly OrtValueMetadata[],
-  outputs: readonly OrtValueMetadata[],
-): ModelSignature {
+export function signatureFromOrtMetadata(inputs: readonly OrtValueMetadata[], outputs: readonly OrtValueMetadata[]): ModelSignature {
   const map = (m: OrtValueMetadata) => ({
     name: m.name,
     datatype: m.isTensor ? ortTypeToDatatype(m.type) : 'NON_TENSOR',

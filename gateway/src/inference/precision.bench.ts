@@ -18,7 +18,9 @@ export function cpuInt8Summary(cpuinfo: string): { model: string; flags: Record<
 export async function cpuHeader(): Promise<string> {
   const text = await fs.readFile('/proc/cpuinfo', 'utf8').catch(() => '');
   const { model, flags } = cpuInt8Summary(text);
-  const list = Object.entries(flags).map(([f, on]) => `${f} ${on ? 'yes' : 'no'}`).join(', ');
+  const list = Object.entries(flags)
+    .map(([f, on]) => `${f} ${on ? 'yes' : 'no'}`)
+    .join(', ');
   return `cpu: ${model}, ${os.availableParallelism?.() ?? os.cpus().length} cores; ${list}`;
 }
 

@@ -10,6 +10,7 @@ const UNKNOWN_AUDIO_SECONDS = 600;
 
 export function jobDeadlineMs(configuredSeconds: number | undefined, audioSeconds: number | null | undefined): number {
   if (configuredSeconds && configuredSeconds > 0) return Math.round(configuredSeconds * 1000);
-  const audio = typeof audioSeconds === 'number' && Number.isFinite(audioSeconds) && audioSeconds >= 0 ? audioSeconds : UNKNOWN_AUDIO_SECONDS;
+  const audio =
+    typeof audioSeconds === 'number' && Number.isFinite(audioSeconds) && audioSeconds >= 0 ? audioSeconds : UNKNOWN_AUDIO_SECONDS;
   return Math.round((DEADLINE_BASE_SECONDS + DEADLINE_PER_AUDIO_SECOND * audio) * 1000);
 }

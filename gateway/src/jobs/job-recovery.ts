@@ -42,17 +42,18 @@ export function rebaseReplayedJob(job: JobRecord, layout: DataLayout): JobRecord
   return rebased;
 }
 
-export type RecoveryAction =
-  | { action: 'keep' }
-  | { action: 'resume' }
-  | { action: 'fail'; code: 'JOB_INTERRUPTED'; message: string };
+export type RecoveryAction = { action: 'keep' } | { action: 'resume' } | { action: 'fail'; code: 'JOB_INTERRUPTED'; message: string };
 
 /** What to do with one replayed record at start. */
 export function recoveryAction(job: JobRecord, inputsExist: boolean, maxAttempts = MAX_JOB_ATTEMPTS): RecoveryAction {
   if (job.status !== 'running' && job.status !== 'queued') return { action: 'keep' };
   if (!inputsExist) return { action: 'fail', code: 'JOB_INTERRUPTED', message: 'the job inputs were lost across a restart' };
   if (job.status === 'running' && (job.attempts ?? 1) >= maxAttempts) {
-    return { action: 'fail', code: 'JOB_INTERRUPTED', message: `the job was interrupted ${maxAttempts} times (the server stopped while it ran)` };
+    return {
+      action: 'fail',
+      code: 'JOB_INTERRUPTED',
+      message: `the job was interrupted ${maxAttempts} times (the server stopped while it ran)`,
+    };
   }
   return { action: 'resume' };
 }

@@ -82,7 +82,17 @@ export interface JobRecord {
   /** where the current run writes (redis driver: one file per run, renamed to the result when it succeeds) */
   renderPath?: string;
   /** what the renderer reported */
-  result?: { width: number; height: number; fps: number; frames: number; audioSeconds: number; encoder: string; backend: string; model?: ModelProvenance; silentFrames?: number };
+  result?: {
+    width: number;
+    height: number;
+    fps: number;
+    frames: number;
+    audioSeconds: number;
+    encoder: string;
+    backend: string;
+    model?: ModelProvenance;
+    silentFrames?: number;
+  };
 }
 
 /** One journal line: a full snapshot of a job, or its removal. */

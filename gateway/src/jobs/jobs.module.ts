@@ -30,9 +30,20 @@ export class JobsLifecycle implements OnModuleInit, BeforeApplicationShutdown {
 }
 
 /** The driver named by QUEUE (driver + factory): embedded JobsService, or BullMQ on Redis. */
-export function createJobsDriver(config: AppConfig, renderer: Renderer, metrics: MetricsService, redis: RedisConnections | null): JobsDriver {
+export function createJobsDriver(
+  config: AppConfig,
+  renderer: Renderer,
+  metrics: MetricsService,
+  redis: RedisConnections | null,
+): JobsDriver {
   const q = config.queue ?? { driver: 'embedded' as const, role: 'all' as const, maxAttempts: 3, lockMs: 30_000 };
-  const settings = { dataDir: config.dataDir, concurrency: config.jobs.concurrency, queueMax: config.jobs.queueMax, resultTtlSeconds: config.jobs.resultTtlSeconds, jobTimeoutSeconds: config.jobs.timeoutSeconds };
+  const settings = {
+    dataDir: config.dataDir,
+    concurrency: config.jobs.concurrency,
+    queueMax: config.jobs.queueMax,
+    resultTtlSeconds: config.jobs.resultTtlSeconds,
+    jobTimeoutSeconds: config.jobs.timeoutSeconds,
+  };
   switch (q.driver) {
     case 'embedded':
       return new JobsService(settings, renderer, metrics);

@@ -32,7 +32,6 @@ export interface JobsObserver {
   setQueueDepth?(depth: number): void;
 }
 
-
 /**
  * Job lifecycle: admission (queue), running the renderer with cancel, progress and timings,
  * persistence (journal), resume after a restart, and file cleanup on every path. No Nest
@@ -65,7 +64,12 @@ export class JobsService implements JobsDriver {
   ) {
     this.layout = new DataLayout(settings.dataDir);
     this.journal = new JobJournal(this.layout.journal);
-    this.queue = new JobQueue(settings.concurrency, settings.queueMax, (id) => this.run(id), (d) => observer.setQueueDepth?.(d));
+    this.queue = new JobQueue(
+      settings.concurrency,
+      settings.queueMax,
+      (id) => this.run(id),
+      (d) => observer.setQueueDepth?.(d),
+    );
     this.events.setMaxListeners(0);
   }
 
@@ -254,7 +258,9 @@ export class JobsService implements JobsDriver {
    */
   async sweep(now = Date.now()): Promise<number> {
     const ttlMs = this.settings.resultTtlSeconds * 1000;
-    const expired = [...this.records.values()].filter((j) => isTerminal(j.status) && j.finishedAt && Date.parse(j.finishedAt) + ttlMs <= now);
+    const expired = [...this.records.values()].filter(
+      (j) => isTerminal(j.status) && j.finishedAt && Date.parse(j.finishedAt) + ttlMs <= now,
+    );
     for (const job of expired) {
       this.records.delete(job.id);
       this.journal.remove(job.id);
@@ -375,7 +381,9 @@ export class JobsService implements JobsDriver {
     } catch (err) {
       if (this.closing) return this.requeueInterrupted(job);
       const gw = pastDeadline()
-        ? new GatewayError('DEADLINE_EXCEEDED', `the job ran longer than its limit of ${Math.round(deadlineMs / 1000)} s`, undefined, { cause: err })
+        ? new GatewayError('DEADLINE_EXCEEDED', `the job ran longer than its limit of ${Math.round(deadlineMs / 1000)} s`, undefined, {
+            cause: err,
+          })
         : toGatewayError(err);
       if (gw.code === 'INTERNAL') this.log.error(`job ${job.id} failed: ${gw.message}`, gw.stack);
       // clients get the code and a role-named message; paths and stderr go to the log with the job id
@@ -389,7 +397,8 @@ export class JobsService implements JobsDriver {
     job.status = status;
     job.finishedAt = new Date().toISOString();
     // INTERNAL messages come from unexpected errors (paths, library text): logged, not published.
-    if (err) job.error = { code: err.code, message: err.code === 'INTERNAL' ? 'internal error (see the server log)' : redactPaths(err.message) };
+    if (err)
+      job.error = { code: err.code, message: err.code === 'INTERNAL' ? 'internal error (see the server log)' : redactPaths(err.message) };
     if (status === 'succeeded') await removeAllBut(job.workDir, [RESULT_NAME]);
     else await fs.promises.rm(job.workDir, { recursive: true, force: true });
     this.journal.put(job);
@@ -443,7 +452,8 @@ export class JobsService implements JobsDriver {
   }
 }
 
-const shuttingDown = (jobId: string) => new GatewayError('BACKEND_UNAVAILABLE', 'the server is shutting down; the job resumes when it is back', { jobId });
+const shuttingDown = (jobId: string) =>
+  new GatewayError('BACKEND_UNAVAILABLE', 'the server is shutting down; the job resumes when it is back', { jobId });
 
 function inputsExist(input: JobInput): boolean {
   return fs.existsSync(input.facePath) && fs.existsSync(input.audioPath);

@@ -45,7 +45,11 @@ export class RedisJobStore {
   }
 
   async requestCancel(id: string): Promise<void> {
-    await this.redis.client.multi().set(this.redis.key('cancel', id), '1', 'EX', 24 * 3600).publish(this.cancelChannel, id).exec();
+    await this.redis.client
+      .multi()
+      .set(this.redis.key('cancel', id), '1', 'EX', 24 * 3600)
+      .publish(this.cancelChannel, id)
+      .exec();
   }
 
   async cancelRequested(ids: string[]): Promise<string[]> {

@@ -93,7 +93,8 @@ export class RedisJobWorker {
     const id = bj.data.id;
     const job = await this.store.get(id);
     if (!job || isTerminal(job.status)) return; // deleted, or finished by a run whose completion was lost
-    if ((await this.store.cancelRequested([id])).length) return this.finish(job, 'cancelled', new GatewayError('CANCELLED', 'cancelled by the client'));
+    if ((await this.store.cancelRequested([id])).length)
+      return this.finish(job, 'cancelled', new GatewayError('CANCELLED', 'cancelled by the client'));
     if (bj.stalledCounter >= this.settings.maxAttempts) {
       const msg = `the job's worker stopped ${bj.stalledCounter} times (crash, out of memory); not retried again`;
       return this.finish(job, 'failed', new GatewayError('JOB_ATTEMPTS_EXHAUSTED', msg));

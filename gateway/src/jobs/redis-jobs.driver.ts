@@ -57,7 +57,13 @@ export class RedisJobsDriver implements JobsDriver {
     this.queue.on('error', (e) => this.log.warn(`queue: ${e.message}`));
     this.events.setMaxListeners(0);
     if (settings.role !== 'api') {
-      this.worker = new RedisJobWorker(redis, this.store, renderer, { ...settings, queueName: QUEUE_NAME, dataDir: settings.dataDir }, observer);
+      this.worker = new RedisJobWorker(
+        redis,
+        this.store,
+        renderer,
+        { ...settings, queueName: QUEUE_NAME, dataDir: settings.dataDir },
+        observer,
+      );
     }
   }
 
@@ -108,7 +114,8 @@ export class RedisJobsDriver implements JobsDriver {
     if (this.closing) throw new GatewayError('BACKEND_UNAVAILABLE', 'the server is shutting down');
     // Counted in Redis, so QUEUE_MAX holds across replicas (two racing admissions may both pass).
     const waiting = await this.queue.getWaitingCount();
-    if (waiting >= this.settings.queueMax) throw new GatewayError('QUEUE_FULL', `the job queue is full (${this.settings.queueMax} waiting); retry later`);
+    if (waiting >= this.settings.queueMax)
+      throw new GatewayError('QUEUE_FULL', `the job queue is full (${this.settings.queueMax} waiting); retry later`);
   }
 
   async create(options: JobOptions, build: JobBuild, extra: Pick<JobRecord, 'webhook'> = {}): Promise<JobRecord> {
@@ -118,7 +125,19 @@ export class RedisJobsDriver implements JobsDriver {
     await fs.promises.mkdir(workDir, { recursive: true });
     try {
       const { input, timings } = await build(workDir);
-      const job: JobRecord = { id, status: 'queued', createdAt: new Date().toISOString(), progress: 0, framesDone: 0, framesTotal: 0, timings: { ...timings }, options, input, workDir, ...extra };
+      const job: JobRecord = {
+        id,
+        status: 'queued',
+        createdAt: new Date().toISOString(),
+        progress: 0,
+        framesDone: 0,
+        framesTotal: 0,
+        timings: { ...timings },
+        options,
+        input,
+        workDir,
+        ...extra,
+      };
       await this.store.put(job);
       try {
         await this.queue.add('render', { id }, { jobId: id, removeOnComplete: true, removeOnFail: true });
@@ -149,7 +168,10 @@ export class RedisJobsDriver implements JobsDriver {
     const state = bj ? await bj.getState() : 'unknown';
     if (bj && (state === 'waiting' || state === 'delayed' || state === 'prioritized')) {
       // remove() refuses a job a worker has just locked: then that worker sees the flag
-      const removed = await bj.remove().then(() => true, () => false);
+      const removed = await bj.remove().then(
+        () => true,
+        () => false,
+      );
       if (removed) {
         job.status = 'cancelled';
         job.finishedAt = new Date().toISOString();
@@ -178,7 +200,8 @@ export class RedisJobsDriver implements JobsDriver {
       };
       const check = (job: JobRecord | undefined) => {
         if (job && isTerminal(job.status)) settle(undefined, job);
-        else if (this.closing) settle(new GatewayError('BACKEND_UNAVAILABLE', 'the server is shutting down; the job resumes elsewhere', { jobId: id }));
+        else if (this.closing)
+          settle(new GatewayError('BACKEND_UNAVAILABLE', 'the server is shutting down; the job resumes elsewhere', { jobId: id }));
       };
       const onAbort = () => settle(new GatewayError('CANCELLED', 'the client went away', { jobId: id }));
       const off = this.watch(id, check);

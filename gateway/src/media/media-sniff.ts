@@ -5,9 +5,7 @@
  */
 export type MediaKind = 'image' | 'audio' | 'video';
 export type MediaFormat =
-  | 'png' | 'jpg' | 'webp' | 'gif' | 'avif' | 'heic'
-  | 'wav' | 'mp3' | 'ogg' | 'flac'
-  | 'mp4' | 'webm' | 'avi' | 'flv' | 'mpeg' | 'ts';
+  'png' | 'jpg' | 'webp' | 'gif' | 'avif' | 'heic' | 'wav' | 'mp3' | 'ogg' | 'flac' | 'mp4' | 'webm' | 'avi' | 'flv' | 'mpeg' | 'ts';
 
 export interface SniffResult {
   kind: MediaKind;

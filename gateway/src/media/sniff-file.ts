@@ -32,6 +32,7 @@ export async function sniffFile(file: string): Promise<{ head: Buffer; found: Sn
 /** Same as sniffFile() for bytes in memory. */
 export function sniffBuffer(bytes: Uint8Array): SniffResult | null {
   const end = id3TagEnd(bytes);
-  if (end !== undefined) return end < bytes.length && isMpegAudioAfterTag(bytes.subarray(end, end + AFTER_TAG_BYTES)) ? { kind: 'audio', format: 'mp3' } : null;
+  if (end !== undefined)
+    return end < bytes.length && isMpegAudioAfterTag(bytes.subarray(end, end + AFTER_TAG_BYTES)) ? { kind: 'audio', format: 'mp3' } : null;
   return sniffMedia(bytes.subarray(0, SNIFF_BYTES));
 }

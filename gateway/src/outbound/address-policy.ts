@@ -7,15 +7,7 @@ import { BlockList, isIP } from 'net';
  * connect time as a second layer; this one runs on literal URLs and on every DNS answer.
  */
 export type AddressClass =
-  | 'public'
-  | 'loopback'
-  | 'private'
-  | 'link-local'
-  | 'metadata'
-  | 'multicast'
-  | 'unspecified'
-  | 'reserved'
-  | 'invalid';
+  'public' | 'loopback' | 'private' | 'link-local' | 'metadata' | 'multicast' | 'unspecified' | 'reserved' | 'invalid';
 
 type Range = [address: string, prefix: number, cls: Exclude<AddressClass, 'public' | 'invalid'>];
 
@@ -89,7 +81,10 @@ function mappedV4(address: string): string | undefined {
 /** Classifies an IP address (v4 or v6 text, IPv6 without brackets or zone). */
 export function classifyAddress(address: string): AddressClass {
   // Brackets (URL form) and a zone index (fe80::1%eth0) do not change the class.
-  const ip = address.trim().replace(/^\[(.*)\]$/, '$1').replace(/%.*$/, '');
+  const ip = address
+    .trim()
+    .replace(/^\[(.*)\]$/, '$1')
+    .replace(/%.*$/, '');
   const family = isIP(ip);
   if (family === 4) return V4.find((r) => r.list.check(ip, 'ipv4'))?.cls ?? 'public';
   if (family !== 6) return 'invalid';

@@ -18,7 +18,10 @@ const ENTRY = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)(?
 /** Parses the comma-separated list; throws with the offending entry when one is malformed. */
 export function parseAllowHosts(raw: string | undefined): AllowEntry[] {
   const entries: AllowEntry[] = [];
-  for (const item of (raw ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const item of (raw ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const m = ENTRY.exec(item);
     const port = m?.[2] === undefined ? undefined : Number(m[2]);
     let host: string | undefined;

@@ -74,7 +74,10 @@ export function parseOutboundUrl(raw: string): URL {
 export class OutboundHttp {
   private readonly agents = {
     strict: { http: new RequestFilteringHttpAgent(), https: new RequestFilteringHttpsAgent() },
-    trusted: { http: new RequestFilteringHttpAgent({ allowPrivateIPAddress: true }), https: new RequestFilteringHttpsAgent({ allowPrivateIPAddress: true }) },
+    trusted: {
+      http: new RequestFilteringHttpAgent({ allowPrivateIPAddress: true }),
+      https: new RequestFilteringHttpsAgent({ allowPrivateIPAddress: true }),
+    },
   };
 
   constructor(private readonly settings: OutboundSettings) {}
@@ -151,10 +154,16 @@ export function classify(err: unknown, signal?: AbortSignal): OutboundError {
   const e = err as NodeJS.ErrnoException;
   if (signal?.aborted) {
     const reason = signal.reason as { name?: string } | undefined;
-    return new OutboundError(reason?.name === 'TimeoutError' ? 'timeout' : 'unreachable', reason?.name === 'TimeoutError' ? 'timed out' : 'was aborted', { cause: err });
+    return new OutboundError(
+      reason?.name === 'TimeoutError' ? 'timeout' : 'unreachable',
+      reason?.name === 'TimeoutError' ? 'timed out' : 'was aborted',
+      { cause: err },
+    );
   }
-  if (e?.message && REFUSED_BY_AGENT.test(e.message)) return new OutboundError('forbidden', 'resolves to an address that is not allowed', { cause: err });
+  if (e?.message && REFUSED_BY_AGENT.test(e.message))
+    return new OutboundError('forbidden', 'resolves to an address that is not allowed', { cause: err });
   if (e?.code === 'ECONNREFUSED') return new OutboundError('refused', 'refused the connection', { cause: err });
-  if (e?.code === 'ENOTFOUND' || e?.code === 'EAI_AGAIN') return new OutboundError('unreachable', 'names a host that does not resolve', { cause: err });
+  if (e?.code === 'ENOTFOUND' || e?.code === 'EAI_AGAIN')
+    return new OutboundError('unreachable', 'names a host that does not resolve', { cause: err });
   return new OutboundError('unreachable', `could not be reached${e?.code ? ` (${e.code})` : ''}`, { cause: err });
 }

@@ -23,7 +23,8 @@ export interface DownloadedFile {
 /** OutboundError → the client's error code; the message names the input by role, never internals. */
 export function urlError(role: string, err: unknown): GatewayError {
   if (err instanceof GatewayError) return err;
-  if (!(err instanceof OutboundError)) return new GatewayError('URL_UNREACHABLE', `${role} could not be fetched`, undefined, { cause: err });
+  if (!(err instanceof OutboundError))
+    return new GatewayError('URL_UNREACHABLE', `${role} could not be fetched`, undefined, { cause: err });
   switch (err.kind) {
     case 'bad-url':
       return new GatewayError('VALIDATION_FAILED', `${role} ${err.message}`);
@@ -51,7 +52,13 @@ function byteLimit(maxBytes: number, role: string): Transform {
  * hop, at most 3 redirects, a byte limit and one deadline for the whole exchange. On any failure
  * the partial file is removed and a URL_* (or VALIDATION_FAILED) error is thrown.
  */
-export async function downloadUrl(http: OutboundHttp, rawUrl: string, role: string, dest: string, limits: DownloadLimits): Promise<DownloadedFile> {
+export async function downloadUrl(
+  http: OutboundHttp,
+  rawUrl: string,
+  role: string,
+  dest: string,
+  limits: DownloadLimits,
+): Promise<DownloadedFile> {
   const signal = AbortSignal.timeout(limits.timeoutMs);
   try {
     const url = parseOutboundUrl(rawUrl);
@@ -65,11 +72,13 @@ export async function downloadUrl(http: OutboundHttp, rawUrl: string, role: stri
       res.body.destroy();
       throw new GatewayError('URL_TOO_LARGE', `${role} is ${declared} bytes, over the ${limits.maxBytes}-byte limit`);
     }
-    await pipeline(res.body, byteLimit(limits.maxBytes, role), fs.createWriteStream(dest, { flags: 'wx', mode: 0o600 })).catch((err: unknown) => {
-      if (err instanceof GatewayError) throw err;
-      if (signal.aborted) throw new OutboundError('timeout', 'timed out');
-      throw new OutboundError('unreachable', 'broke off while sending', { cause: err });
-    });
+    await pipeline(res.body, byteLimit(limits.maxBytes, role), fs.createWriteStream(dest, { flags: 'wx', mode: 0o600 })).catch(
+      (err: unknown) => {
+        if (err instanceof GatewayError) throw err;
+        if (signal.aborted) throw new OutboundError('timeout', 'timed out');
+        throw new OutboundError('unreachable', 'broke off while sending', { cause: err });
+      },
+    );
     const { size } = await fs.promises.stat(dest);
     return { path: dest, size, role };
   } catch (err) {

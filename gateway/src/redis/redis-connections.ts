@@ -22,7 +22,12 @@ export class RedisConnections {
 
   /** A fresh connection (BullMQ queues and workers each want their own). */
   open(name: string): Redis {
-    const conn = new Redis(this.url, { maxRetriesPerRequest: null, enableReadyCheck: true, connectionName: `lipsync-${name}`, lazyConnect: false });
+    const conn = new Redis(this.url, {
+      maxRetriesPerRequest: null,
+      enableReadyCheck: true,
+      connectionName: `lipsync-${name}`,
+      lazyConnect: false,
+    });
     let down = false;
     conn.on('error', (e: Error) => {
       if (!down) this.log.warn(`redis (${name}) unavailable: ${e.message}`);

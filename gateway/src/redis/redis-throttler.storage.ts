@@ -23,7 +23,15 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
 
   async increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string) {
     const base = this.redis.key('throttle', throttlerName, key);
-    const [hits, ttlMs, blocked, blockMs] = (await this.redis.client.eval(INCREMENT, 2, `${base}:hits`, `${base}:block`, ttl, limit, blockDuration)) as number[];
+    const [hits, ttlMs, blocked, blockMs] = (await this.redis.client.eval(
+      INCREMENT,
+      2,
+      `${base}:hits`,
+      `${base}:block`,
+      ttl,
+      limit,
+      blockDuration,
+    )) as number[];
     return {
       totalHits: hits,
       timeToExpire: Math.max(0, Math.ceil(ttlMs / 1000)),

@@ -26,9 +26,14 @@ export class RedisLifecycle implements OnApplicationShutdown {
     {
       provide: REDIS,
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => (config.queue?.driver === 'redis' ? new RedisConnections(config.queue.redisUrl, config.queue.prefix) : null),
+      useFactory: (config: AppConfig) =>
+        config.queue?.driver === 'redis' ? new RedisConnections(config.queue.redisUrl, config.queue.prefix) : null,
     },
-    { provide: KV_STORE, inject: [REDIS], useFactory: (redis: RedisConnections | null) => (redis ? new RedisKeyValueStore(redis) : new MemoryKeyValueStore()) },
+    {
+      provide: KV_STORE,
+      inject: [REDIS],
+      useFactory: (redis: RedisConnections | null) => (redis ? new RedisKeyValueStore(redis) : new MemoryKeyValueStore()),
+    },
     RedisLifecycle,
   ],
   exports: [REDIS, KV_STORE],

@@ -24,7 +24,7 @@ export function compositeInto(
   if (bw <= 0 || bh <= 0 || weight <= 0) return;
   if (mask.length !== bw * bh) throw new RangeError(`mask has ${mask.length} weights, box needs ${bw}x${bh}`);
   if (mouth96.length !== cropSize * cropSize * 3) throw new RangeError(`mouth crop must be ${cropSize}x${cropSize}x3`);
-  if (box.x1 < 0 || box.y1 < 0 || box.x2 > width || (box.y2 * width * 3) > dst.length) {
+  if (box.x1 < 0 || box.y1 < 0 || box.x2 > width || box.y2 * width * 3 > dst.length) {
     throw new RangeError('box lies outside the frame');
   }
   const tx = axisTable(cropSize, bw);

@@ -70,7 +70,11 @@ export function buildEncodeArgs(s: EncodeSpec): string[] {
  * H.264 encoder options. `lowLatency` (streams): no B-frames and no lookahead, so each frame
  * leaves the encoder as soon as it goes in (libx264 -tune zerolatency; NVENC's low-latency tune).
  */
-export function videoCodecArgs(encoder: VideoEncoder, quality: string, o: { preset?: string; threads?: number; lowLatency?: boolean } = {}): string[] {
+export function videoCodecArgs(
+  encoder: VideoEncoder,
+  quality: string,
+  o: { preset?: string; threads?: number; lowLatency?: boolean } = {},
+): string[] {
   if (encoder === 'h264_nvenc') {
     const tune = o.lowLatency ? ['-tune', 'll', '-bf', '0', '-zerolatency', '1'] : ['-tune', 'hq'];
     return ['-c:v', 'h264_nvenc', '-preset', 'p4', ...tune, '-rc', 'vbr', '-cq', quality, '-b:v', '0'];
@@ -90,14 +94,35 @@ export function videoCodecArgs(encoder: VideoEncoder, quality: string, o: { pres
  */
 export function streamingMuxArgs(fps: number, extraMovflags = ''): string[] {
   const frameUs = Math.max(1, Math.floor(1_000_000 / fps));
-  return ['-flush_packets', '1', '-frag_duration', String(frameUs), '-movflags', `frag_keyframe+empty_moov+default_base_moof${extraMovflags}`];
+  return [
+    '-flush_packets',
+    '1',
+    '-frag_duration',
+    String(frameUs),
+    '-movflags',
+    `frag_keyframe+empty_moov+default_base_moof${extraMovflags}`,
+  ];
 }
 
 /** Arguments that encode one black frame with `encoder` and discard it: a real probe, not a list of compiled encoders. */
 export function buildEncoderProbeArgs(encoder: VideoEncoder): string[] {
   return [
-    '-hide_banner', '-loglevel', 'error', '-nostdin',
-    '-f', 'lavfi', '-i', 'color=c=black:s=256x256:r=25:d=0.04',
-    '-frames:v', '1', '-c:v', encoder, '-pix_fmt', 'yuv420p', '-f', 'null', '-',
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-nostdin',
+    '-f',
+    'lavfi',
+    '-i',
+    'color=c=black:s=256x256:r=25:d=0.04',
+    '-frames:v',
+    '1',
+    '-c:v',
+    encoder,
+    '-pix_fmt',
+    'yuv420p',
+    '-f',
+    'null',
+    '-',
   ];
 }

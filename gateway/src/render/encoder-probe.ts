@@ -16,7 +16,10 @@ export async function chooseEncoder(runner: FfmpegRunner, choice: EncoderChoice)
     .catch(() => false);
   if (choice === 'h264_nvenc') {
     if (!nvencWorks) {
-      throw new GatewayError('VALIDATION_FAILED', 'encoder h264_nvenc was forced but does not work here (no NVIDIA GPU with an encoder, or no driver)');
+      throw new GatewayError(
+        'VALIDATION_FAILED',
+        'encoder h264_nvenc was forced but does not work here (no NVIDIA GPU with an encoder, or no driver)',
+      );
     }
     return 'h264_nvenc';
   }

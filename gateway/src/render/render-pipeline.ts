@@ -13,15 +13,7 @@ import { compositeInto } from './compositor';
 import { outputMetadata } from './output-metadata';
 import { SilenceOptions, silenceWeights } from './silence';
 import { StageClock } from './stage-clock';
-import type {
-  PipelineObserver,
-  RenderHooks,
-  RenderRequest,
-  RenderResult,
-  RenderTimings,
-  Renderer,
-  Tblr,
-} from './render.types';
+import type { PipelineObserver, RenderHooks, RenderRequest, RenderResult, RenderTimings, Renderer, Tblr } from './render.types';
 
 /** What the pipeline needs from the audio front end (gateway/src/audio). */
 export interface AudioPort {
@@ -110,18 +102,31 @@ export class RenderPipeline implements Renderer {
     await assertWritableDirFor(req.outPath);
     // Non-fragmented output goes to a temp name and is renamed on success; fragmented output is
     // written in place so it can be streamed while it grows, and removed on failure.
-    const writePath = req.fragmented ? req.outPath : path.join(outDir, `.${path.basename(req.outPath)}.${process.pid}.${Date.now()}.partial.mp4`);
+    const writePath = req.fragmented
+      ? req.outPath
+      : path.join(outDir, `.${path.basename(req.outPath)}.${process.pid}.${Date.now()}.partial.mp4`);
     let enc: FfmpegProcess | undefined;
     try {
       const ready = this.backend.readiness();
-      if (!ready.ready) throw new GatewayError('BACKEND_UNAVAILABLE', `inference backend '${this.backend.kind}' is not ready: ${ready.reason ?? 'unknown reason'}`);
+      if (!ready.ready)
+        throw new GatewayError(
+          'BACKEND_UNAVAILABLE',
+          `inference backend '${this.backend.kind}' is not ready: ${ready.reason ?? 'unknown reason'}`,
+        );
       // the backend's own reading of the served file's precision wins over the stamp's claim
       const model = this.opts.model && ready.precision ? { ...this.opts.model, precision: ready.precision } : this.opts.model;
 
       // Audio decode and avatar preparation are independent: run them together.
       const [{ pcm, durationSec: audioSeconds, pinned: audioFormat }, avatar] = await Promise.all([
         clock.time('decode', () => this.audio.load(req.audioPath, signal)),
-        this.avatars.prepare(req.facePath, { box: req.box, pads: req.pads, smooth: req.smooth, faceIndex: req.faceIndex, facePoint: req.facePoint, signal }),
+        this.avatars.prepare(req.facePath, {
+          box: req.box,
+          pads: req.pads,
+          smooth: req.smooth,
+          faceIndex: req.faceIndex,
+          facePoint: req.facePoint,
+          signal,
+        }),
       ]);
       // The avatar's `prepare` is its whole call (decode and detect included): count detect once, under 'detect'.
       clock.add('detect', avatar.timings.detect);
@@ -157,7 +162,21 @@ export class RenderPipeline implements Renderer {
         this.observer.firstFrame?.(firstFrame, req.fragmented === true);
       };
       const batchSizes = await this.runBatches({
-        avatar, mel, total, fps, batchSize, loop: req.loop ?? 'loop', enc, clock, signal, hooks, writePath, isOver: () => over, ramp: req.fragmented === true, onFirstFrame, weights,
+        avatar,
+        mel,
+        total,
+        fps,
+        batchSize,
+        loop: req.loop ?? 'loop',
+        enc,
+        clock,
+        signal,
+        hooks,
+        writePath,
+        isOver: () => over,
+        ramp: req.fragmented === true,
+        onFirstFrame,
+        weights,
       });
       await clock.time('encode', () => enc!.end());
       enc = undefined;
@@ -246,9 +265,11 @@ export class RenderPipeline implements Renderer {
       });
       this.observer.inFlightChanged?.(1);
       const t0 = performance.now();
-      const result = this.backend.infer({ n, mel: melBuf, face: faceBuf }, { signal, deadlineMs: this.opts.inferDeadlineMs }).finally(() => {
-        this.observer.inFlightChanged?.(-1);
-      });
+      const result = this.backend
+        .infer({ n, mel: melBuf, face: faceBuf }, { signal, deadlineMs: this.opts.inferDeadlineMs })
+        .finally(() => {
+          this.observer.inFlightChanged?.(-1);
+        });
       result.catch(() => undefined); // awaited below in order; this only silences early rejections
       inflight.push({ start: t0, n, result });
       sizes.push(n);
@@ -276,7 +297,14 @@ export class RenderPipeline implements Renderer {
         const frame = clock.timeSync('composite', () => {
           const out = Uint8Array.from(avatar.frame(fi));
           if (avatar.hasFace && !avatar.hasFace(fi)) return out; // the chosen face is not in this frame: no paste
-          compositeInto(out, avatar.width, avatar.box(fi), mouth.subarray(j * FACE_ELEMENTS, (j + 1) * FACE_ELEMENTS), avatar.mask(fi), a.weights ? a.weights[i] : 1);
+          compositeInto(
+            out,
+            avatar.width,
+            avatar.box(fi),
+            mouth.subarray(j * FACE_ELEMENTS, (j + 1) * FACE_ELEMENTS),
+            avatar.mask(fi),
+            a.weights ? a.weights[i] : 1,
+          );
           return out;
         });
         await clock.time('encode', () => enc.write(frame));
@@ -320,7 +348,7 @@ function whenFileExists(file: string, isOver: () => boolean, then: (file: string
 export function batchPlan(total: number, batchSize: number, ramp: boolean): number[] {
   const sizes: number[] = [];
   let next = ramp ? Math.min(2, batchSize) : batchSize;
-  for (let done = 0; done < total; ) {
+  for (let done = 0; done < total;) {
     const n = Math.min(next, total - done);
     sizes.push(n);
     done += n;
@@ -342,12 +370,17 @@ export function evenWidthFor(width: number, height: number, outHeight: number): 
 
 function validateRequest(req: RenderRequest): void {
   const bad = (m: string) => new GatewayError('VALIDATION_FAILED', m);
-  if (req.fps !== undefined && !(Number.isFinite(req.fps) && req.fps > 0 && req.fps <= MAX_FPS)) throw bad(`fps must be in (0, ${MAX_FPS}], got ${req.fps}`);
+  if (req.fps !== undefined && !(Number.isFinite(req.fps) && req.fps > 0 && req.fps <= MAX_FPS))
+    throw bad(`fps must be in (0, ${MAX_FPS}], got ${req.fps}`);
   if (req.batchSize !== undefined && !(Number.isInteger(req.batchSize) && req.batchSize >= 1 && req.batchSize <= 128)) {
     throw bad(`batch size must be an integer in 1..128, got ${req.batchSize}`);
   }
-  if (req.outputHeight !== undefined && !(Number.isInteger(req.outputHeight) && req.outputHeight >= 32 && req.outputHeight <= 4320 && req.outputHeight % 2 === 0)) {
+  if (
+    req.outputHeight !== undefined &&
+    !(Number.isInteger(req.outputHeight) && req.outputHeight >= 32 && req.outputHeight <= 4320 && req.outputHeight % 2 === 0)
+  ) {
     throw bad(`output height must be an even integer in 32..4320, got ${req.outputHeight}`);
   }
-  if (req.quality !== undefined && !(Number.isInteger(req.quality) && req.quality >= 0 && req.quality <= 51)) throw bad(`quality must be an integer in 0..51, got ${req.quality}`);
+  if (req.quality !== undefined && !(Number.isInteger(req.quality) && req.quality >= 0 && req.quality <= 51))
+    throw bad(`quality must be an integer in 0..51, got ${req.quality}`);
 }

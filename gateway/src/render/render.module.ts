@@ -41,7 +41,11 @@ function avatarPort(avatars: AvatarService): AvatarPort {
 @Module({
   imports: [MediaModule, AudioModule, AvatarsModule, InferenceModule],
   providers: [
-    { provide: VIDEO_ENCODER, inject: [FfmpegRunner, APP_CONFIG], useFactory: (runner: FfmpegRunner, config: AppConfig) => chooseEncoder(runner, config.encoder) },
+    {
+      provide: VIDEO_ENCODER,
+      inject: [FfmpegRunner, APP_CONFIG],
+      useFactory: (runner: FfmpegRunner, config: AppConfig) => chooseEncoder(runner, config.encoder),
+    },
     {
       provide: RENDER_PIPELINE,
       inject: [FfmpegRunner, AudioService, AvatarService, INFERENCE_BACKEND, VIDEO_ENCODER, APP_CONFIG, METRICS, MODEL_PROVENANCE],
@@ -60,7 +64,13 @@ function avatarPort(avatars: AvatarService): AvatarPort {
           audioPort(audio),
           avatarPort(avatars),
           backend,
-          { defaultBatchSize: config.batchSize, encoder, inferDeadlineMs: config.backend === 'triton' ? config.triton.deadlineMs : undefined, model, silence: { thresholdDb: config.silenceThresholdDb } },
+          {
+            defaultBatchSize: config.batchSize,
+            encoder,
+            inferDeadlineMs: config.backend === 'triton' ? config.triton.deadlineMs : undefined,
+            model,
+            silence: { thresholdDb: config.silenceThresholdDb },
+          },
           observer,
         ),
     },

@@ -46,7 +46,11 @@ export function frameLevelsDb(pcm: Float32Array, total: number, fps: number): Fl
 }
 
 /** 1 where the frame is silent, with hysteresis: enter below threshold, leave above threshold + hysteresis. */
-export function silenceMask(levelsDb: Float32Array, thresholdDb = DEFAULT_SILENCE_THRESHOLD_DB, hysteresisDb = DEFAULT_SILENCE_HYSTERESIS_DB): Uint8Array {
+export function silenceMask(
+  levelsDb: Float32Array,
+  thresholdDb = DEFAULT_SILENCE_THRESHOLD_DB,
+  hysteresisDb = DEFAULT_SILENCE_HYSTERESIS_DB,
+): Uint8Array {
   if (!(hysteresisDb >= 0)) throw new RangeError(`hysteresis must be ≥ 0 dB, got ${hysteresisDb}`);
   const mask = new Uint8Array(levelsDb.length);
   let silent = false;
@@ -61,7 +65,8 @@ export function silenceMask(levelsDb: Float32Array, thresholdDb = DEFAULT_SILENC
 
 /** Paste weights from a silence mask: 1 for speech, fading to 0 inside pauses over `rampFrames`. */
 export function pasteWeights(mask: Uint8Array, rampFrames: number): Float32Array {
-  if (!(Number.isInteger(rampFrames) && rampFrames >= 0)) throw new RangeError(`ramp must be a whole number of frames ≥ 0, got ${rampFrames}`);
+  if (!(Number.isInteger(rampFrames) && rampFrames >= 0))
+    throw new RangeError(`ramp must be a whole number of frames ≥ 0, got ${rampFrames}`);
   const n = mask.length;
   // distance to the nearest speech frame, from both sides (Infinity when there is none)
   const dist = new Float64Array(n).fill(Infinity);
@@ -83,6 +88,10 @@ export function pasteWeights(mask: Uint8Array, rampFrames: number): Float32Array
 /** Per-frame paste weights for a render: levels → silence mask → faded weights. */
 export function silenceWeights(pcm: Float32Array, total: number, fps: number, o: SilenceOptions = {}): Float32Array {
   const ramp = o.rampFrames ?? Math.max(1, Math.round(DEFAULT_RAMP_SECONDS * fps));
-  const mask = silenceMask(frameLevelsDb(pcm, total, fps), o.thresholdDb ?? DEFAULT_SILENCE_THRESHOLD_DB, o.hysteresisDb ?? DEFAULT_SILENCE_HYSTERESIS_DB);
+  const mask = silenceMask(
+    frameLevelsDb(pcm, total, fps),
+    o.thresholdDb ?? DEFAULT_SILENCE_THRESHOLD_DB,
+    o.hysteresisDb ?? DEFAULT_SILENCE_HYSTERESIS_DB,
+  );
   return pasteWeights(mask, ramp);
 }

@@ -71,7 +71,7 @@ export class Fmp4Scanner {
 
 /** Children of a container box body: [type, body] pairs. */
 function* boxes(body: Buffer): Generator<[string, Buffer]> {
-  for (let o = 0; o + 8 <= body.length; ) {
+  for (let o = 0; o + 8 <= body.length;) {
     const size = body.readUInt32BE(o);
     if (size < 8 || o + size > body.length) return;
     yield [body.toString('latin1', o + 4, o + 8), body.subarray(o + 8, o + size)];

@@ -82,7 +82,15 @@ export class LiveSession {
   private says = 0;
   private readonly abort = new AbortController();
   private readonly awaitingOut: Slot[] = [];
-  private readonly totals: SessionTotals = { frames: 0, speechFrames: 0, idleFrames: 0, droppedFrames: 0, lateFrames: 0, audioSeconds: 0, durationSeconds: 0 };
+  private readonly totals: SessionTotals = {
+    frames: 0,
+    speechFrames: 0,
+    idleFrames: 0,
+    droppedFrames: 0,
+    lateFrames: 0,
+    audioSeconds: 0,
+    durationSeconds: 0,
+  };
   private audioSamples = 0;
   readonly width: number;
   readonly height: number;
@@ -120,7 +128,14 @@ export class LiveSession {
     const { avatar, runner, backend } = this.deps;
     await fs.mkdir(this.deps.tmpDir, { recursive: true });
     this.enc = runner.open(
-      buildSessionEncodeArgs({ width: avatar.width, height: avatar.height, fps: this.settings.fps, encoder: this.settings.encoder, outputHeight: this.settings.outputHeight, metadata: this.settings.metadata }),
+      buildSessionEncodeArgs({
+        width: avatar.width,
+        height: avatar.height,
+        fps: this.settings.fps,
+        encoder: this.settings.encoder,
+        outputHeight: this.settings.outputHeight,
+        metadata: this.settings.metadata,
+      }),
       { signal: this.abort.signal, extraInputs: 1 },
     );
     this.enc.stdout.on('data', (c: Buffer) => this.onOutput(c));
@@ -139,7 +154,16 @@ export class LiveSession {
       onFailure: (err) => this.fail(err),
     });
     this.state = 'live';
-    this.sink.event({ type: 'ready', id: this.settings.id, mime: this.mime, fps: this.settings.fps, width: this.width, height: this.height, sampleRate: SAMPLE_RATE, idleAfterMs: this.settings.idleAfterMs });
+    this.sink.event({
+      type: 'ready',
+      id: this.settings.id,
+      mime: this.mime,
+      fps: this.settings.fps,
+      width: this.width,
+      height: this.height,
+      sampleRate: SAMPLE_RATE,
+      idleAfterMs: this.settings.idleAfterMs,
+    });
     const period = Math.max(5, Math.floor(500 / this.settings.fps));
     this.timer = setInterval(() => this.tick(), period);
   }
@@ -214,7 +238,12 @@ export class LiveSession {
   private addAudio(samples: Int16Array): void {
     const limit = this.settings.maxSeconds * SAMPLE_RATE;
     if (this.timeline.sampleAt(this.timeline.length) + this.queue.length + samples.length > limit) {
-      this.sink.event({ type: 'error', code: 'AUDIO_TOO_LONG', message: `a session holds at most ${this.settings.maxSeconds} s`, fatal: true });
+      this.sink.event({
+        type: 'error',
+        code: 'AUDIO_TOO_LONG',
+        message: `a session holds at most ${this.settings.maxSeconds} s`,
+        fatal: true,
+      });
       void this.end();
       return;
     }
@@ -227,7 +256,12 @@ export class LiveSession {
   private tick(): void {
     if (this.state !== 'live') return;
     if (this.now() - this.lastMessageAt > this.settings.idleTimeoutMs) {
-      this.sink.event({ type: 'error', code: 'SESSION_TIMEOUT', message: `no message for ${Math.round(this.settings.idleTimeoutMs / 1000)} s`, fatal: true });
+      this.sink.event({
+        type: 'error',
+        code: 'SESSION_TIMEOUT',
+        message: `no message for ${Math.round(this.settings.idleTimeoutMs / 1000)} s`,
+        fatal: true,
+      });
       void this.end('SESSION_TIMEOUT');
       return;
     }
@@ -289,7 +323,12 @@ export class LiveSession {
   private fail(err: GatewayError): void {
     if (this.state === 'ended') return;
     const internal = ['INTERNAL', 'FFMPEG_FAILED'].includes(err.code);
-    this.sink.event({ type: 'error', code: err.code, message: internal ? 'the session failed (see the server log)' : err.message, fatal: true });
+    this.sink.event({
+      type: 'error',
+      code: err.code,
+      message: internal ? 'the session failed (see the server log)' : err.message,
+      fatal: true,
+    });
     void this.release(err.code, err.code.toLowerCase());
   }
 

@@ -27,7 +27,9 @@ const LEVELS: [idc: number, frameMbs: number, mbps: number][] = [
 
 /** The output frame size of a session (scaled to outputHeight, even width). */
 export function sessionOutputSize(s: { width: number; height: number; outputHeight?: number }): { width: number; height: number } {
-  return s.outputHeight ? { width: evenWidthFor(s.width, s.height, s.outputHeight), height: s.outputHeight } : { width: s.width, height: s.height };
+  return s.outputHeight
+    ? { width: evenWidthFor(s.width, s.height, s.outputHeight), height: s.outputHeight }
+    : { width: s.width, height: s.height };
 }
 
 /** The smallest H.264 level that carries this size and rate. */
@@ -64,7 +66,16 @@ export function buildSessionEncodeArgs(s: SessionEncodeSpec): string[] {
   if (s.outputHeight) args.push('-vf', `scale=-2:${s.outputHeight}:flags=bicubic`);
   args.push(...videoCodecArgs(s.encoder, String(s.quality ?? 23), { lowLatency: true }));
   // Baseline at a pinned level, so the codec string announced in `ready` is exact.
-  args.push('-profile:v', 'baseline', '-level', (level / 10).toFixed(1), '-pix_fmt', 'yuv420p', '-g', String(Math.max(1, Math.round(s.fps))));
+  args.push(
+    '-profile:v',
+    'baseline',
+    '-level',
+    (level / 10).toFixed(1),
+    '-pix_fmt',
+    'yuv420p',
+    '-g',
+    String(Math.max(1, Math.round(s.fps))),
+  );
   args.push('-c:a', 'aac', '-b:a', '96k', '-ar', '48000');
   args.push(...metadataArgs(s.metadata));
   args.push(...streamingMuxArgs(s.fps, s.metadata ? '+use_metadata_tags' : ''), '-f', 'mp4', 'pipe:1');

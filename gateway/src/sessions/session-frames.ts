@@ -141,7 +141,13 @@ export class SessionFrames {
           // a video avatar frame without the chosen face is sent unchanged (no paste), as in renders
           if (!this.avatar.hasFace || this.avatar.hasFace(fi)) {
             const out = Uint8Array.from(frame);
-            compositeInto(out, this.avatar.width, this.avatar.box(fi), mouth.subarray(w.j! * FACE_ELEMENTS, (w.j! + 1) * FACE_ELEMENTS), this.avatar.mask(fi));
+            compositeInto(
+              out,
+              this.avatar.width,
+              this.avatar.box(fi),
+              mouth.subarray(w.j! * FACE_ELEMENTS, (w.j! + 1) * FACE_ELEMENTS),
+              this.avatar.mask(fi),
+            );
             frame = out;
           }
         }

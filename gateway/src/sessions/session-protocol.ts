@@ -39,7 +39,8 @@ const MAX_TEXT_MESSAGE = 64 * 1024;
 
 /** Parses one text message; anything else is BAD_MESSAGE (the text's own limits are the speech validator's). */
 export function parseClientMessage(raw: string): ClientMessage {
-  if (raw.length > MAX_TEXT_MESSAGE) throw new GatewayError('BAD_MESSAGE', `a text message may hold at most ${MAX_TEXT_MESSAGE} characters`);
+  if (raw.length > MAX_TEXT_MESSAGE)
+    throw new GatewayError('BAD_MESSAGE', `a text message may hold at most ${MAX_TEXT_MESSAGE} characters`);
   let msg: unknown;
   try {
     msg = JSON.parse(raw);
@@ -53,7 +54,10 @@ export function parseClientMessage(raw: string): ClientMessage {
     if (typeof text !== 'string') throw new GatewayError('BAD_MESSAGE', 'a say message needs a string "text"');
     return { type: 'say', text };
   }
-  throw new GatewayError('BAD_MESSAGE', `unknown message type ${JSON.stringify(type)?.slice(0, 40) ?? 'undefined'} (expected "say" or "end")`);
+  throw new GatewayError(
+    'BAD_MESSAGE',
+    `unknown message type ${JSON.stringify(type)?.slice(0, 40) ?? 'undefined'} (expected "say" or "end")`,
+  );
 }
 
 /** WebSocket close codes: 1000 done, 1001 server going away, 1011 server failure, 4xxx the gateway's (4000 + HTTP status). */

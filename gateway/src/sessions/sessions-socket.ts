@@ -63,7 +63,12 @@ export class SessionsSocket {
   private connect(ws: WebSocket, id: string, req: IncomingMessage, url: URL): void {
     const sink = this.sink(ws);
     if (this.opts.apiKeys.length > 0 && !isValidApiKey(upgradeApiKey(req, url), this.opts.apiKeys)) {
-      sink.event({ type: 'error', code: 'UNAUTHORIZED', message: 'a valid API key is required (Authorization: Bearer, X-API-Key or ?key=)', fatal: true });
+      sink.event({
+        type: 'error',
+        code: 'UNAUTHORIZED',
+        message: 'a valid API key is required (Authorization: Bearer, X-API-Key or ?key=)',
+        fatal: true,
+      });
       sink.close(closeCodeFor('UNAUTHORIZED'), 'unauthorized');
       return;
     }

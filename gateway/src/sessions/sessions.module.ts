@@ -46,7 +46,18 @@ export class SessionsLifecycle implements OnApplicationBootstrap, BeforeApplicat
   providers: [
     {
       provide: SessionsService,
-      inject: [APP_CONFIG, FfmpegRunner, INFERENCE_BACKEND, AvatarStore, AvatarService, SPEECH_SYNTHESIZER, AudioService, VIDEO_ENCODER, MetricsService, MODEL_PROVENANCE],
+      inject: [
+        APP_CONFIG,
+        FfmpegRunner,
+        INFERENCE_BACKEND,
+        AvatarStore,
+        AvatarService,
+        SPEECH_SYNTHESIZER,
+        AudioService,
+        VIDEO_ENCODER,
+        MetricsService,
+        MODEL_PROVENANCE,
+      ],
       useFactory: (
         config: AppConfig,
         runner: FfmpegRunner,
@@ -83,7 +94,10 @@ export class SessionsLifecycle implements OnApplicationBootstrap, BeforeApplicat
       provide: SessionsSocket,
       inject: [SessionsService, APP_CONFIG],
       useFactory: (sessions: SessionsService, config: AppConfig) =>
-        new SessionsSocket(sessions, { apiKeys: config.apiKeys, maxBufferedBytes: (config.sessions ?? DEFAULT_SESSIONS_CONFIG).maxBufferedBytes }),
+        new SessionsSocket(sessions, {
+          apiKeys: config.apiKeys,
+          maxBufferedBytes: (config.sessions ?? DEFAULT_SESSIONS_CONFIG).maxBufferedBytes,
+        }),
     },
     SessionsLifecycle,
   ],

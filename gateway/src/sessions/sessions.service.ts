@@ -68,7 +68,15 @@ interface Entry {
 const ENDED_KEEP_MS = 5 * 60_000;
 const ENDED_KEEP_MAX = 100;
 const LATE_AFTER_MS = 1000;
-const EMPTY_TOTALS: SessionTotals = { frames: 0, speechFrames: 0, idleFrames: 0, droppedFrames: 0, lateFrames: 0, audioSeconds: 0, durationSeconds: 0 };
+const EMPTY_TOTALS: SessionTotals = {
+  frames: 0,
+  speechFrames: 0,
+  idleFrames: 0,
+  droppedFrames: 0,
+  lateFrames: 0,
+  audioSeconds: 0,
+  durationSeconds: 0,
+};
 
 /**
  * Live sessions: admission (MAX_SESSIONS, backend ready, avatar known and prepared), one
@@ -91,18 +99,33 @@ export class SessionsService {
 
   async create(input: CreateSessionInput): Promise<SessionView> {
     if (this.closing) throw new GatewayError('BACKEND_UNAVAILABLE', 'the server is shutting down');
-    if (this.active >= this.cfg.maxSessions) throw new GatewayError('SESSION_LIMIT', `at most ${this.cfg.maxSessions} live sessions at once`);
+    if (this.active >= this.cfg.maxSessions)
+      throw new GatewayError('SESSION_LIMIT', `at most ${this.cfg.maxSessions} live sessions at once`);
     const ready = this.deps.backend.readiness();
-    if (!ready.ready) throw new GatewayError('BACKEND_UNAVAILABLE', `inference backend '${this.deps.backend.kind}' is not ready: ${ready.reason ?? 'unknown reason'}`);
+    if (!ready.ready)
+      throw new GatewayError(
+        'BACKEND_UNAVAILABLE',
+        `inference backend '${this.deps.backend.kind}' is not ready: ${ready.reason ?? 'unknown reason'}`,
+      );
     const avatar = await this.deps.prepare(this.deps.facePath(input.avatarId));
     const fps = input.fps ?? 25;
     const size = sessionOutputSize({ width: avatar.width, height: avatar.height, outputHeight: input.outputHeight });
     const mime = sessionMime(h264Level(size.width, size.height, fps));
     // checked again: the avatar was prepared while others may have been admitted
-    if (this.active >= this.cfg.maxSessions) throw new GatewayError('SESSION_LIMIT', `at most ${this.cfg.maxSessions} live sessions at once`);
+    if (this.active >= this.cfg.maxSessions)
+      throw new GatewayError('SESSION_LIMIT', `at most ${this.cfg.maxSessions} live sessions at once`);
     const id = randomUUID();
     const entry: Entry = {
-      view: { id, avatarId: input.avatarId, fps, width: size.width, height: size.height, mime, voice: input.voice, createdAt: new Date().toISOString() },
+      view: {
+        id,
+        avatarId: input.avatarId,
+        fps,
+        width: size.width,
+        height: size.height,
+        mime,
+        voice: input.voice,
+        createdAt: new Date().toISOString(),
+      },
       status: 'created',
       settings: { outputHeight: input.outputHeight },
       avatar,
@@ -123,12 +146,23 @@ export class SessionsService {
   async attach(id: string, sink: SessionSink): Promise<LiveSession> {
     const entry = this.mustGet(id);
     if (this.closing) throw new GatewayError('BACKEND_UNAVAILABLE', 'the server is shutting down');
-    if (entry.status !== 'created') throw new GatewayError('CONFLICT', `session ${id} is ${entry.status === 'live' ? 'already connected' : 'over'}`);
-    if (!this.deps.backend.readiness().ready) throw new GatewayError('BACKEND_UNAVAILABLE', `inference backend '${this.deps.backend.kind}' is not ready`);
+    if (entry.status !== 'created')
+      throw new GatewayError('CONFLICT', `session ${id} is ${entry.status === 'live' ? 'already connected' : 'over'}`);
+    if (!this.deps.backend.readiness().ready)
+      throw new GatewayError('BACKEND_UNAVAILABLE', `inference backend '${this.deps.backend.kind}' is not ready`);
     clearTimeout(entry.timer);
     const d = this.deps;
     const live = new LiveSession(
-      { runner: d.runner, backend: d.backend, avatar: entry.avatar, frameIndex: d.frameIndex, speech: d.speech, decode: d.decode, tmpDir: path.join(d.dataDir, 'sessions', id), observer: d.observer },
+      {
+        runner: d.runner,
+        backend: d.backend,
+        avatar: entry.avatar,
+        frameIndex: d.frameIndex,
+        speech: d.speech,
+        decode: d.decode,
+        tmpDir: path.join(d.dataDir, 'sessions', id),
+        observer: d.observer,
+      },
       {
         id,
         fps: entry.view.fps,

@@ -1,7 +1,14 @@
 import { spawn } from 'child_process';
 import * as fs from 'fs';
 import { GatewayError } from '../common/errors';
-import { DEFAULT_SPEECH_LIMITS, SpeechLimits, SpeechRequest, SpeechResult, SpeechSynthesizer, validateSpeechInput } from './speech-synthesizer';
+import {
+  DEFAULT_SPEECH_LIMITS,
+  SpeechLimits,
+  SpeechRequest,
+  SpeechResult,
+  SpeechSynthesizer,
+  validateSpeechInput,
+} from './speech-synthesizer';
 
 export interface EspeakOptions {
   /** executable, default `espeak-ng` */
@@ -95,5 +102,7 @@ export class EspeakSynthesizer implements SpeechSynthesizer {
 /** The configured espeak-ng (ESPEAK_PATH, TTS_MAX_CHARS, TTS_DEFAULT_VOICE); defaults when the config has no speech block. */
 export function speechFromConfig(config: { speech?: { espeakPath: string; maxChars: number; defaultVoice: string } }): EspeakSynthesizer {
   const s = config.speech;
-  return new EspeakSynthesizer(s ? { binary: s.espeakPath, defaultVoice: s.defaultVoice, limits: { ...DEFAULT_SPEECH_LIMITS, maxChars: s.maxChars } } : {});
+  return new EspeakSynthesizer(
+    s ? { binary: s.espeakPath, defaultVoice: s.defaultVoice, limits: { ...DEFAULT_SPEECH_LIMITS, maxChars: s.maxChars } } : {},
+  );
 }

@@ -36,7 +36,8 @@ export class WebhookDispatcher {
   forNewJob(requested: string | undefined): JobWebhook | undefined {
     const raw = requested ?? this.config.defaultUrl;
     if (!raw) return undefined;
-    if (!this.signer) throw new GatewayError('VALIDATION_FAILED', 'webhookUrl needs WEBHOOK_SECRET on the server (webhooks are always signed)');
+    if (!this.signer)
+      throw new GatewayError('VALIDATION_FAILED', 'webhookUrl needs WEBHOOK_SECRET on the server (webhooks are always signed)');
     try {
       const url = parseOutboundUrl(raw);
       this.http.checkUrl(url);

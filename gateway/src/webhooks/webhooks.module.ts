@@ -31,7 +31,8 @@ const DEFAULTS = { maxAttempts: 6, timeoutMs: 10_000, retryBaseMs: 2_000, retryM
       provide: WebhookDispatcher,
       inject: [JobsService, OutboundHttp, APP_CONFIG],
       // the dispatcher follows the embedded JobsService; with QUEUE=redis (no JobsService) webhooks are off for now
-      useFactory: (jobs: JobsService | undefined, http: OutboundHttp, config: AppConfig) => (jobs ? new WebhookDispatcher(jobs, http, config.webhooks ?? DEFAULTS) : null),
+      useFactory: (jobs: JobsService | undefined, http: OutboundHttp, config: AppConfig) =>
+        jobs ? new WebhookDispatcher(jobs, http, config.webhooks ?? DEFAULTS) : null,
     },
     WebhooksLifecycle,
   ],

@@ -49,7 +49,12 @@ async function main(): Promise<void> {
 
   const result = await client.GET('/v1/jobs/{id}/result', { params: { path: { id: job.id } }, parseAs: 'arrayBuffer' });
   const bytes = Buffer.from(result.data ?? new ArrayBuffer(0));
-  out.result = { status: result.response.status, contentType: result.response.headers.get('content-type'), bytes: bytes.length, box: bytes.subarray(4, 8).toString('latin1') };
+  out.result = {
+    status: result.response.status,
+    contentType: result.response.headers.get('content-type'),
+    bytes: bytes.length,
+    box: bytes.subarray(4, 8).toString('latin1'),
+  };
 
   // errors come back typed as the documented error body
   const missing = await client.GET('/v1/jobs/{id}', { params: { path: { id: 'no-such-job' } } });

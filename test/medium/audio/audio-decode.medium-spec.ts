@@ -6,7 +6,6 @@ import { FfmpegRunner } from '../../../gateway/src/media/ffmpeg-runner';
 import { ffmpeg, headerOnlyWav, MEL_REFERENCE, python, readF32, speech16k, tempDir } from '../../helpers/audio-clips';
 import { codeOf } from '../../helpers/errors';
 
-
 describe('AudioService with real ffmpeg', () => {
   let dir: string;
   let wav16: string;
@@ -30,7 +29,23 @@ describe('AudioService with real ffmpeg', () => {
 
   it('should mix stereo to the mean of the channels, as librosa does', async () => {
     const stereo = path.join(dir, 'stereo.wav');
-    await ffmpeg(['-i', wav16, '-f', 'lavfi', '-i', 'sine=f=300:r=16000:d=5', '-filter_complex', '[0][1]amerge=inputs=2[a]', '-map', '[a]', '-t', '1', '-c:a', 'pcm_s16le', stereo]);
+    await ffmpeg([
+      '-i',
+      wav16,
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=f=300:r=16000:d=5',
+      '-filter_complex',
+      '[0][1]amerge=inputs=2[a]',
+      '-map',
+      '[a]',
+      '-t',
+      '1',
+      '-c:a',
+      'pcm_s16le',
+      stereo,
+    ]);
     await python([MEL_REFERENCE, 'wav', stereo, path.join(dir, 'stereo.f32')]);
     const ref = await readF32(path.join(dir, 'stereo.f32'));
     const pcm = await sut.decode(stereo);
@@ -46,7 +61,26 @@ describe('AudioService with real ffmpeg', () => {
     ['clip.ogg', ['-c:a', 'libopus', '-b:a', '32k']],
     ['clip.m4a', ['-c:a', 'aac', '-b:a', '64k']],
     ['clip.flac', ['-c:a', 'flac']],
-    ['clip.mp4', ['-f', 'lavfi', '-i', 'color=c=gray:s=64x64:r=10', '-map', '1:v', '-map', '0:a', '-shortest', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-c:a', 'aac']],
+    [
+      'clip.mp4',
+      [
+        '-f',
+        'lavfi',
+        '-i',
+        'color=c=gray:s=64x64:r=10',
+        '-map',
+        '1:v',
+        '-map',
+        '0:a',
+        '-shortest',
+        '-c:v',
+        'libx264',
+        '-pix_fmt',
+        'yuv420p',
+        '-c:a',
+        'aac',
+      ],
+    ],
   ];
 
   it.each(containers)('should decode %s to 16 kHz mono of the right duration', async (name, args) => {

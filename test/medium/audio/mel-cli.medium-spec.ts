@@ -51,7 +51,12 @@ describe('lipsync mel', () => {
 
   async function pyCheck(npy: string, mode: string) {
     return JSON.parse(await pythonEval(CHECK, [path.dirname(MEL_REFERENCE), npy, wav, mode])) as {
-      shape: number[]; dtype: string; c: boolean; aligned: boolean; maxdiff: number | null; expect: number[];
+      shape: number[];
+      dtype: string;
+      c: boolean;
+      aligned: boolean;
+      maxdiff: number | null;
+      expect: number[];
     };
   }
 
@@ -104,7 +109,9 @@ describe('lipsync mel', () => {
   });
 
   it('should refuse a bad --fps and a missing --out as usage errors', async () => {
-    await expect(runMel([wav, '--out', path.join(dir, 'f.npy'), '--fps', '0'])).rejects.toMatchObject({ code: 'commander.invalidArgument' });
+    await expect(runMel([wav, '--out', path.join(dir, 'f.npy'), '--fps', '0'])).rejects.toMatchObject({
+      code: 'commander.invalidArgument',
+    });
     await expect(runMel([wav])).rejects.toMatchObject({ code: 'commander.missingMandatoryOptionValue' });
   });
 });

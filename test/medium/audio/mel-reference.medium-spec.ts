@@ -43,14 +43,21 @@ describe('mel spectrogram vs the independent python reference (librosa 0.7.0 pip
     expect(maxAbsDiff(ours, ref.data)).toBeLessThan(1e-7);
   });
 
-  it.each([25, 30])('should give the window count and starts of python for the original loop and the gateway rule (%i fps)', async (fps) => {
-    for (const T of [16, 41, 195, 1001]) {
-      const ref = JSON.parse(await python([MEL_REFERENCE, 'windows', String(T), String(fps)])) as { original: number[]; gateway: number[]; count: number };
-      const n = frameCount(T, fps);
-      expect(n).toBe(ref.count);
-      const ours = Array.from({ length: n }, (_, i) => windowStart(i, T, fps));
-      expect(ours).toEqual(ref.gateway);
-      expect(ours.slice(0, ref.original.length)).toEqual(ref.original);
-    }
-  });
+  it.each([25, 30])(
+    'should give the window count and starts of python for the original loop and the gateway rule (%i fps)',
+    async (fps) => {
+      for (const T of [16, 41, 195, 1001]) {
+        const ref = JSON.parse(await python([MEL_REFERENCE, 'windows', String(T), String(fps)])) as {
+          original: number[];
+          gateway: number[];
+          count: number;
+        };
+        const n = frameCount(T, fps);
+        expect(n).toBe(ref.count);
+        const ours = Array.from({ length: n }, (_, i) => windowStart(i, T, fps));
+        expect(ours).toEqual(ref.gateway);
+        expect(ours.slice(0, ref.original.length)).toEqual(ref.original);
+      }
+    },
+  );
 });

@@ -41,11 +41,13 @@ describe('lipsync render (CLI)', () => {
     expect(Number(probe.streams.find((s) => s.codec_type === 'video')!.nb_frames)).toBe(result.frames);
   });
 
-  it('should keep a video avatar\'s own frame rate when --fps is not given (issue 10, item 10)', async () => {
+  it("should keep a video avatar's own frame rate when --fps is not given (issue 10, item 10)", async () => {
     // the fixture at 12 fps, so the old default of 25 would show
     const clip = path.join(work, 'sway-12fps.mp4');
     await new Promise<void>((resolve, reject) =>
-      execFile('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-i', ASTRONAUT_VIDEO, '-r', '12', '-an', clip], (e) => (e ? reject(e) : resolve())),
+      execFile('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-i', ASTRONAUT_VIDEO, '-r', '12', '-an', clip], (e) =>
+        e ? reject(e) : resolve(),
+      ),
     );
     const out = path.join(work, 'video-rate.mp4');
     const r = await lipsync(['render', '--face', clip, '--audio', speech, '--out', out, '--backend', 'fake', '--json'], env);
@@ -57,7 +59,8 @@ describe('lipsync render (CLI)', () => {
   it('should print the per-stage table after a render', async () => {
     const r = await lipsync(['render', '--face', ASTRONAUT, '--audio', speech, '--out', path.join(work, 'table.mp4')], env);
     expect(r.code).toBe(0);
-    for (const stage of ['decode', 'mel', 'detect', 'prepare', 'infer', 'composite', 'encode', 'total']) expect(r.stdout).toMatch(new RegExp(`^\\s+${stage}\\s+\\d+`, 'm'));
+    for (const stage of ['decode', 'mel', 'detect', 'prepare', 'infer', 'composite', 'encode', 'total'])
+      expect(r.stdout).toMatch(new RegExp(`^\\s+${stage}\\s+\\d+`, 'm'));
     expect(r.stdout).toMatch(/frames\/s/);
     expect(r.stdout).toMatch(/^  model wav2lip-demo-seed0 \(fp32\), demo: demo model: seeded random weights/m);
   });
@@ -67,12 +70,28 @@ describe('lipsync render (CLI)', () => {
     await fs.mkdir(dir);
     const long = path.join(work, 'long.wav');
     await makeSpeech(long, 6);
-    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'lipsync.js'), 'render', '--face', ASTRONAUT, '--audio', long, '--out', path.join(dir, 'x.mp4'), '--batch', '4'], { env });
+    const child = spawn(
+      process.execPath,
+      [
+        path.join(REPO_ROOT, 'bin', 'lipsync.js'),
+        'render',
+        '--face',
+        ASTRONAUT,
+        '--audio',
+        long,
+        '--out',
+        path.join(dir, 'x.mp4'),
+        '--batch',
+        '4',
+      ],
+      { env },
+    );
     let stderr = '';
     child.stderr.on('data', (c) => (stderr += c));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     // the encoder has started once its temp output exists
-    for (let i = 0; i < 600 && !(await fs.readdir(dir)).some((f) => f.endsWith('.partial.mp4')); i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 600 && !(await fs.readdir(dir)).some((f) => f.endsWith('.partial.mp4')); i++)
+      await new Promise((r) => setTimeout(r, 100));
     expect((await fs.readdir(dir)).some((f) => f.endsWith('.partial.mp4'))).toBe(true);
     child.kill('SIGTERM');
     expect(await exited).toBe(143);
@@ -81,10 +100,30 @@ describe('lipsync render (CLI)', () => {
   });
 
   it.each([
-    ['a missing face file', (w: string, s: string) => ['--face', path.join(w, 'none.png'), '--audio', s], /error VALIDATION_FAILED: face file not found/, {}],
-    ['both --audio and --text', (_w: string, s: string) => ['--face', ASTRONAUT, '--audio', s, '--text', 'hi'], /error VALIDATION_FAILED: give exactly one/, {}],
-    ['an unwritable output directory', (_w: string, s: string) => ['--face', ASTRONAUT, '--audio', s, '--out', '/proc/nope/x.mp4'], /error OUTPUT_UNWRITABLE/, {}],
-    ['an invalid environment', (_w: string, s: string) => ['--face', ASTRONAUT, '--audio', s], /error CONFIG: invalid configuration:\n\s+BATCH_SIZE/, { BATCH_SIZE: '999' }],
+    [
+      'a missing face file',
+      (w: string, s: string) => ['--face', path.join(w, 'none.png'), '--audio', s],
+      /error VALIDATION_FAILED: face file not found/,
+      {},
+    ],
+    [
+      'both --audio and --text',
+      (_w: string, s: string) => ['--face', ASTRONAUT, '--audio', s, '--text', 'hi'],
+      /error VALIDATION_FAILED: give exactly one/,
+      {},
+    ],
+    [
+      'an unwritable output directory',
+      (_w: string, s: string) => ['--face', ASTRONAUT, '--audio', s, '--out', '/proc/nope/x.mp4'],
+      /error OUTPUT_UNWRITABLE/,
+      {},
+    ],
+    [
+      'an invalid environment',
+      (_w: string, s: string) => ['--face', ASTRONAUT, '--audio', s],
+      /error CONFIG: invalid configuration:\n\s+BATCH_SIZE/,
+      { BATCH_SIZE: '999' },
+    ],
     ['an unknown option', (_w: string, s: string) => ['--face', ASTRONAUT, '--audio', s, '--speed', '2'], /unknown option/, {}],
     ['a bad --box', (_w: string, s: string) => ['--face', ASTRONAUT, '--audio', s, '--box', '1,2,3'], /--box must be four/, {}],
   ])('should exit 2 with a one error line and no output file for %s', async (_name, args, message, extraEnv: Record<string, string>) => {

@@ -23,7 +23,10 @@ class RecordingDetector extends FaceApiDetector {
 
 const area = (b: FaceBox) => Math.max(0, b.x2 - b.x1) * Math.max(0, b.y2 - b.y1);
 const intersection = (a: FaceBox, b: FaceBox): FaceBox => ({
-  x1: Math.max(a.x1, b.x1), y1: Math.max(a.y1, b.y1), x2: Math.min(a.x2, b.x2), y2: Math.min(a.y2, b.y2),
+  x1: Math.max(a.x1, b.x1),
+  y1: Math.max(a.y1, b.y1),
+  x2: Math.min(a.x2, b.x2),
+  y2: Math.min(a.y2, b.y2),
 });
 /** share of the expected face region covered by the box */
 const coverage = (box: FaceBox, expected: FaceBox) => area(intersection(box, expected)) / area(expected);
@@ -106,7 +109,11 @@ describe('AvatarService (real sharp, face-api, ffmpeg)', () => {
   });
 
   it('should refuse an image over the pixel limit with IMAGE_TOO_LARGE', async () => {
-    const sut = new AvatarService(runner, images, detector, { cacheDir: path.join(dir, 'cache'), maxImagePixels: 500 * 500, maxVideoSeconds: 5 });
+    const sut = new AvatarService(runner, images, detector, {
+      cacheDir: path.join(dir, 'cache'),
+      maxImagePixels: 500 * 500,
+      maxVideoSeconds: 5,
+    });
     await expect(sut.prepare(FIXTURE)).rejects.toMatchObject({ code: 'IMAGE_TOO_LARGE' });
     expect(detector.found).toHaveLength(0);
   });
@@ -117,8 +124,24 @@ describe('AvatarService (real sharp, face-api, ffmpeg)', () => {
     const N = 16;
     const video = path.join(dir, 'pan.mp4');
     await runner.run([
-      '-v', 'error', '-y', '-loop', '1', '-i', FIXTURE, '-t', '2', '-r', String(FPS),
-      '-vf', "crop=384:384:'t*40':'t*20',scale=256:256", '-pix_fmt', 'yuv420p', '-c:v', 'libx264', video,
+      '-v',
+      'error',
+      '-y',
+      '-loop',
+      '1',
+      '-i',
+      FIXTURE,
+      '-t',
+      '2',
+      '-r',
+      String(FPS),
+      '-vf',
+      "crop=384:384:'t*40':'t*20',scale=256:256",
+      '-pix_fmt',
+      'yuv420p',
+      '-c:v',
+      'libx264',
+      video,
     ]);
     const a = await newSut().prepare(video);
     expect([a.isVideo, a.frameCount, a.fps, a.width, a.height]).toEqual([true, N, FPS, 256, 256]);
@@ -127,7 +150,10 @@ describe('AvatarService (real sharp, face-api, ffmpeg)', () => {
       const t = i / FPS;
       const s = 256 / 384;
       const expected = {
-        x1: (FACE.x1 - 40 * t) * s, y1: (FACE.y1 - 20 * t) * s, x2: (FACE.x2 - 40 * t) * s, y2: (FACE.y2 - 20 * t) * s,
+        x1: (FACE.x1 - 40 * t) * s,
+        y1: (FACE.y1 - 20 * t) * s,
+        x2: (FACE.x2 - 40 * t) * s,
+        y2: (FACE.y2 - 20 * t) * s,
       };
       expect(coverage(a.box(i), expected)).toBeGreaterThan(0.7);
     }

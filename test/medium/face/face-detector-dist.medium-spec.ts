@@ -18,9 +18,29 @@ describe('FaceApiDetector compiled to JavaScript', () => {
     // inside the repo, so the compiled files resolve tfjs and face-api from its node_modules
     outDir = fs.mkdtempSync(path.join(REPO, 'tmp', 'face-dist-'));
     const tsc = require.resolve('typescript/bin/tsc');
-    const flags = ['--outDir', outDir, '--rootDir', 'gateway/src', '--target', 'ES2022', '--module', 'commonjs', '--moduleResolution', 'node'];
+    const flags = [
+      '--outDir',
+      outDir,
+      '--rootDir',
+      'gateway/src',
+      '--target',
+      'ES2022',
+      '--module',
+      'commonjs',
+      '--moduleResolution',
+      'node',
+    ];
     // the same compiler options as tsconfig.json (the detector's imports reach decorated config and JSON tables)
-    const more = ['--esModuleInterop', '--experimentalDecorators', '--emitDecoratorMetadata', '--resolveJsonModule', '--skipLibCheck', '--strict', '--types', 'node'];
+    const more = [
+      '--esModuleInterop',
+      '--experimentalDecorators',
+      '--emitDecoratorMetadata',
+      '--resolveJsonModule',
+      '--skipLibCheck',
+      '--strict',
+      '--types',
+      'node',
+    ];
     const files = ['gateway/src/face/face-detector.ts', 'gateway/src/face/face-detector.worker.ts', 'gateway/src/face/image.adapter.ts'];
     execFileSync(process.execPath, [tsc, ...flags, ...more, ...files], { cwd: REPO, stdio: 'pipe' });
   });

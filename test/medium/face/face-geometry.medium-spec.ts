@@ -21,7 +21,13 @@ const PLACEMENTS: Placement[] = [
   { name: 'scaled ½ into 1920×1080', scale: 0.5, canvas: [1920, 1080], at: [800, 400] },
   { name: 'scaled ½ near a corner of 1280×720', scale: 0.5, canvas: [1280, 720], at: [1000, 440] },
   { name: 'a 60 px face', scale: 0.55, canvas: [1280, 720], at: [100, 300] },
-  { name: 'a 600 px face (part of the portrait ×5)', scale: 5, canvas: [1400, 1400], at: [0, 0], part: { left: 130, top: 30, width: 260, height: 260 } },
+  {
+    name: 'a 600 px face (part of the portrait ×5)',
+    scale: 5,
+    canvas: [1400, 1400],
+    at: [0, 0],
+    part: { left: 130, top: 30, width: 260, height: 260 },
+  },
 ];
 
 async function place(p: Placement): Promise<{ rgb: Uint8Array; width: number; height: number }> {
@@ -119,7 +125,10 @@ describe('several faces and turned faces (real face-api)', () => {
     expect(byDefault.face.box!.x2).toBeLessThan(512); // the big face
     const other = byDefault.face.faces.findIndex((x) => x.box.x1 > 512);
     const c = byDefault.face.faces[other].box;
-    const picked = await trackFaces([f.rgb], f.width, f.height, detector, { ...once, facePoint: [Math.round((c.x1 + c.x2) / 2), Math.round((c.y1 + c.y2) / 2)] });
+    const picked = await trackFaces([f.rgb], f.width, f.height, detector, {
+      ...once,
+      facePoint: [Math.round((c.x1 + c.x2) / 2), Math.round((c.y1 + c.y2) / 2)],
+    });
     expect(picked.face.selected).toBe(other);
     expect(picked.face.method).toBe('landmarks');
     expect(picked.boxes[0]!.x1).toBeGreaterThan(512);
@@ -127,8 +136,12 @@ describe('several faces and turned faces (real face-api)', () => {
 
   it('should keep working on a rotated and on a sheared (profile-ish) face', async () => {
     for (const img of [
-      sharp(ASTRONAUT).removeAlpha().rotate(20, { background: { r: 0, g: 0, b: 0 } }),
-      sharp(ASTRONAUT).removeAlpha().affine([1, 0.3, 0, 1], { background: { r: 0, g: 0, b: 0 } }),
+      sharp(ASTRONAUT)
+        .removeAlpha()
+        .rotate(20, { background: { r: 0, g: 0, b: 0 } }),
+      sharp(ASTRONAUT)
+        .removeAlpha()
+        .affine([1, 0.3, 0, 1], { background: { r: 0, g: 0, b: 0 } }),
     ]) {
       const f = await raw(img);
       const r = await trackFaces([f.rgb], f.width, f.height, detector, once);

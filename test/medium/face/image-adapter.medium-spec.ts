@@ -7,7 +7,9 @@ describe(ImageAdapter.name, () => {
 
   it('should flatten RGBA onto black and return packed RGB24', async () => {
     const rgba = Buffer.from([255, 0, 0, 255, 0, 255, 0, 0, 0, 0, 255, 128, 10, 20, 30, 255]);
-    const png = await sharp(rgba, { raw: { width: 2, height: 2, channels: 4 } }).png().toBuffer();
+    const png = await sharp(rgba, { raw: { width: 2, height: 2, channels: 4 } })
+      .png()
+      .toBuffer();
     const img = await sut.decode(png, 1000);
     expect([img.width, img.height, img.data.length]).toEqual([2, 2, 12]);
     expect(Array.from(img.data.subarray(0, 3))).toEqual([255, 0, 0]);
@@ -17,7 +19,9 @@ describe(ImageAdapter.name, () => {
   });
 
   it('should expand greyscale to three equal channels', async () => {
-    const grey = await sharp(Buffer.from([0, 100, 200, 255]), { raw: { width: 2, height: 2, channels: 1 } }).png().toBuffer();
+    const grey = await sharp(Buffer.from([0, 100, 200, 255]), { raw: { width: 2, height: 2, channels: 1 } })
+      .png()
+      .toBuffer();
     const img = await sut.decode(grey, 1000);
     expect(Array.from(img.data)).toEqual([0, 0, 0, 100, 100, 100, 200, 200, 200, 255, 255, 255]);
   });
@@ -41,7 +45,9 @@ describe(ImageAdapter.name, () => {
     const rgb = new Uint8Array(6 * 4 * 3).map((_, i) => (i * 37) & 255);
     const png = await sut.encodePng(rgb, 6, 4);
     expect(Buffer.from((await sut.decode(png, 1000)).data).equals(Buffer.from(rgb))).toBe(true);
-    const webp = await sharp(Buffer.from(rgb), { raw: { width: 6, height: 4, channels: 3 } }).webp({ lossless: true }).toBuffer();
+    const webp = await sharp(Buffer.from(rgb), { raw: { width: 6, height: 4, channels: 3 } })
+      .webp({ lossless: true })
+      .toBuffer();
     expect(Buffer.from((await sut.decode(webp, 1000)).data).equals(Buffer.from(rgb))).toBe(true);
   });
 

@@ -23,7 +23,11 @@ function maxAbsDiff(a: Uint8Array, b: Uint8Array): number {
   return m;
 }
 
-const codeOf = (p: Promise<unknown>) => p.then(() => 'resolved', (e: unknown) => (e instanceof GatewayError ? e.code : `non-gateway: ${String(e)}`));
+const codeOf = (p: Promise<unknown>) =>
+  p.then(
+    () => 'resolved',
+    (e: unknown) => (e instanceof GatewayError ? e.code : `non-gateway: ${String(e)}`),
+  );
 
 describe(`${OnnxBackend.name} (demo Wav2Lip model)`, () => {
   let sut: OnnxBackend;

@@ -21,9 +21,32 @@ describe('OnnxBackend compiled to JavaScript', () => {
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-dist-model-'));
     // the worker is not imported statically, so the build must name it (tsconfig.build.json's glob does)
     const tsc = require.resolve('typescript/bin/tsc');
-    const flags = ['--outDir', outDir, '--rootDir', 'gateway/src', '--target', 'ES2022', '--module', 'commonjs', '--moduleResolution', 'node'];
-    const more = ['--esModuleInterop', '--skipLibCheck', '--experimentalDecorators', '--emitDecoratorMetadata', '--strict', '--types', 'node'];
-    execFileSync(process.execPath, [tsc, ...flags, ...more, 'gateway/src/inference/onnx.backend.ts', 'gateway/src/inference/onnx-worker.ts'], { cwd: REPO, stdio: 'pipe' });
+    const flags = [
+      '--outDir',
+      outDir,
+      '--rootDir',
+      'gateway/src',
+      '--target',
+      'ES2022',
+      '--module',
+      'commonjs',
+      '--moduleResolution',
+      'node',
+    ];
+    const more = [
+      '--esModuleInterop',
+      '--skipLibCheck',
+      '--experimentalDecorators',
+      '--emitDecoratorMetadata',
+      '--strict',
+      '--types',
+      'node',
+    ];
+    execFileSync(
+      process.execPath,
+      [tsc, ...flags, ...more, 'gateway/src/inference/onnx.backend.ts', 'gateway/src/inference/onnx-worker.ts'],
+      { cwd: REPO, stdio: 'pipe' },
+    );
   });
   afterAll(() => {
     fs.rmSync(outDir, { recursive: true, force: true });

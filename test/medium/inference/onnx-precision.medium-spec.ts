@@ -51,7 +51,9 @@ describe(`${OnnxBackend.name} precision (MODEL_PRECISION)`, () => {
     const fp32 = backend(makeTinyModel(dir, 'good', 'fp32'), 'int8');
     await fp32.start();
     expect(fp32.readiness()).toMatchObject({ ready: false });
-    expect(fp32.readiness().reason).toMatch(/MODEL_CONTRACT_MISMATCH: .* is fp32 but MODEL_PRECISION=int8; build it with `bash scripts\/setup-model.sh --int8`/);
+    expect(fp32.readiness().reason).toMatch(
+      /MODEL_CONTRACT_MISMATCH: .* is fp32 but MODEL_PRECISION=int8; build it with `bash scripts\/setup-model.sh --int8`/,
+    );
     const err = await fp32.infer({ n: 1, mel: new Float32Array(80 * 16), face: new Uint8Array(96 * 96 * 3) }).catch((e: unknown) => e);
     expect((err as GatewayError).code).toBe('MODEL_CONTRACT_MISMATCH');
 

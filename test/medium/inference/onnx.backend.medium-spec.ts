@@ -22,7 +22,11 @@ function batchWithSums(sums: number[], seed = 7): Wav2LipBatch {
   return { n, mel, face: seededBytes(n * FACE, seed) };
 }
 
-const codeOf = (p: Promise<unknown>) => p.then(() => 'resolved', (e: unknown) => (e instanceof GatewayError ? e.code : `non-gateway: ${String(e)}`));
+const codeOf = (p: Promise<unknown>) =>
+  p.then(
+    () => 'resolved',
+    (e: unknown) => (e instanceof GatewayError ? e.code : `non-gateway: ${String(e)}`),
+  );
 
 describe(`${OnnxBackend.name} (tiny contract model)`, () => {
   let dir: string;
@@ -46,7 +50,10 @@ describe(`${OnnxBackend.name} (tiny contract model)`, () => {
   it('should be ready with the contract signature and compute the exact output for a batch', async () => {
     const sut = backend(good);
     await sut.start();
-    expect(sut.readiness()).toMatchObject({ ready: true, signature: { inputs: [{ name: 'mel', shape: [-1, 1, 80, 16] }, { name: 'face' }] } });
+    expect(sut.readiness()).toMatchObject({
+      ready: true,
+      signature: { inputs: [{ name: 'mel', shape: [-1, 1, 80, 16] }, { name: 'face' }] },
+    });
     const batch = batchWithSums([0, 37, -50, 300]);
     const out = await sut.infer(batch);
     expect(byteDiff(out, tinyModelExpected(batch.n, batch.mel, batch.face))).toBe('same');

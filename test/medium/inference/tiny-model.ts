@@ -6,7 +6,9 @@ export type TinyVariant = 'good' | 'wrong-name' | 'wrong-dtype' | 'static-batch'
 /** Writes a contract-shaped tiny ONNX model (see make-tiny-model.py) and returns its path; `precision` sets its metadata. */
 export function makeTinyModel(dir: string, variant: TinyVariant, precision?: string): string {
   const out = path.join(dir, `tiny-${variant}${precision ? `-${precision}` : ''}.onnx`);
-  execFileSync('/usr/bin/python3', [path.join(__dirname, 'make-tiny-model.py'), variant, out, ...(precision ? [precision] : [])], { stdio: 'pipe' });
+  execFileSync('/usr/bin/python3', [path.join(__dirname, 'make-tiny-model.py'), variant, out, ...(precision ? [precision] : [])], {
+    stdio: 'pipe',
+  });
   return out;
 }
 
@@ -37,7 +39,13 @@ export function tinyModelExpected(n: number, mel: Float32Array, face: Uint8Array
 /** 'same' or where two byte arrays first differ (jest's toEqual walks typed arrays element by element, slowly). */
 export function byteDiff(actual: Uint8Array, expected: Uint8Array): string {
   if (actual.length !== expected.length) return `length ${actual.length} vs ${expected.length}`;
-  if (Buffer.compare(Buffer.from(actual.buffer, actual.byteOffset, actual.length), Buffer.from(expected.buffer, expected.byteOffset, expected.length)) === 0) return 'same';
+  if (
+    Buffer.compare(
+      Buffer.from(actual.buffer, actual.byteOffset, actual.length),
+      Buffer.from(expected.buffer, expected.byteOffset, expected.length),
+    ) === 0
+  )
+    return 'same';
   const i = actual.findIndex((v, k) => v !== expected[k]);
   return `byte ${i}: ${actual[i]} vs ${expected[i]}`;
 }

@@ -4,7 +4,12 @@ import { FfmpegRunner } from '../../../gateway/src/media/ffmpeg-runner';
 const FRAME = new Uint8Array(64 * 64 * 3);
 const rawIn = ['-hide_banner', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', '64x64', '-framerate', '25', '-i', 'pipe:0'];
 
-async function writeUntilFailure(sut: FfmpegRunner, args: string[], signal?: AbortSignal, afterFrame?: (i: number) => void): Promise<unknown> {
+async function writeUntilFailure(
+  sut: FfmpegRunner,
+  args: string[],
+  signal?: AbortSignal,
+  afterFrame?: (i: number) => void,
+): Promise<unknown> {
   const proc = sut.open(args, { signal });
   try {
     for (let i = 0; i < 2000; i++) {
@@ -53,7 +58,9 @@ describe(`${FfmpegRunner.name} with real ffmpeg`, () => {
   it('should kill a stalled ffmpeg at its timeout with DEADLINE_EXCEEDED (issue 10, item 6)', async () => {
     // reads a real-time source that never ends: only the timeout stops it
     const err = await sut
-      .run(['-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'anullsrc=r=8000:cl=mono', '-f', 'null', '-'], { timeoutMs: 500 })
+      .run(['-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'anullsrc=r=8000:cl=mono', '-f', 'null', '-'], {
+        timeoutMs: 500,
+      })
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GatewayError);
     expect((err as GatewayError).code).toBe('DEADLINE_EXCEEDED');

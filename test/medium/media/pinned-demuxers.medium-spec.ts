@@ -61,7 +61,17 @@ describe('pinned demuxers with real ffmpeg', () => {
     expect(await codeOf(audio.load(evil))).toBe('UNSUPPORTED_MEDIA');
     // a real MP3 with a long ID3 tag (beyond the first bytes read) is still audio
     const tagged = path.join(dir, 'tagged.mp3');
-    await ffmpeg(['-f', 'lavfi', '-i', 'sine=frequency=440:duration=1', '-metadata', `comment=${'x'.repeat(3000)}`, '-c:a', 'libmp3lame', tagged]);
+    await ffmpeg([
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=frequency=440:duration=1',
+      '-metadata',
+      `comment=${'x'.repeat(3000)}`,
+      '-c:a',
+      'libmp3lame',
+      tagged,
+    ]);
     expect((await audio.load(tagged)).durationSec).toBeGreaterThan(0.9);
   });
 });

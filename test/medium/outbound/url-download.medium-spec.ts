@@ -66,9 +66,14 @@ describe('URL downloads (address policy on every hop)', () => {
   it('should refuse 127.0.0.1 when it is not allowlisted, without connecting', async () => {
     const before = origin.requests.length;
     const { http } = client('');
-    await expect(fetchTo(http, origin.url('/file'))).rejects.toMatchObject({ code: 'URL_FORBIDDEN', message: expect.stringMatching(/faceUrl.*loopback/) });
+    await expect(fetchTo(http, origin.url('/file'))).rejects.toMatchObject({
+      code: 'URL_FORBIDDEN',
+      message: expect.stringMatching(/faceUrl.*loopback/),
+    });
     // a different port of an allowlisted IP is not allowlisted either
-    await expect(fetchTo(client(`127.0.0.1:${origin.port + 1}`).http, origin.url('/file'))).rejects.toMatchObject({ code: 'URL_FORBIDDEN' });
+    await expect(fetchTo(client(`127.0.0.1:${origin.port + 1}`).http, origin.url('/file'))).rejects.toMatchObject({
+      code: 'URL_FORBIDDEN',
+    });
     expect(origin.requests.length).toBe(before);
     expect(leftovers()).toEqual([]);
   });
@@ -76,8 +81,12 @@ describe('URL downloads (address policy on every hop)', () => {
   it('should refuse a redirect from an allowlisted server to a loopback address that is not allowlisted', async () => {
     const { http } = client(origin.hostPort);
     const before = other.requests.length;
-    await expect(fetchTo(http, origin.url(`/redirect?to=${encodeURIComponent(other.url('/'))}`))).rejects.toMatchObject({ code: 'URL_FORBIDDEN' });
-    await expect(fetchTo(http, origin.url(`/redirect?to=${encodeURIComponent(`http://127.0.0.1:${other.port}/`)}`))).rejects.toMatchObject({ code: 'URL_FORBIDDEN' });
+    await expect(fetchTo(http, origin.url(`/redirect?to=${encodeURIComponent(other.url('/'))}`))).rejects.toMatchObject({
+      code: 'URL_FORBIDDEN',
+    });
+    await expect(fetchTo(http, origin.url(`/redirect?to=${encodeURIComponent(`http://127.0.0.1:${other.port}/`)}`))).rejects.toMatchObject({
+      code: 'URL_FORBIDDEN',
+    });
     expect(other.requests.length).toBe(before);
     expect(leftovers()).toEqual([]);
   });
@@ -98,7 +107,12 @@ describe('URL downloads (address policy on every hop)', () => {
     // an allowlisted name that redirects to a name whose DNS answer is loopback
     const hop = client(`files.example.test:${origin.port}`, { 'files.example.test': '127.0.0.1', 'cdn.example.test': '127.0.0.1' }).http;
     const count = origin.requests.length;
-    await expect(fetchTo(hop, `http://files.example.test:${origin.port}/redirect?to=${encodeURIComponent(`http://cdn.example.test:${origin.port}/file`)}`)).rejects.toMatchObject({
+    await expect(
+      fetchTo(
+        hop,
+        `http://files.example.test:${origin.port}/redirect?to=${encodeURIComponent(`http://cdn.example.test:${origin.port}/file`)}`,
+      ),
+    ).rejects.toMatchObject({
       code: 'URL_FORBIDDEN',
     });
     expect(origin.requests.length).toBe(count + 1); // only the redirect itself was served
@@ -119,7 +133,10 @@ describe('URL downloads (address policy on every hop)', () => {
     const { http } = client(origin.hostPort);
     const ok = await fetchTo(http, origin.url('/chain?n=2')); // 3 redirects
     fs.rmSync(ok.path);
-    await expect(fetchTo(http, origin.url('/chain?n=3'))).rejects.toMatchObject({ code: 'URL_UNREACHABLE', message: expect.stringMatching(/more than 3/) });
+    await expect(fetchTo(http, origin.url('/chain?n=3'))).rejects.toMatchObject({
+      code: 'URL_UNREACHABLE',
+      message: expect.stringMatching(/more than 3/),
+    });
   });
 
   it('should stop at the size limit (declared or streamed) and remove the partial file', async () => {
@@ -131,10 +148,19 @@ describe('URL downloads (address policy on every hop)', () => {
 
   it('should report HTTP errors, timeouts and bad URLs with their codes', async () => {
     const { http } = client(origin.hostPort);
-    await expect(fetchTo(http, origin.url('/missing'))).rejects.toMatchObject({ code: 'URL_UNREACHABLE', message: expect.stringMatching(/HTTP 404/) });
-    await expect(fetchTo(http, origin.url('/hang'), { maxBytes: 1000, timeoutMs: 300 })).rejects.toMatchObject({ code: 'URL_UNREACHABLE', message: expect.stringMatching(/timed out/) });
+    await expect(fetchTo(http, origin.url('/missing'))).rejects.toMatchObject({
+      code: 'URL_UNREACHABLE',
+      message: expect.stringMatching(/HTTP 404/),
+    });
+    await expect(fetchTo(http, origin.url('/hang'), { maxBytes: 1000, timeoutMs: 300 })).rejects.toMatchObject({
+      code: 'URL_UNREACHABLE',
+      message: expect.stringMatching(/timed out/),
+    });
     // the deadline covers the body too, not only the headers
-    await expect(fetchTo(http, origin.url('/trickle'), { maxBytes: 1000, timeoutMs: 300 })).rejects.toMatchObject({ code: 'URL_UNREACHABLE', message: expect.stringMatching(/timed out/) });
+    await expect(fetchTo(http, origin.url('/trickle'), { maxBytes: 1000, timeoutMs: 300 })).rejects.toMatchObject({
+      code: 'URL_UNREACHABLE',
+      message: expect.stringMatching(/timed out/),
+    });
     await expect(fetchTo(http, 'file:///etc/passwd')).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
     await expect(fetchTo(http, 'not a url')).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
     await expect(fetchTo(http, `http://user:pw@${origin.hostPort}/file`)).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });

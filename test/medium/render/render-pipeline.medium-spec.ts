@@ -34,7 +34,10 @@ describe('RenderPipeline (onnx demo model)', () => {
   it('should render 3 s of speech into an H.264 MP4 with audio, the avatar size, 25 fps and the audio duration', async () => {
     const out = path.join(work, 'ok.mp4');
     const progress: number[] = [];
-    const r = await sut.renderer.render({ facePath: ASTRONAUT, audioPath: speech, outPath: out }, { onProgress: (p) => progress.push(p.framesDone) });
+    const r = await sut.renderer.render(
+      { facePath: ASTRONAUT, audioPath: speech, outPath: out },
+      { onProgress: (p) => progress.push(p.framesDone) },
+    );
 
     const frames = Math.ceil((241 * 25) / 80); // T = 1 + 48000/200 = 241 mel frames → 76 frames cover the audio
     expect(r.frames).toBe(frames);
@@ -82,7 +85,14 @@ describe('RenderPipeline (onnx demo model)', () => {
 
   it('should serve a second render of the same avatar from the cache without detection', async () => {
     const out = path.join(work, 'again.mp4');
-    const r = await sut.renderer.render({ facePath: ASTRONAUT, audioPath: speech, outPath: out, fps: 30, batchSize: 32, outputHeight: 256 });
+    const r = await sut.renderer.render({
+      facePath: ASTRONAUT,
+      audioPath: speech,
+      outPath: out,
+      fps: 30,
+      batchSize: 32,
+      outputHeight: 256,
+    });
     expect(r.avatarCached).toBe(true);
     expect(r.timings.detect ?? 0).toBe(0);
     const video = (await ffprobe(out)).streams.find((s) => s.codec_type === 'video')!;
@@ -94,7 +104,27 @@ describe('RenderPipeline (onnx demo model)', () => {
     // a 0.4 s, 25 fps, 320×240 clip of the portrait slowly zooming in, made with ffmpeg (10 frames: each is detected)
     const clip = path.join(work, 'clip.mp4');
     await new Promise<void>((resolve, reject) =>
-      execFile('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-loop', '1', '-i', ASTRONAUT, '-vf', "zoompan=z='1+0.01*on':d=10:s=320x240:fps=25", '-frames:v', '10', '-pix_fmt', 'yuv420p', clip], (e) => (e ? reject(e) : resolve())),
+      execFile(
+        'ffmpeg',
+        [
+          '-hide_banner',
+          '-loglevel',
+          'error',
+          '-y',
+          '-loop',
+          '1',
+          '-i',
+          ASTRONAUT,
+          '-vf',
+          "zoompan=z='1+0.01*on':d=10:s=320x240:fps=25",
+          '-frames:v',
+          '10',
+          '-pix_fmt',
+          'yuv420p',
+          clip,
+        ],
+        (e) => (e ? reject(e) : resolve()),
+      ),
     );
     const out = path.join(work, 'video-avatar.mp4');
     const r = await sut.renderer.render({ facePath: clip, audioPath: speech, outPath: out, loop: 'pingpong' });
@@ -108,12 +138,43 @@ describe('RenderPipeline (onnx demo model)', () => {
     // 3 s at 8 fps, 512²: 1 s portrait, 1 s ffmpeg test pattern (no face), 1 s portrait; all 24 frames are detected
     const clip = path.join(work, 'gap.mp4');
     await new Promise<void>((resolve, reject) =>
-      execFile('ffmpeg', [
-        '-hide_banner', '-loglevel', 'error', '-y',
-        '-loop', '1', '-t', '1', '-i', ASTRONAUT, '-f', 'lavfi', '-t', '1', '-i', 'testsrc2=size=512x512:rate=8', '-loop', '1', '-t', '1', '-i', ASTRONAUT,
-        '-filter_complex', '[0:v]fps=8,scale=512:512,format=yuv420p[a];[1:v]fps=8,format=yuv420p[b];[2:v]fps=8,scale=512:512,format=yuv420p[c];[a][b][c]concat=n=3:v=1[v]',
-        '-map', '[v]', '-c:v', 'libx264', '-crf', '10', clip,
-      ], (e) => (e ? reject(e) : resolve())),
+      execFile(
+        'ffmpeg',
+        [
+          '-hide_banner',
+          '-loglevel',
+          'error',
+          '-y',
+          '-loop',
+          '1',
+          '-t',
+          '1',
+          '-i',
+          ASTRONAUT,
+          '-f',
+          'lavfi',
+          '-t',
+          '1',
+          '-i',
+          'testsrc2=size=512x512:rate=8',
+          '-loop',
+          '1',
+          '-t',
+          '1',
+          '-i',
+          ASTRONAUT,
+          '-filter_complex',
+          '[0:v]fps=8,scale=512:512,format=yuv420p[a];[1:v]fps=8,format=yuv420p[b];[2:v]fps=8,scale=512:512,format=yuv420p[c];[a][b][c]concat=n=3:v=1[v]',
+          '-map',
+          '[v]',
+          '-c:v',
+          'libx264',
+          '-crf',
+          '10',
+          clip,
+        ],
+        (e) => (e ? reject(e) : resolve()),
+      ),
     );
     const avatar = await sut.avatars.prepare(clip, {});
     expect(avatar.frameCount).toBe(24);
@@ -136,19 +197,28 @@ describe('RenderPipeline (onnx demo model)', () => {
 
   describe('bad input', () => {
     const expectCode = async (p: Promise<unknown>, code: string) => {
-      const err = await p.then(() => undefined, (e: unknown) => e);
+      const err = await p.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(GatewayError);
       expect((err as GatewayError).code).toBe(code);
     };
 
     it('should refuse a missing face file, a non-image face and a face-less image', async () => {
       const out = path.join(work, 'bad.mp4');
-      await expect(sut.renderer.render({ facePath: path.join(work, 'nope.png'), audioPath: speech, outPath: out })).rejects.toBeInstanceOf(GatewayError);
+      await expect(sut.renderer.render({ facePath: path.join(work, 'nope.png'), audioPath: speech, outPath: out })).rejects.toBeInstanceOf(
+        GatewayError,
+      );
       const text = path.join(work, 'face.png');
       await fs.writeFile(text, 'this is not an image at all\n'.repeat(20));
-      await expect(sut.renderer.render({ facePath: text, audioPath: speech, outPath: out })).rejects.toMatchObject({ code: expect.stringMatching(/UNSUPPORTED_MEDIA|IMAGE_UNDECODABLE/) });
+      await expect(sut.renderer.render({ facePath: text, audioPath: speech, outPath: out })).rejects.toMatchObject({
+        code: expect.stringMatching(/UNSUPPORTED_MEDIA|IMAGE_UNDECODABLE/),
+      });
       const blank = path.join(work, 'blank.png');
-      await sharp({ create: { width: 256, height: 256, channels: 3, background: { r: 90, g: 140, b: 200 } } }).png().toFile(blank);
+      await sharp({ create: { width: 256, height: 256, channels: 3, background: { r: 90, g: 140, b: 200 } } })
+        .png()
+        .toFile(blank);
       await expectCode(sut.renderer.render({ facePath: blank, audioPath: speech, outPath: out }), 'NO_FACE_FOUND');
       expect(await outFiles()).not.toContain('bad.mp4');
     });
@@ -157,24 +227,34 @@ describe('RenderPipeline (onnx demo model)', () => {
       const out = path.join(work, 'bad.mp4');
       const empty = path.join(work, 'empty.wav');
       await fs.writeFile(empty, Buffer.alloc(0));
-      await expect(sut.renderer.render({ facePath: ASTRONAUT, audioPath: empty, outPath: out })).rejects.toMatchObject({ code: expect.stringMatching(/AUDIO_EMPTY|AUDIO_UNDECODABLE/) });
+      await expect(sut.renderer.render({ facePath: ASTRONAUT, audioPath: empty, outPath: out })).rejects.toMatchObject({
+        code: expect.stringMatching(/AUDIO_EMPTY|AUDIO_UNDECODABLE/),
+      });
       const header = path.join(work, 'header.wav');
       await fs.writeFile(header, (await fs.readFile(speech)).subarray(0, 44));
-      await expect(sut.renderer.render({ facePath: ASTRONAUT, audioPath: header, outPath: out })).rejects.toMatchObject({ code: expect.stringMatching(/AUDIO_EMPTY|AUDIO_UNDECODABLE/) });
+      await expect(sut.renderer.render({ facePath: ASTRONAUT, audioPath: header, outPath: out })).rejects.toMatchObject({
+        code: expect.stringMatching(/AUDIO_EMPTY|AUDIO_UNDECODABLE/),
+      });
       expect(await outFiles()).not.toContain('bad.mp4');
     });
 
     it('should refuse an unwritable output path before doing any work', async () => {
-      await expectCode(sut.renderer.render({ facePath: ASTRONAUT, audioPath: speech, outPath: path.join(work, 'no-such-dir', 'x.mp4') }), 'OUTPUT_UNWRITABLE');
+      await expectCode(
+        sut.renderer.render({ facePath: ASTRONAUT, audioPath: speech, outPath: path.join(work, 'no-such-dir', 'x.mp4') }),
+        'OUTPUT_UNWRITABLE',
+      );
     });
 
     it('should remove the partial output and end ffmpeg when the render is cancelled', async () => {
       const out = path.join(work, 'cancelled.mp4');
       const ac = new AbortController();
-      const p = sut.renderer.render({ facePath: ASTRONAUT, audioPath: speech, outPath: out, batchSize: 8 }, {
-        signal: ac.signal,
-        onProgress: (pr) => pr.framesDone >= 8 && ac.abort(),
-      });
+      const p = sut.renderer.render(
+        { facePath: ASTRONAUT, audioPath: speech, outPath: out, batchSize: 8 },
+        {
+          signal: ac.signal,
+          onProgress: (pr) => pr.framesDone >= 8 && ac.abort(),
+        },
+      );
       await expectCode(p, 'CANCELLED');
       expect((await outFiles()).filter((f) => f.startsWith('cancelled') || f.includes('cancelled.mp4'))).toEqual([]);
     });

@@ -8,7 +8,9 @@ import { CoreServices, createCoreServices } from '../../../gateway/src/core-serv
 import { ASTRONAUT, decodeFrames, meanAbsDiff } from '../../helpers/media';
 
 const ff = (args: string[]) =>
-  new Promise<void>((resolve, reject) => execFile('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args], (e) => (e ? reject(e) : resolve())));
+  new Promise<void>((resolve, reject) =>
+    execFile('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args], (e) => (e ? reject(e) : resolve())),
+  );
 
 /**
  * Closed mouth in silence through the real pipeline (demo model, ffmpeg, face detection): speech,
@@ -25,12 +27,30 @@ describe('silence: keep (real pipeline, demo model)', () => {
     sut = await createCoreServices(loadConfig({ DATA_DIR: path.join(work, 'data'), BATCH_SIZE: '16' }));
     // 1 s of speech + 1 s of zeros + 1 s of speech, 16 kHz mono
     const speech = path.join(work, 'speech.wav');
-    await new Promise<void>((resolve, reject) => execFile('espeak-ng', ['-v', 'en-us', '-s', '200', '-w', speech, 'Hello there, talking all the time.'], (e) => (e ? reject(e) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      execFile('espeak-ng', ['-v', 'en-us', '-s', '200', '-w', speech, 'Hello there, talking all the time.'], (e) =>
+        e ? reject(e) : resolve(),
+      ),
+    );
     audio = path.join(work, 'pause.wav');
     await ff([
-      '-i', speech, '-f', 'lavfi', '-i', 'anullsrc=r=16000:cl=mono', '-i', speech,
-      '-filter_complex', '[0:a]aresample=16000,atrim=0:1,asetpts=N/SR/TB[a];[1:a]atrim=0:1[s];[2:a]aresample=16000,atrim=0:1,asetpts=N/SR/TB[b];[a][s][b]concat=n=3:v=0:a=1[o]',
-      '-map', '[o]', '-ar', '16000', '-ac', '1', audio,
+      '-i',
+      speech,
+      '-f',
+      'lavfi',
+      '-i',
+      'anullsrc=r=16000:cl=mono',
+      '-i',
+      speech,
+      '-filter_complex',
+      '[0:a]aresample=16000,atrim=0:1,asetpts=N/SR/TB[a];[1:a]atrim=0:1[s];[2:a]aresample=16000,atrim=0:1,asetpts=N/SR/TB[b];[a][s][b]concat=n=3:v=0:a=1[o]',
+      '-map',
+      '[o]',
+      '-ar',
+      '16000',
+      '-ac',
+      '1',
+      audio,
     ]);
   });
   afterAll(async () => {

@@ -27,7 +27,7 @@ class GatedBackend extends FakeBackend {
 
 const topLevelBoxes = (buf: Buffer): string[] => {
   const types: string[] = [];
-  for (let o = 0; o + 8 <= buf.length; ) {
+  for (let o = 0; o + 8 <= buf.length;) {
     const size = buf.readUInt32BE(o);
     types.push(buf.toString('latin1', o + 4, o + 8));
     if (size < 8) break;
@@ -46,7 +46,9 @@ describe('streamed render (fragmented MP4, real ffmpeg)', () => {
   beforeAll(async () => {
     work = await fs.mkdtemp(path.join(os.tmpdir(), 'stream-medium-'));
     backend = new GatedBackend();
-    core = await createTestCoreServices(loadConfig({ DATA_DIR: path.join(work, 'data'), BATCH_SIZE: '16', INFERENCE_BACKEND: 'fake' }), { backend });
+    core = await createTestCoreServices(loadConfig({ DATA_DIR: path.join(work, 'data'), BATCH_SIZE: '16', INFERENCE_BACKEND: 'fake' }), {
+      backend,
+    });
     speech = path.join(work, 'speech.wav');
     await makeSpeech(speech, 2);
   });

@@ -49,7 +49,9 @@ describe('LiveSession (real ffmpeg, fake model)', () => {
 
   beforeAll(async () => {
     work = await fs.mkdtemp(path.join(os.tmpdir(), 'session-medium-'));
-    core = await createTestCoreServices(loadConfig({ DATA_DIR: path.join(work, 'data'), INFERENCE_BACKEND: 'fake' }), { backend: new FakeBackend() });
+    core = await createTestCoreServices(loadConfig({ DATA_DIR: path.join(work, 'data'), INFERENCE_BACKEND: 'fake' }), {
+      backend: new FakeBackend(),
+    });
   });
   afterAll(async () => {
     await core?.close();
@@ -68,7 +70,17 @@ describe('LiveSession (real ffmpeg, fake model)', () => {
         decode: async (f, signal) => (await core.audio.load(f, { signal })).pcm,
         tmpDir: tmp,
       },
-      { id: 's1', fps: 25, encoder: 'libx264', batchSize: 4, idleAfterMs, maxSeconds: 60, idleTimeoutMs, maxLagMs: 60_000, lateAfterMs: 1000 },
+      {
+        id: 's1',
+        fps: 25,
+        encoder: 'libx264',
+        batchSize: 4,
+        idleAfterMs,
+        maxSeconds: 60,
+        idleTimeoutMs,
+        maxLagMs: 60_000,
+        lateAfterMs: 1000,
+      },
       sink,
     );
     await s.start();
@@ -88,14 +100,29 @@ describe('LiveSession (real ffmpeg, fake model)', () => {
     }
     s.onText(JSON.stringify({ type: 'end' }));
     await s.closed;
-    expect(sink.events[0]).toMatchObject({ type: 'ready', fps: 25, width: 512, height: 512, mime: 'video/mp4; codecs="avc1.42C01E, mp4a.40.2"' });
+    expect(sink.events[0]).toMatchObject({
+      type: 'ready',
+      fps: 25,
+      width: 512,
+      height: 512,
+      mime: 'video/mp4; codecs="avc1.42C01E, mp4a.40.2"',
+    });
     const ended = sink.events.find((e) => e.type === 'ended') as any;
     expect(ended.frames).toBe(50);
     expect(ended.speechFrames).toBe(50);
     expect(sink.closedWith?.[0]).toBe(1000);
     const file = path.join(work, 'live.mp4');
     await fs.writeFile(file, Buffer.concat(sink.chunks));
-    const { stdout } = await exec('ffprobe', ['-v', 'error', '-count_frames', '-show_entries', 'stream=codec_name,nb_read_frames,duration,profile,level', '-of', 'json', file]);
+    const { stdout } = await exec('ffprobe', [
+      '-v',
+      'error',
+      '-count_frames',
+      '-show_entries',
+      'stream=codec_name,nb_read_frames,duration,profile,level',
+      '-of',
+      'json',
+      file,
+    ]);
     const streams = JSON.parse(stdout).streams;
     expect(streams.map((x: any) => x.codec_name)).toEqual(['h264', 'aac']);
     expect(Number(streams[0].nb_read_frames)).toBe(50);
@@ -104,7 +131,10 @@ describe('LiveSession (real ffmpeg, fake model)', () => {
     // the codec string announced in `ready` is the one in the stream's avcC box
     const bytes = Buffer.concat(sink.chunks);
     const avcC = bytes.indexOf('avcC') + 4;
-    const codec = `avc1.${bytes.subarray(avcC + 1, avcC + 4).toString('hex').toUpperCase()}`;
+    const codec = `avc1.${bytes
+      .subarray(avcC + 1, avcC + 4)
+      .toString('hex')
+      .toUpperCase()}`;
     expect((sink.events[0] as { mime: string }).mime).toContain(`codecs="${codec}, mp4a.40.2"`);
   });
 

@@ -152,7 +152,10 @@ describe(TritonBackend.name, () => {
     await server.stop();
     await new Promise((r) => setTimeout(r, 200));
     server = await KServeTestServer.start({ modelPath, port });
-    const outcome = await pending.then((m) => m.length, (err: GatewayError) => err.code);
+    const outcome = await pending.then(
+      (m) => m.length,
+      (err: GatewayError) => err.code,
+    );
     expect([2 * FACE_ELEMENTS, 'BACKEND_UNAVAILABLE']).toContain(outcome);
     // the restarted server serves the next batch either way
     await expect(sut.infer(makeBatch(1))).resolves.toHaveLength(FACE_ELEMENTS);

@@ -27,11 +27,20 @@ describe('mapError', () => {
 
   it('should map Nest exceptions to gateway codes', () => {
     const validation = mapError(new BadRequestException(['fps must be a number', 'box must be an array']));
-    expect(validation).toMatchObject({ status: 400, body: { error: { code: 'VALIDATION_FAILED', message: 'fps must be a number; box must be an array' } } });
+    expect(validation).toMatchObject({
+      status: 400,
+      body: { error: { code: 'VALIDATION_FAILED', message: 'fps must be a number; box must be an array' } },
+    });
     expect(mapError(new NotFoundException('Cannot GET /x')).body.error.code).toBe('NOT_FOUND');
-    expect(mapError(new PayloadTooLargeException('File too large'))).toMatchObject({ status: 413, body: { error: { code: 'PAYLOAD_TOO_LARGE' } } });
+    expect(mapError(new PayloadTooLargeException('File too large'))).toMatchObject({
+      status: 413,
+      body: { error: { code: 'PAYLOAD_TOO_LARGE' } },
+    });
     expect(mapError(new ThrottlerException())).toMatchObject({ status: 429, body: { error: { code: 'RATE_LIMITED' } } });
-    expect(mapError(new HttpException('Range Not Satisfiable', 416))).toMatchObject({ status: 416, body: { error: { code: 'RANGE_NOT_SATISFIABLE' } } });
+    expect(mapError(new HttpException('Range Not Satisfiable', 416))).toMatchObject({
+      status: 416,
+      body: { error: { code: 'RANGE_NOT_SATISFIABLE' } },
+    });
     expect(mapError(new HttpException('teapot', 418))).toMatchObject({ status: 400, body: { error: { code: 'VALIDATION_FAILED' } } });
   });
 

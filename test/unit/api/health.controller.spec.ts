@@ -5,7 +5,10 @@ import type { JobsService } from '../../../gateway/src/jobs/jobs.service';
 
 describe('HealthController /readyz (public, unauthenticated)', () => {
   it('should say why it is not ready without showing MODEL_PATH or other server paths', () => {
-    const backend = { kind: 'onnx', readiness: () => ({ ready: false, reason: 'cannot load /srv/secret/models/wav2lip.onnx: ENOENT' }) } as unknown as InferenceBackend;
+    const backend = {
+      kind: 'onnx',
+      readiness: () => ({ ready: false, reason: 'cannot load /srv/secret/models/wav2lip.onnx: ENOENT' }),
+    } as unknown as InferenceBackend;
     const jobs = { isClosing: false, queueDepth: 0 } as unknown as JobsService;
     const model = { name: 'wav2lip-demo-seed0', origin: 'demo' as const, licence: 'demo model: seeded random weights' };
     const sut = new HealthController(backend, {} as MetricsService, jobs, model);

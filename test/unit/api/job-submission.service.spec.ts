@@ -20,7 +20,8 @@ describe(JobSubmission.name, () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'submission-'));
     // Renders never end until aborted (close): with concurrency 1 the second job stays queued.
     const idle: Renderer = {
-      render: (_req, hooks) => new Promise((_resolve, reject) => hooks?.signal?.addEventListener('abort', () => reject(new Error('stopped')))),
+      render: (_req, hooks) =>
+        new Promise((_resolve, reject) => hooks?.signal?.addEventListener('abort', () => reject(new Error('stopped')))),
     };
     jobs = new JobsService({ dataDir, concurrency: 1, queueMax: 5, resultTtlSeconds: 60 }, idle);
     jobs.start();

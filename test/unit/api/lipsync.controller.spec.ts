@@ -35,7 +35,9 @@ describe(LipsyncController.name, () => {
     const renderer: Renderer = {
       render: (_req, hooks) => {
         renders++;
-        return new Promise((_resolve, reject) => hooks?.signal?.addEventListener('abort', () => reject(new GatewayError('CANCELLED', 'stopped'))));
+        return new Promise((_resolve, reject) =>
+          hooks?.signal?.addEventListener('abort', () => reject(new GatewayError('CANCELLED', 'stopped'))),
+        );
       },
     };
     jobs = new JobsService({ dataDir, concurrency: 1, queueMax: 5, resultTtlSeconds: 60 }, renderer);

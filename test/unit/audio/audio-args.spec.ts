@@ -18,8 +18,17 @@ describe('audio args', () => {
   it('should probe streams and format as JSON with the demuxer pinned, only file/pipe protocols and the path behind file:', () => {
     const args = buildProbeArgs('/tmp/a b.wav', WAV);
     expect(args).toEqual([
-      '-v', 'error', '-print_format', 'json', '-show_streams', '-show_format',
-      '-f', 'wav', '-protocol_whitelist', 'file,pipe', 'file:/tmp/a b.wav',
+      '-v',
+      'error',
+      '-print_format',
+      'json',
+      '-show_streams',
+      '-show_format',
+      '-f',
+      'wav',
+      '-protocol_whitelist',
+      'file,pipe',
+      'file:/tmp/a b.wav',
     ]);
   });
 
@@ -46,7 +55,10 @@ describe('audio args', () => {
 
   it('should read duration from the audio stream, else from the format', () => {
     const withStream = parseProbe(
-      JSON.stringify({ streams: [{ codec_type: 'video' }, { codec_type: 'audio', codec_name: 'aac', sample_rate: '44100', channels: 2, duration: '2.5' }], format: { format_name: 'mov', duration: '3' } }),
+      JSON.stringify({
+        streams: [{ codec_type: 'video' }, { codec_type: 'audio', codec_name: 'aac', sample_rate: '44100', channels: 2, duration: '2.5' }],
+        format: { format_name: 'mov', duration: '3' },
+      }),
       'x',
     );
     expect(withStream).toMatchObject({ durationSec: 2.5, codec: 'aac', sampleRate: 44100, channels: 2, formatName: 'mov' });

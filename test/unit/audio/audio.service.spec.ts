@@ -26,14 +26,19 @@ class FakeRunner {
   }
 }
 
-const probeJson = (duration: string | undefined, channels = 1) =>
+const probeJson =
+  (duration: string | undefined, channels = 1) =>
   async (): Promise<RunResult> => ({
-    stdout: Buffer.from(JSON.stringify({ streams: [{ codec_type: 'audio', codec_name: 'pcm_s16le', sample_rate: '16000', channels, duration }], format: { format_name: 'wav' } })),
+    stdout: Buffer.from(
+      JSON.stringify({
+        streams: [{ codec_type: 'audio', codec_name: 'pcm_s16le', sample_rate: '16000', channels, duration }],
+        format: { format_name: 'wav' },
+      }),
+    ),
     stderr: '',
   });
 
 const pcmBytes = (n: number) => Buffer.from(new Float32Array(n).fill(0.25).buffer);
-
 
 describe(AudioService.name, () => {
   let dir: string;
@@ -71,7 +76,11 @@ describe(AudioService.name, () => {
 
   it('should turn an ffprobe failure into AUDIO_UNDECODABLE carrying the stderr tail', async () => {
     runner.probeResult = () =>
-      Promise.reject(new GatewayError('FFMPEG_FAILED', 'ffprobe failed (code 1): x', { stderr: 'line one\nin.wav: Invalid data found when processing input\n' }));
+      Promise.reject(
+        new GatewayError('FFMPEG_FAILED', 'ffprobe failed (code 1): x', {
+          stderr: 'line one\nin.wav: Invalid data found when processing input\n',
+        }),
+      );
     const err = await sut.probe(file).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GatewayError);
     expect((err as GatewayError).code).toBe('AUDIO_UNDECODABLE');
@@ -99,7 +108,8 @@ describe(AudioService.name, () => {
     runner.probeResult = probeJson('1');
     runner.streamResult = async (onData) => (onData(pcmBytes(16000)), { stdout: Buffer.alloc(0), stderr: '' });
     await sut.decode(file);
-    for (const call of runner.calls) expect(call.join(' ')).toContain(`-f wav -protocol_whitelist file,pipe ${call[0] === 'ffmpeg' ? '-i ' : ''}file:${file}`);
+    for (const call of runner.calls)
+      expect(call.join(' ')).toContain(`-f wav -protocol_whitelist file,pipe ${call[0] === 'ffmpeg' ? '-i ' : ''}file:${file}`);
   });
 
   it('should refuse a probe that reports another container than the pinned one', async () => {
@@ -144,7 +154,8 @@ describe(AudioService.name, () => {
 
   it('should turn an ffmpeg decode failure into AUDIO_UNDECODABLE and pass CANCELLED through', async () => {
     runner.probeResult = probeJson('1');
-    runner.streamResult = () => Promise.reject(new GatewayError('FFMPEG_FAILED', 'ffmpeg failed (code 1)', { stderr: 'Error while decoding stream #0:0' }));
+    runner.streamResult = () =>
+      Promise.reject(new GatewayError('FFMPEG_FAILED', 'ffmpeg failed (code 1)', { stderr: 'Error while decoding stream #0:0' }));
     expect(await codeOf(sut.decode(file))).toBe('AUDIO_UNDECODABLE');
     runner.streamResult = () => Promise.reject(new GatewayError('CANCELLED', 'the operation was cancelled'));
     expect(await codeOf(sut.decode(file))).toBe('CANCELLED');

@@ -86,7 +86,10 @@ describe(RealDft.name, () => {
     expect(Math.max(...out)).toBeLessThan(1e-9);
   });
 
-  it.each([[800, 37], [12, 3]])('should give the same magnitudes for a windowed frame read in place (n=%d, begin=%d)', (n, begin) => {
+  it.each([
+    [800, 37],
+    [12, 3],
+  ])('should give the same magnitudes for a windowed frame read in place (n=%d, begin=%d)', (n, begin) => {
     // n=800 takes the fused first radix-4 stage, n=12 (6 = 2·3) the fallback path
     const sut = new RealDft(n);
     const y = Float64Array.from({ length: n + 2 * begin }, (_, i) => Math.sin(i * 0.7) + 0.3 * Math.cos(i * 2.1));

@@ -50,7 +50,9 @@ describe(AvatarService.name, () => {
     const records = () => fs.readdir(path.join(dir, 'cache'));
     expect(await records()).toHaveLength(3);
     const { createHash } = await import('crypto');
-    const hash = createHash('sha256').update(await fs.readFile(file)).digest('hex');
+    const hash = createHash('sha256')
+      .update(await fs.readFile(file))
+      .digest('hex');
     await sut.forgetContent(hash);
     expect(await records()).toHaveLength(1); // only the other face's record is left
     expect((await sut.prepare(other)).source).toBe('memory');

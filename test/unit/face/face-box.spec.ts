@@ -1,6 +1,17 @@
 import { GatewayError } from '../../../gateway/src/common/errors';
 import {
-  DEFAULT_PADS, fillTrack, keyFrames, largestFace, largestFirst, selectFace, smoothRuns, manualBox, padBox, smoothBoxes, snapBox, validatePads,
+  DEFAULT_PADS,
+  fillTrack,
+  keyFrames,
+  largestFace,
+  largestFirst,
+  selectFace,
+  smoothRuns,
+  manualBox,
+  padBox,
+  smoothBoxes,
+  snapBox,
+  validatePads,
 } from '../../../gateway/src/face/face-box';
 import { face } from './face-fakes';
 

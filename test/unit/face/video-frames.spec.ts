@@ -10,7 +10,10 @@ const MP4 = pinnedFormatOf({ kind: 'video', format: 'mp4' })!;
 /** Strict fake: one scripted probe answer and one scripted ffmpeg answer. */
 class FakeRunner extends FfmpegRunner {
   readonly runs: { args: string[]; opts: RunOptions }[] = [];
-  constructor(private readonly probeOut: string, private readonly runOut?: Buffer) {
+  constructor(
+    private readonly probeOut: string,
+    private readonly runOut?: Buffer,
+  ) {
     super();
   }
   async probe(): Promise<RunResult> {
@@ -35,7 +38,10 @@ describe('video-frames', () => {
     });
     it('should swap the size for a quarter-turn display matrix and fall back to r_frame_rate / format duration', () => {
       const info = parseVideoProbe(
-        probeJson({ width: 640, height: 360, avg_frame_rate: '0/0', r_frame_rate: '25/1', side_data_list: [{ rotation: -90 }] }, { duration: '3.5' }),
+        probeJson(
+          { width: 640, height: 360, avg_frame_rate: '0/0', r_frame_rate: '25/1', side_data_list: [{ rotation: -90 }] },
+          { duration: '3.5' },
+        ),
       );
       expect(info).toEqual({ width: 360, height: 640, fps: 25, duration: 3.5 });
     });
@@ -61,7 +67,11 @@ describe('video-frames', () => {
       const runner = new FakeRunner(probeJson({ width: 5, height: 3, avg_frame_rate: '10/1', duration: '0.3' }), raw);
       const v = await decodeVideo(runner, 'in.mp4', limits, MP4);
       expect([v.width, v.height, v.fps, v.frames.length]).toEqual([4, 2, 10, 3]);
-      expect(v.frames.map((f) => [f.length, f[0], f[f.length - 1]])).toEqual([[24, 1, 1], [24, 2, 2], [24, 3, 3]]);
+      expect(v.frames.map((f) => [f.length, f[0], f[f.length - 1]])).toEqual([
+        [24, 1, 1],
+        [24, 2, 2],
+        [24, 3, 3],
+      ]);
       // one buffer for all frames, sized from the probed duration (3 frames + 2 of slack)
       expect(new Set(v.frames.map((f) => f.buffer)).size).toBe(1);
       expect(v.frames[0].buffer.byteLength).toBeLessThanOrEqual(5 * frameBytes + 8192);
@@ -99,7 +109,10 @@ describe('video-frames', () => {
     });
 
     it('should refuse a probe whose container is not the pinned one, before decoding', async () => {
-      const hls = new FakeRunner(probeJson({ width: 64, height: 64, avg_frame_rate: '25/1' }, { format_name: 'hls' }), Buffer.alloc(64 * 64 * 3));
+      const hls = new FakeRunner(
+        probeJson({ width: 64, height: 64, avg_frame_rate: '25/1' }, { format_name: 'hls' }),
+        Buffer.alloc(64 * 64 * 3),
+      );
       await expect(decodeVideo(hls, 'in.mp4', limits, MP4)).rejects.toMatchObject({ code: 'UNSUPPORTED_MEDIA' });
       expect(hls.runs).toHaveLength(0);
     });

@@ -5,7 +5,13 @@ import { FileIdempotencyStore } from '../../../gateway/src/idempotency/file-idem
 import { IdempotencyService } from '../../../gateway/src/idempotency/idempotency.service';
 import { KvIdempotencyStore } from '../../../gateway/src/idempotency/kv-idempotency.store';
 import { MemoryKeyValueStore } from '../../../gateway/src/redis/kv-store';
-import { canonicalJson, idempotencyScope, recordName, requestFingerprint, validIdempotencyKey } from '../../../gateway/src/idempotency/request-fingerprint';
+import {
+  canonicalJson,
+  idempotencyScope,
+  recordName,
+  requestFingerprint,
+  validIdempotencyKey,
+} from '../../../gateway/src/idempotency/request-fingerprint';
 
 describe('request fingerprint', () => {
   it('should ignore field order and absent fields, and see every value, file and route', () => {
@@ -15,7 +21,9 @@ describe('request fingerprint', () => {
     expect(requestFingerprint('POST /v1/jobs', { text: 'Hi', fps: 24 }, { face: 'aa' })).not.toBe(base);
     expect(requestFingerprint('POST /v1/jobs', { text: 'Hi', fps: 25 }, { face: 'ab' })).not.toBe(base);
     expect(requestFingerprint('POST /v1/avatars', { text: 'Hi', fps: 25 }, { face: 'aa' })).not.toBe(base);
-    expect(requestFingerprint('POST /v1/jobs', { text: 'Hi', fps: 25, faceUrl: 'https://x/a.png' }, {})).not.toBe(requestFingerprint('POST /v1/jobs', { text: 'Hi', fps: 25, faceUrl: 'https://x/b.png' }, {}));
+    expect(requestFingerprint('POST /v1/jobs', { text: 'Hi', fps: 25, faceUrl: 'https://x/a.png' }, {})).not.toBe(
+      requestFingerprint('POST /v1/jobs', { text: 'Hi', fps: 25, faceUrl: 'https://x/b.png' }, {}),
+    );
   });
 
   it('should accept 1–255 visible ASCII characters as a key', () => {
@@ -48,12 +56,19 @@ describe(IdempotencyService.name, () => {
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   let created = 0;
-  const create = (delay = 0) => async () => {
-    await new Promise((r) => setTimeout(r, delay));
-    created++;
-    return { id: `job-${created}`, body: { id: `job-${created}` } };
-  };
-  const req = (key: string | undefined, fields: object = { fps: 25 }, apiKey = 'k1') => ({ headers: headers(key, apiKey), route: 'POST /v1/jobs', fields, files: { face: { path: file } } });
+  const create =
+    (delay = 0) =>
+    async () => {
+      await new Promise((r) => setTimeout(r, delay));
+      created++;
+      return { id: `job-${created}`, body: { id: `job-${created}` } };
+    };
+  const req = (key: string | undefined, fields: object = { fps: 25 }, apiKey = 'k1') => ({
+    headers: headers(key, apiKey),
+    route: 'POST /v1/jobs',
+    fields,
+    files: { face: { path: file } },
+  });
 
   beforeEach(() => (created = 0));
 
@@ -66,7 +81,10 @@ describe(IdempotencyService.name, () => {
 
   it('should replay the current view when there is one, refuse a different request, and scope by API key', async () => {
     await sut.run(req('K'), create(), () => undefined);
-    expect(await sut.run(req('K'), create(), (id) => ({ id, status: 'running' }))).toEqual({ body: { id: 'job-1', status: 'running' }, replayed: true });
+    expect(await sut.run(req('K'), create(), (id) => ({ id, status: 'running' }))).toEqual({
+      body: { id: 'job-1', status: 'running' },
+      replayed: true,
+    });
     await expect(sut.run(req('K', { fps: 30 }), create(), () => undefined)).rejects.toMatchObject({ code: 'IDEMPOTENCY_MISMATCH' });
     fs.writeFileSync(file, 'other face bytes');
     await expect(sut.run(req('K'), create(), () => undefined)).rejects.toMatchObject({ code: 'IDEMPOTENCY_MISMATCH' });
@@ -78,16 +96,31 @@ describe(IdempotencyService.name, () => {
   });
 
   it('should forget a key whose first request failed, and keep records across a restart', async () => {
-    await expect(sut.run(req('F'), async () => Promise.reject(new Error('boom')), () => undefined)).rejects.toThrow('boom');
+    await expect(
+      sut.run(
+        req('F'),
+        async () => Promise.reject(new Error('boom')),
+        () => undefined,
+      ),
+    ).rejects.toThrow('boom');
     expect((await sut.run(req('F'), create(), () => undefined)).replayed).toBe(false);
-    const restarted = new IdempotencyService(new FileIdempotencyStore(path.join(dir, 'records')), { ttlSeconds: 60, apiKeys: ['k1', 'k2'] });
+    const restarted = new IdempotencyService(new FileIdempotencyStore(path.join(dir, 'records')), {
+      ttlSeconds: 60,
+      apiKeys: ['k1', 'k2'],
+    });
     expect(await restarted.run(req('F'), create(), () => undefined)).toEqual({ body: { id: 'job-1' }, replayed: true });
   });
 
   it('should expire records after the TTL and drop pending claims of a previous run at start', async () => {
     const store = new FileIdempotencyStore(path.join(dir, 'records'));
     await sut.run(req('E'), create(), () => undefined);
-    const pending = { fingerprint: 'x', route: 'POST /v1/jobs', state: 'pending' as const, createdAt: new Date().toISOString(), expiresAt: new Date(Date.now() + 60_000).toISOString() };
+    const pending = {
+      fingerprint: 'x',
+      route: 'POST /v1/jobs',
+      state: 'pending' as const,
+      createdAt: new Date().toISOString(),
+      expiresAt: new Date(Date.now() + 60_000).toISOString(),
+    };
     expect(await store.claim('b'.repeat(64), pending, Date.now())).toEqual({ kind: 'claimed' });
     expect(await store.claim('b'.repeat(64), pending, Date.now())).toMatchObject({ kind: 'exists' });
     expect(await sut.sweep(false)).toBe(0); // nothing expired, the claim is fresh
@@ -119,7 +152,13 @@ describe(KvIdempotencyStore.name, () => {
     expect(outs.map((o) => o.body)).toEqual([{ id: 'job-1' }, { id: 'job-1' }, { id: 'job-1' }]);
     await expect(sut.run(req({ fps: 30 }), create, () => undefined)).rejects.toMatchObject({ code: 'IDEMPOTENCY_MISMATCH' });
     const other = { headers: { 'idempotency-key': 'F' }, route: 'POST /v1/jobs', fields: {}, files: {} };
-    await expect(sut.run(other, () => Promise.reject(new Error('boom')), () => undefined)).rejects.toThrow('boom');
+    await expect(
+      sut.run(
+        other,
+        () => Promise.reject(new Error('boom')),
+        () => undefined,
+      ),
+    ).rejects.toThrow('boom');
     expect((await sut.run(other, create, () => undefined)).replayed).toBe(false);
   });
 

@@ -17,7 +17,11 @@ describe(splitBatch.name, () => {
     const chunks = splitBatch(numbered(7), 3);
     expect(chunks.map((c) => c.n)).toEqual([3, 3, 1]);
     const firstFrames = chunks.map((c) => [c.mel[0], c.face[0], c.mel[c.mel.length - 1], c.face[c.face.length - 1]]);
-    expect(firstFrames).toEqual([[0, 0, 2, 2], [3, 3, 5, 5], [6, 6, 6, 6]]);
+    expect(firstFrames).toEqual([
+      [0, 0, 2, 2],
+      [3, 3, 5, 5],
+      [6, 6, 6, 6],
+    ]);
     chunks.forEach((c) => {
       expect(c.mel.length).toBe(c.n * MEL_WINDOW_ELEMENTS);
       expect(c.face.length).toBe(c.n * FACE_ELEMENTS);

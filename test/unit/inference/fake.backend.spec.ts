@@ -19,7 +19,11 @@ function makeBatch(n: number, melValue: (i: number) => number): Wav2LipBatch {
 }
 
 const rowOf = (out: Uint8Array, frame: number, y: number) => Array.from(out.subarray(frame * FACE + y * ROW, frame * FACE + (y + 1) * ROW));
-const codeOf = async (p: Promise<unknown>) => p.then(() => 'resolved', (e: unknown) => (e instanceof GatewayError ? e.code : `non-gateway: ${String(e)}`));
+const codeOf = async (p: Promise<unknown>) =>
+  p.then(
+    () => 'resolved',
+    (e: unknown) => (e instanceof GatewayError ? e.code : `non-gateway: ${String(e)}`),
+  );
 
 describe(FakeBackend.name, () => {
   let sut: FakeBackend;
@@ -120,14 +124,26 @@ describe(FakeBackend.name, () => {
   it('should fail with CANCELLED when the signal is already aborted', async () => {
     const ac = new AbortController();
     ac.abort();
-    expect(await codeOf(sut.infer(makeBatch(1, () => 0), { signal: ac.signal }))).toBe('CANCELLED');
+    expect(
+      await codeOf(
+        sut.infer(
+          makeBatch(1, () => 0),
+          { signal: ac.signal },
+        ),
+      ),
+    ).toBe('CANCELLED');
   });
 
   it('should fail with CANCELLED when aborted during the artificial delay', async () => {
     sut = new FakeBackend({ delayMs: 10_000 });
     await sut.start();
     const ac = new AbortController();
-    const p = codeOf(sut.infer(makeBatch(1, () => 0), { signal: ac.signal }));
+    const p = codeOf(
+      sut.infer(
+        makeBatch(1, () => 0),
+        { signal: ac.signal },
+      ),
+    );
     ac.abort();
     expect(await p).toBe('CANCELLED');
   });
@@ -135,6 +151,13 @@ describe(FakeBackend.name, () => {
   it('should fail with DEADLINE_EXCEEDED when the delay is longer than the deadline', async () => {
     sut = new FakeBackend({ delayMs: 10_000 });
     await sut.start();
-    expect(await codeOf(sut.infer(makeBatch(1, () => 0), { deadlineMs: 5 }))).toBe('DEADLINE_EXCEEDED');
+    expect(
+      await codeOf(
+        sut.infer(
+          makeBatch(1, () => 0),
+          { deadlineMs: 5 },
+        ),
+      ),
+    ).toBe('DEADLINE_EXCEEDED');
   });
 });

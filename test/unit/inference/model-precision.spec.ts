@@ -29,7 +29,9 @@ describe('model precision (MODEL_PRECISION)', () => {
     expect(precisionMismatch('fp32', 'fp32')).toBeUndefined();
     expect(precisionMismatch('fp32', 'fp16')).toBeUndefined(); // a float model (ORT CPU computes it in FP32)
     expect(precisionMismatch('int8', undefined)).toBeUndefined();
-    expect(precisionMismatch('int8', 'fp32')).toBe('the model file is fp32 but MODEL_PRECISION=int8; build it with `bash scripts/setup-model.sh --int8` or set MODEL_PRECISION=fp32');
+    expect(precisionMismatch('int8', 'fp32')).toBe(
+      'the model file is fp32 but MODEL_PRECISION=int8; build it with `bash scripts/setup-model.sh --int8` or set MODEL_PRECISION=fp32',
+    );
     expect(precisionMismatch('fp32', 'int8')).toContain('set MODEL_PRECISION=int8');
     expect(servedPrecision('int8', undefined)).toBe('int8');
     expect(servedPrecision('fp32', 'fp16')).toBe('fp16');

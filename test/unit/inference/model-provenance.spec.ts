@@ -19,34 +19,66 @@ const GAN = 'ca9ab7b7b812c0e80a6e70a5977c545a1e8a365a6c49d5e533023c034d7ac3d8';
 describe('model provenance', () => {
   it('should carry the published hashes and sizes of the two official checkpoints', () => {
     expect(OFFICIAL_CHECKPOINTS).toEqual([
-      { name: 'wav2lip', file: 'wav2lip.pth', sha256: 'b78b681b68ad9fe6c6fb1debc6ff43ad05834a8af8a62ffc4167b7b34ef63c37', bytes: 435_807_851 },
+      {
+        name: 'wav2lip',
+        file: 'wav2lip.pth',
+        sha256: 'b78b681b68ad9fe6c6fb1debc6ff43ad05834a8af8a62ffc4167b7b34ef63c37',
+        bytes: 435_807_851,
+      },
       { name: 'wav2lip_gan', file: 'wav2lip_gan.pth', sha256: GAN, bytes: 435_801_865 },
     ]);
   });
 
   it('should parse both stamp lines into key=value pairs', () => {
-    expect(parseStamp('random-seed=0 bn-calibrate=1 exporter=abc precision=fp32\nname=x origin=demo licence=demo-random-weights\n')).toEqual({
-      'random-seed': '0', 'bn-calibrate': '1', exporter: 'abc', precision: 'fp32', name: 'x', origin: 'demo', licence: 'demo-random-weights',
+    expect(
+      parseStamp('random-seed=0 bn-calibrate=1 exporter=abc precision=fp32\nname=x origin=demo licence=demo-random-weights\n'),
+    ).toEqual({
+      'random-seed': '0',
+      'bn-calibrate': '1',
+      exporter: 'abc',
+      precision: 'fp32',
+      name: 'x',
+      origin: 'demo',
+      licence: 'demo-random-weights',
     });
   });
 
   it('should identify an official checkpoint by its sha256 (and size), with its licence and precision', () => {
     const p = identifyModel(parseStamp(`checkpoint=/m/w.pth sha256=${GAN} bytes=435801865 exporter=e precision=fp16`));
-    expect(p).toEqual({ name: 'wav2lip_gan', origin: 'official', licence: LICENCE_TEXT.official, checkpointSha256: GAN, precision: 'fp16' });
+    expect(p).toEqual({
+      name: 'wav2lip_gan',
+      origin: 'official',
+      licence: LICENCE_TEXT.official,
+      checkpointSha256: GAN,
+      precision: 'fp16',
+    });
     expect(p.licence).toMatch(/non-commercial/);
   });
 
   it('should call a checkpoint unknown when its hash or size is not published, whatever its name or stamp claims', () => {
-    const renamed = identifyModel(parseStamp(`checkpoint=/m/wav2lip_gan.pth sha256=${'0'.repeat(64)} bytes=435801865 origin=official name=wav2lip_gan`));
-    expect(renamed).toMatchObject({ name: 'unknown', origin: 'unknown', licence: LICENCE_TEXT.unknown, note: expect.stringMatching(/not one of the published/) });
+    const renamed = identifyModel(
+      parseStamp(`checkpoint=/m/wav2lip_gan.pth sha256=${'0'.repeat(64)} bytes=435801865 origin=official name=wav2lip_gan`),
+    );
+    expect(renamed).toMatchObject({
+      name: 'unknown',
+      origin: 'unknown',
+      licence: LICENCE_TEXT.unknown,
+      note: expect.stringMatching(/not one of the published/),
+    });
     expect(identifyModel(parseStamp(`sha256=${GAN} bytes=12`)).origin).toBe('unknown');
-    expect(identifyModel(parseStamp('exporter=e precision=fp32'))).toMatchObject({ origin: 'unknown', note: expect.stringMatching(/no checkpoint hash/) });
+    expect(identifyModel(parseStamp('exporter=e precision=fp32'))).toMatchObject({
+      origin: 'unknown',
+      note: expect.stringMatching(/no checkpoint hash/),
+    });
     expect(identifyModel(undefined)).toMatchObject({ origin: 'unknown', note: expect.stringMatching(/no model stamp/) });
   });
 
   it('should call a seeded model the demo model and keep an int8 precision', () => {
     expect(identifyModel(parseStamp('random-seed=7 bn-calibrate=1 exporter=e precision=int8'))).toEqual({
-      name: 'wav2lip-demo-seed7', origin: 'demo', licence: LICENCE_TEXT.demo, precision: 'int8',
+      name: 'wav2lip-demo-seed7',
+      origin: 'demo',
+      licence: LICENCE_TEXT.demo,
+      precision: 'int8',
     });
   });
 

@@ -27,7 +27,8 @@ describe('ONNX metadata_props reader', () => {
   it('should skip the graph and other fields and collect every metadata entry', async () => {
     const graph = field(7, new Array(5000).fill(7)); // a large length-delimited field it must skip
     const model = new Uint8Array([
-      ...varint((1 << 3) | 0), ...varint(8), // ir_version (varint)
+      ...varint((1 << 3) | 0),
+      ...varint(8), // ir_version (varint)
       ...field(2, str('lipsync-gateway')),
       ...graph,
       ...field(8, [8, 17]),

@@ -1,5 +1,10 @@
 import { checkContract } from '../../../gateway/src/inference/model-contract';
-import { ortShapeToDims, ortTypeToDatatype, signatureFromOrtMetadata, type OrtValueMetadata } from '../../../gateway/src/inference/ort-signature';
+import {
+  ortShapeToDims,
+  ortTypeToDatatype,
+  signatureFromOrtMetadata,
+  type OrtValueMetadata,
+} from '../../../gateway/src/inference/ort-signature';
 
 const contractLike = (): { inputs: OrtValueMetadata[]; outputs: OrtValueMetadata[] } => ({
   inputs: [

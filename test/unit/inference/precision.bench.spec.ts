@@ -2,7 +2,8 @@ import { cpuInt8Summary, formatPrecisionBench } from '../../../gateway/src/infer
 
 describe('precision bench helpers', () => {
   it('should read the CPU model and its int8 features from /proc/cpuinfo text', () => {
-    const text = 'processor\t: 0\nmodel name\t: Intel(R) Xeon(R) Platinum 8481C\nflags\t\t: fpu avx2 avx512f avx512_vnni amx_tile amx_int8\n\nprocessor\t: 1\n';
+    const text =
+      'processor\t: 0\nmodel name\t: Intel(R) Xeon(R) Platinum 8481C\nflags\t\t: fpu avx2 avx512f avx512_vnni amx_tile amx_int8\n\nprocessor\t: 1\n';
     expect(cpuInt8Summary(text)).toEqual({
       model: 'Intel(R) Xeon(R) Platinum 8481C',
       flags: { avx2: true, avx512f: true, avx512_vnni: true, avx_vnni: false, amx_int8: true, amx_tile: true },

@@ -20,7 +20,11 @@ const line = (e: object) => JSON.stringify(e) + '\n';
 
 describe('replayJournal', () => {
   it('should keep the last snapshot of each job and drop deleted ones', () => {
-    const text = line({ op: 'put', job: job('a', 'queued') }) + line({ op: 'put', job: job('b', 'queued') }) + line({ op: 'put', job: job('a', 'running') }) + line({ op: 'del', id: 'b' });
+    const text =
+      line({ op: 'put', job: job('a', 'queued') }) +
+      line({ op: 'put', job: job('b', 'queued') }) +
+      line({ op: 'put', job: job('a', 'running') }) +
+      line({ op: 'del', id: 'b' });
     const { jobs, skipped } = replayJournal(text);
     expect([...jobs.keys()]).toEqual(['a']);
     expect(jobs.get('a')!.status).toBe('running');

@@ -18,7 +18,20 @@ class ManualRenderer implements Renderer {
           if (fail) return reject(fail);
           fs.writeFileSync(req.outPath, 'mp4');
           hooks.onProgress?.({ framesDone: 5, framesTotal: 5, progress: 1 });
-          resolve({ outPath: req.outPath, frames: 5, fps: 25, width: 8, height: 8, audioSeconds: 0.2, encoder: 'libx264', backend: 'fake', avatarCached: false, batchSizes: [5], timings: { total: 3 }, model: { name: 'demo', origin: 'demo', licence: 'demo', precision: 'int8' } });
+          resolve({
+            outPath: req.outPath,
+            frames: 5,
+            fps: 25,
+            width: 8,
+            height: 8,
+            audioSeconds: 0.2,
+            encoder: 'libx264',
+            backend: 'fake',
+            avatarCached: false,
+            batchSizes: [5],
+            timings: { total: 3 },
+            model: { name: 'demo', origin: 'demo', licence: 'demo', precision: 'int8' },
+          });
         },
       });
     });
@@ -129,7 +142,10 @@ describe(JobsService.name, () => {
     const again = await addJob(sut);
     // what a crash leaves behind: the last journal line of each job says running (with progress)
     const crashed = (id: string, attempts: number) =>
-      JSON.stringify({ op: 'put', job: { ...sut.get(id), status: 'running', attempts, progress: 0.5, framesDone: 2, startedAt: new Date().toISOString() } });
+      JSON.stringify({
+        op: 'put',
+        job: { ...sut.get(id), status: 'running', attempts, progress: 0.5, framesDone: 2, startedAt: new Date().toISOString() },
+      });
     const lines = [crashed(job.id, 1), crashed(again.id, 3)];
     await sut.close();
     fs.appendFileSync(path.join(settings.dataDir, 'jobs.jsonl'), lines.join('\n') + '\n');
@@ -156,7 +172,13 @@ describe(JobsService.name, () => {
     // a tampered journal: the workDir and inputs point elsewhere, another record has a foreign id
     const victim = fs.mkdtempSync(path.join(os.tmpdir(), 'victim-'));
     fs.writeFileSync(path.join(victim, 'keep.txt'), 'x');
-    const tampered = { ...sut.get(job.id), status: 'running', attempts: 5, workDir: victim, input: { facePath: path.join(victim, 'face.png'), audioPath: '/etc/passwd' } };
+    const tampered = {
+      ...sut.get(job.id),
+      status: 'running',
+      attempts: 5,
+      workDir: victim,
+      input: { facePath: path.join(victim, 'face.png'), audioPath: '/etc/passwd' },
+    };
     const foreign = { ...sut.get(job.id), id: '../../victim', workDir: victim };
     const journal = path.join(settings.dataDir, 'jobs.jsonl');
     fs.appendFileSync(journal, [tampered, foreign].map((j) => JSON.stringify({ op: 'put', job: j })).join('\n') + '\n');
@@ -228,7 +250,12 @@ describe(JobsService.name, () => {
     const running = await addJob(sut);
     const queued = await addJob(sut);
     // caught at once: they reject while close() is still stopping the running render
-    const waits = [sut.waitForEnd(running.id), sut.waitForEnd(queued.id)].map((w) => w.then(() => 'resolved', (e: unknown) => e));
+    const waits = [sut.waitForEnd(running.id), sut.waitForEnd(queued.id)].map((w) =>
+      w.then(
+        () => 'resolved',
+        (e: unknown) => e,
+      ),
+    );
     await sut.close();
     expect(sut.isClosing).toBe(true);
     for (const w of waits) expect(await w).toMatchObject({ code: 'BACKEND_UNAVAILABLE', details: { jobId: expect.any(String) } });
@@ -258,8 +285,9 @@ describe(JobsService.name, () => {
   });
 
   it('should remove the directory and record nothing when building the inputs fails', async () => {
-    await expect(sut.create({}, async () => Promise.reject(new GatewayError('AUDIO_TOO_LONG', 'long')))).rejects.toMatchObject({ code: 'AUDIO_TOO_LONG' });
+    await expect(sut.create({}, async () => Promise.reject(new GatewayError('AUDIO_TOO_LONG', 'long')))).rejects.toMatchObject({
+      code: 'AUDIO_TOO_LONG',
+    });
     expect(fs.readdirSync(path.join(settings.dataDir, 'jobs'))).toEqual([]);
   });
 });
-

@@ -19,8 +19,21 @@ describe('queue configuration', () => {
   });
 
   it('should read the Redis settings when QUEUE=redis', () => {
-    const c = loadConfig({ QUEUE: 'redis', REDIS_URL: 'redis://127.0.0.1:7000', ROLE: 'worker', JOB_MAX_ATTEMPTS: '2', JOB_LOCK_MS: '5000' });
-    expect(c.queue).toEqual({ driver: 'redis', role: 'worker', redisUrl: 'redis://127.0.0.1:7000', prefix: 'lipsync', maxAttempts: 2, lockMs: 5000 });
+    const c = loadConfig({
+      QUEUE: 'redis',
+      REDIS_URL: 'redis://127.0.0.1:7000',
+      ROLE: 'worker',
+      JOB_MAX_ATTEMPTS: '2',
+      JOB_LOCK_MS: '5000',
+    });
+    expect(c.queue).toEqual({
+      driver: 'redis',
+      role: 'worker',
+      redisUrl: 'redis://127.0.0.1:7000',
+      prefix: 'lipsync',
+      maxAttempts: 2,
+      lockMs: 5000,
+    });
   });
 
   it('should refuse a REDIS_URL that is not a redis:// URL and an unknown role', () => {

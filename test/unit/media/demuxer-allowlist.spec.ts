@@ -29,7 +29,24 @@ describe('demuxer allowlist', () => {
   });
 
   it('should never pin a demuxer that follows references to other files', () => {
-    const all: MediaFormat[] = ['png', 'jpg', 'webp', 'gif', 'avif', 'heic', 'wav', 'mp3', 'ogg', 'flac', 'mp4', 'webm', 'avi', 'flv', 'mpeg', 'ts'];
+    const all: MediaFormat[] = [
+      'png',
+      'jpg',
+      'webp',
+      'gif',
+      'avif',
+      'heic',
+      'wav',
+      'mp3',
+      'ogg',
+      'flac',
+      'mp4',
+      'webm',
+      'avi',
+      'flv',
+      'mpeg',
+      'ts',
+    ];
     const demuxers = all.map((f) => pinnedFormatOf(found('video', f))?.demuxer).filter(Boolean);
     for (const bad of ['hls', 'applehttp', 'concat', 'image2', 'sdp', 'rtsp', 'dash', 'tee', 'lavfi']) expect(demuxers).not.toContain(bad);
   });

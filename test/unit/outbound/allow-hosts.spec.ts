@@ -13,9 +13,12 @@ describe('OUTBOUND_ALLOW_HOSTS', () => {
     expect(parseAllowHosts('')).toEqual([]);
   });
 
-  it.each(['http://minio.lan', 'minio.lan/path', 'user@minio.lan', '*.lan', 'minio.lan:99999', 'a b'])('should refuse the entry %s', (entry) => {
-    expect(() => parseAllowHosts(entry)).toThrow(/OUTBOUND_ALLOW_HOSTS/);
-  });
+  it.each(['http://minio.lan', 'minio.lan/path', 'user@minio.lan', '*.lan', 'minio.lan:99999', 'a b'])(
+    'should refuse the entry %s',
+    (entry) => {
+      expect(() => parseAllowHosts(entry)).toThrow(/OUTBOUND_ALLOW_HOSTS/);
+    },
+  );
 
   it('should match the host exactly, and the port when the entry names one', () => {
     const entries = parseAllowHosts('minio.lan,127.0.0.1:9000,[::1]:8080');
@@ -46,7 +49,12 @@ describe('outbound and webhook configuration', () => {
   const SECRET = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
 
   it('should accept a Standard Webhooks secret and keep the settings', () => {
-    const c = loadConfig({ WEBHOOK_SECRET: SECRET, WEBHOOK_URL: 'https://hooks.example.com/x', OUTBOUND_ALLOW_HOSTS: 'minio.lan', WEBHOOK_MAX_ATTEMPTS: '3' });
+    const c = loadConfig({
+      WEBHOOK_SECRET: SECRET,
+      WEBHOOK_URL: 'https://hooks.example.com/x',
+      OUTBOUND_ALLOW_HOSTS: 'minio.lan',
+      WEBHOOK_MAX_ATTEMPTS: '3',
+    });
     expect(c.webhooks).toMatchObject({ secret: SECRET, defaultUrl: 'https://hooks.example.com/x', maxAttempts: 3 });
     expect(c.outbound?.allowHosts).toEqual([{ host: 'minio.lan' }]);
   });
@@ -61,8 +69,12 @@ describe('outbound and webhook configuration', () => {
   it('should refuse a default webhook without a secret, a forbidden default webhook, and a bad allowlist', () => {
     expect(() => loadConfig({ WEBHOOK_URL: 'https://hooks.example.com/' })).toThrow(/WEBHOOK_SECRET/);
     expect(() => loadConfig({ WEBHOOK_SECRET: SECRET, WEBHOOK_URL: 'http://10.0.0.1/hook' })).toThrow(/private/);
-    expect(() => loadConfig({ WEBHOOK_SECRET: SECRET, WEBHOOK_URL: 'http://10.0.0.1/hook', OUTBOUND_ALLOW_HOSTS: '10.0.0.1' })).not.toThrow();
+    expect(() =>
+      loadConfig({ WEBHOOK_SECRET: SECRET, WEBHOOK_URL: 'http://10.0.0.1/hook', OUTBOUND_ALLOW_HOSTS: '10.0.0.1' }),
+    ).not.toThrow();
     expect(() => loadConfig({ OUTBOUND_ALLOW_HOSTS: 'http://x' })).toThrow(/OUTBOUND_ALLOW_HOSTS/);
-    expect(() => loadConfig({ WEBHOOK_SECRET: SECRET, WEBHOOK_URL: 'https://hooks.example.com/', QUEUE: 'redis' })).toThrow(/WEBHOOK_URL is not supported/);
+    expect(() => loadConfig({ WEBHOOK_SECRET: SECRET, WEBHOOK_URL: 'https://hooks.example.com/', QUEUE: 'redis' })).toThrow(
+      /WEBHOOK_URL is not supported/,
+    );
   });
 });

@@ -33,24 +33,47 @@ describe('option parsers', () => {
 
 describe('formatSummary', () => {
   const base = (): RenderResult => ({
-    outPath: '/o.mp4', frames: 50, fps: 25, width: 512, height: 512, audioSeconds: 2, encoder: 'libx264', backend: 'onnx',
-    avatarCached: true, batchSizes: [32, 18], timings: { decode: 10, mel: 5, infer: 1500, composite: 40, encode: 100, total: 2000 },
+    outPath: '/o.mp4',
+    frames: 50,
+    fps: 25,
+    width: 512,
+    height: 512,
+    audioSeconds: 2,
+    encoder: 'libx264',
+    backend: 'onnx',
+    avatarCached: true,
+    batchSizes: [32, 18],
+    timings: { decode: 10, mel: 5, infer: 1500, composite: 40, encode: 100, total: 2000 },
   });
   it('should list every stage with its share and the frame rate', () => {
     const text = formatSummary(base(), 900);
     expect(text).toMatch(/infer\s+1500\s+75%/);
     expect(text).toMatch(/25\.0 frames\/s, 1\.00× real time, peak RSS 900 MB/);
     expect(text).toContain('avatar from cache');
-    expect(formatSummary({ ...base(), model: { name: 'wav2lip-demo-seed0', origin: 'demo', licence: 'demo', precision: 'int8' } })).toContain('model wav2lip-demo-seed0 (int8), demo');
+    expect(
+      formatSummary({ ...base(), model: { name: 'wav2lip-demo-seed0', origin: 'demo', licence: 'demo', precision: 'int8' } }),
+    ).toContain('model wav2lip-demo-seed0 (int8), demo');
   });
 
   it('should name the model, its origin and licence when the result carries it', () => {
     const r = {
-      outPath: '/o.mp4', frames: 1, fps: 25, width: 2, height: 2, audioSeconds: 1, encoder: 'libx264', backend: 'onnx' as const,
-      avatarCached: false, batchSizes: [1], timings: { total: 10 },
+      outPath: '/o.mp4',
+      frames: 1,
+      fps: 25,
+      width: 2,
+      height: 2,
+      audioSeconds: 1,
+      encoder: 'libx264',
+      backend: 'onnx' as const,
+      avatarCached: false,
+      batchSizes: [1],
+      timings: { total: 10 },
     };
     expect(formatSummary(r)).not.toMatch(/model/);
-    const text = formatSummary({ ...r, model: { name: 'unknown', origin: 'unknown', licence: 'unknown: check it', note: 'no stamp', precision: 'int8' } });
+    const text = formatSummary({
+      ...r,
+      model: { name: 'unknown', origin: 'unknown', licence: 'unknown: check it', note: 'no stamp', precision: 'int8' },
+    });
     expect(text).toContain('  model unknown (int8), unknown: unknown: check it (no stamp)');
   });
 });

@@ -13,7 +13,16 @@ describe('buildEncodeArgs', () => {
   it('should read raw rgb24 frames of the avatar size from stdin and the audio from its file', () => {
     const args = buildEncodeArgs(base);
     expect(args.slice(args.indexOf('-f'), args.indexOf('pipe:0') + 1)).toEqual([
-      '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', '512x512', '-framerate', '25', '-i', 'pipe:0',
+      '-f',
+      'rawvideo',
+      '-pix_fmt',
+      'rgb24',
+      '-s',
+      '512x512',
+      '-framerate',
+      '25',
+      '-i',
+      'pipe:0',
     ]);
     expect(args.filter((a) => a === '-i')).toHaveLength(2);
     expect(args[args.lastIndexOf('-i') + 1]).toBe('file:/in/a.wav'); // never read as a protocol (take:1.wav, concat:…)
@@ -25,7 +34,7 @@ describe('buildEncodeArgs', () => {
   it('should make H.264 yuv420p MP4 with +faststart and the output path last', () => {
     const args = buildEncodeArgs(base);
     expect(valueOf(args, '-c:v')).toBe('libx264');
-    expect(valueOf(args, '-pix_fmt', )).toBe('rgb24'); // first occurrence is the input format
+    expect(valueOf(args, '-pix_fmt')).toBe('rgb24'); // first occurrence is the input format
     expect(args[args.lastIndexOf('-pix_fmt') + 1]).toBe('yuv420p');
     expect(valueOf(args, '-movflags')).toBe('+faststart');
     expect(valueOf(args, '-crf')).toBe('20');

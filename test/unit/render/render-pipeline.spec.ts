@@ -17,7 +17,10 @@ class FakeEncoder implements FfmpegProcess {
   readonly pid = 4242;
   readonly exited = Promise.resolve(0);
   /** like ffmpeg, creates the output only after some input: at the k-th frame (default: at end()) */
-  constructor(private readonly outPath: string, private readonly createAtFrame?: number) {}
+  constructor(
+    private readonly outPath: string,
+    private readonly createAtFrame?: number,
+  ) {}
   async write(chunk: Uint8Array): Promise<void> {
     if (this.state !== 'open') throw new Error(`write after ${this.state}`);
     this.frames.push(Uint8Array.from(chunk));
@@ -50,7 +53,18 @@ function fakeAvatar(n = 3, fps?: number): AvatarView {
     if (!(i >= 0 && i < n)) throw new RangeError(`frame ${i} out of range`);
     return frames[i];
   };
-  return { width: W, height: H, frameCount: n, fps, cached: false, timings: { decode: 1, detect: 2, prepare: 7 }, frame, box: () => box, crop: () => crop, mask: () => mask };
+  return {
+    width: W,
+    height: H,
+    frameCount: n,
+    fps,
+    cached: false,
+    timings: { decode: 1, detect: 2, prepare: 7 },
+    frame,
+    box: () => box,
+    crop: () => crop,
+    mask: () => mask,
+  };
 }
 
 /** T mel frames of constant value v per frame index, so windows are easy to check. */
@@ -121,7 +135,10 @@ describe(RenderPipeline.name, () => {
 
   it("should count the avatar's prepare call once, without its detection, under 'prepare'", async () => {
     // the batch-side 'prepare' (mel windows, crops) adds a little on top: bound it from both sides
-    const { sut } = await make(undefined, { prepare: async () => ({ ...fakeAvatar(), timings: { decode: 1000, detect: 2000, prepare: 5000 } }), frameIndex: (i, n) => i % n });
+    const { sut } = await make(undefined, {
+      prepare: async () => ({ ...fakeAvatar(), timings: { decode: 1000, detect: 2000, prepare: 5000 } }),
+      frameIndex: (i, n) => i % n,
+    });
     const r = await sut.render({ facePath: 'f.png', audioPath: 'a.wav', outPath: path.join(work, 't.mp4'), fps: 10 });
     expect(r.timings.detect).toBe(2000);
     expect(r.timings.prepare).toBeGreaterThanOrEqual(3000);
@@ -186,8 +203,21 @@ describe(RenderPipeline.name, () => {
   it('should start a streamed render with a batch of 2 that doubles up to B and report firstFrame', async () => {
     const { backend, sut } = await make(new FakeBackend({ maxBatch: 4 }));
     const firsts: [number, boolean][] = [];
-    const observed = new RenderPipeline(runner, fakeAudio(80, 1), avatars, backend, { defaultBatchSize: 4, encoder: 'libx264' }, { firstFrame: (ms, s) => firsts.push([ms, s]) });
-    const r = await observed.render({ facePath: 'f.png', audioPath: 'a.wav', outPath: path.join(work, 'r.mp4'), fps: 25, fragmented: true });
+    const observed = new RenderPipeline(
+      runner,
+      fakeAudio(80, 1),
+      avatars,
+      backend,
+      { defaultBatchSize: 4, encoder: 'libx264' },
+      { firstFrame: (ms, s) => firsts.push([ms, s]) },
+    );
+    const r = await observed.render({
+      facePath: 'f.png',
+      audioPath: 'a.wav',
+      outPath: path.join(work, 'r.mp4'),
+      fps: 25,
+      fragmented: true,
+    });
     expect(r.batchSizes).toEqual([2, 4, 4, 4, 4, 4, 3]);
     expect(encoders[0].frames.map((f) => f[0]).slice(0, 7)).toEqual([10, 11, 12, 10, 11, 12, 10]); // still in order across uneven batches
     expect(r.timings.firstFrame).toBeGreaterThanOrEqual(0);
@@ -202,9 +232,12 @@ describe(RenderPipeline.name, () => {
     createAtFrame = 6; // during the second batch
     const { sut } = await make(new FakeBackend({ maxBatch: 4, delayMs: 30 }));
     const seen: boolean[] = [];
-    const r = await sut.render({ facePath: 'f.png', audioPath: 'a.wav', outPath: path.join(work, 's.mp4'), fps: 25, fragmented: true }, {
-      onOutputStarted: (p) => seen.push(existsSync(p)),
-    });
+    const r = await sut.render(
+      { facePath: 'f.png', audioPath: 'a.wav', outPath: path.join(work, 's.mp4'), fps: 25, fragmented: true },
+      {
+        onOutputStarted: (p) => seen.push(existsSync(p)),
+      },
+    );
     expect(r.frames).toBe(25); // 7 batches: time enough after the 6th frame for the watcher to see the file
     expect(seen).toEqual([true]);
   });
@@ -212,7 +245,10 @@ describe(RenderPipeline.name, () => {
   it('should not signal the output start when the file never appears before the render ends', async () => {
     const { sut } = await make(new FakeBackend({ maxBatch: 4, delayMs: 5 }));
     const seen: string[] = [];
-    await sut.render({ facePath: 'f.png', audioPath: 'a.wav', outPath: path.join(work, 'n.mp4'), fps: 10, fragmented: true }, { onOutputStarted: (p) => seen.push(p) });
+    await sut.render(
+      { facePath: 'f.png', audioPath: 'a.wav', outPath: path.join(work, 'n.mp4'), fps: 10, fragmented: true },
+      { onOutputStarted: (p) => seen.push(p) },
+    );
     await new Promise((r) => setTimeout(r, 60)); // a watcher left running would fire now that the file exists
     expect(seen).toEqual([]);
   });
@@ -230,10 +266,13 @@ describe(RenderPipeline.name, () => {
   it('should stop with CANCELLED when the caller aborts mid-render', async () => {
     const { sut } = await make(new FakeBackend({ maxBatch: 4, delayMs: 5 }));
     const ac = new AbortController();
-    const p = sut.render({ facePath: 'f.png', audioPath: 'a.wav', outPath: path.join(work, 'c.mp4'), fps: 10 }, {
-      signal: ac.signal,
-      onProgress: () => ac.abort(),
-    });
+    const p = sut.render(
+      { facePath: 'f.png', audioPath: 'a.wav', outPath: path.join(work, 'c.mp4'), fps: 10 },
+      {
+        signal: ac.signal,
+        onProgress: () => ac.abort(),
+      },
+    );
     await expect(p).rejects.toMatchObject({ code: 'CANCELLED' });
     expect(encoders[0].state).toBe('killed');
     expect(encoders[0].frames.length).toBeLessThan(10);
@@ -264,7 +303,9 @@ describe(RenderPipeline.name, () => {
 
   it('should refuse a forced NVENC encoder when the server probed none', async () => {
     const { sut } = await make();
-    await expect(sut.render({ facePath: 'f.png', audioPath: 'a.wav', outPath: path.join(work, 'x.mp4'), encoder: 'h264_nvenc' })).rejects.toMatchObject({
+    await expect(
+      sut.render({ facePath: 'f.png', audioPath: 'a.wav', outPath: path.join(work, 'x.mp4'), encoder: 'h264_nvenc' }),
+    ).rejects.toMatchObject({
       code: 'VALIDATION_FAILED',
     });
   });

@@ -45,7 +45,10 @@ describe('silence detection', () => {
   });
 
   it('should give speech with a silent second in the middle full weights around a run of zeros', () => {
-    const pcm = pcmWith(3, [[0, 1, 0.3], [2, 3, 0.3]]);
+    const pcm = pcmWith(3, [
+      [0, 1, 0.3],
+      [2, 3, 0.3],
+    ]);
     const w = silenceWeights(pcm, 75, 25);
     // pause 1.0–2.0 s = frames 25–49; a frame's window reaches ~0.25 s ahead, and 3 frames fade each side
     expect(w.slice(0, 26).every((x) => x === 1)).toBe(true);

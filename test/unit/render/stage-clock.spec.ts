@@ -16,8 +16,16 @@ describe(StageClock.name, () => {
 
   it('should count the time of a failing stage and rethrow its error', async () => {
     const sut = new StageClock();
-    await expect(sut.time('decode', async () => { throw new Error('boom'); })).rejects.toThrow('boom');
-    expect(() => sut.timeSync('mel', () => { throw new Error('bad'); })).toThrow('bad');
+    await expect(
+      sut.time('decode', async () => {
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect(() =>
+      sut.timeSync('mel', () => {
+        throw new Error('bad');
+      }),
+    ).toThrow('bad');
     const t = sut.finish();
     expect(t.decode).toBeGreaterThanOrEqual(0);
     expect(Object.keys(t)).toEqual(expect.arrayContaining(['decode', 'mel']));

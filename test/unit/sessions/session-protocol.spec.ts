@@ -28,7 +28,9 @@ describe(parseClientMessage.name, () => {
 
 describe(closeCodeFor.name, () => {
   it('should map outcomes to WebSocket close codes', () => {
-    expect([closeCodeFor('ENDED'), closeCodeFor('SHUTDOWN'), closeCodeFor('UNAUTHORIZED'), closeCodeFor('NOT_FOUND')]).toEqual([1000, 1001, 4401, 4404]);
+    expect([closeCodeFor('ENDED'), closeCodeFor('SHUTDOWN'), closeCodeFor('UNAUTHORIZED'), closeCodeFor('NOT_FOUND')]).toEqual([
+      1000, 1001, 4401, 4404,
+    ]);
     expect([closeCodeFor('SLOW_CONSUMER'), closeCodeFor('SESSION_TIMEOUT'), closeCodeFor('FFMPEG_FAILED')]).toEqual([4429, 4408, 1011]);
   });
 });
@@ -45,10 +47,25 @@ describe('session encode args', () => {
   it('should read frames on stdin and PCM on pipe 3 without probing, and write a flushed fMP4 to stdout', () => {
     const args = buildSessionEncodeArgs({ width: 512, height: 512, fps: 25, encoder: 'libx264', outputHeight: 720 });
     const at = (x: string) => args.indexOf(x);
-    expect(args.slice(at('s16le') - 1, at('pipe:3') + 1)).toEqual(['-f', 's16le', '-ar', '16000', '-ac', '1', '-probesize', '32', '-analyzeduration', '0', '-i', 'pipe:3']);
+    expect(args.slice(at('s16le') - 1, at('pipe:3') + 1)).toEqual([
+      '-f',
+      's16le',
+      '-ar',
+      '16000',
+      '-ac',
+      '1',
+      '-probesize',
+      '32',
+      '-analyzeduration',
+      '0',
+      '-i',
+      'pipe:3',
+    ]);
     expect(args[at('-level') + 1]).toBe('3.1'); // 720×720 output
     expect(args[at('-profile:v') + 1]).toBe('baseline');
-    expect(args).toEqual(expect.arrayContaining(['-tune', 'zerolatency', '-flush_packets', '1', '-movflags', 'frag_keyframe+empty_moov+default_base_moof']));
+    expect(args).toEqual(
+      expect.arrayContaining(['-tune', 'zerolatency', '-flush_packets', '1', '-movflags', 'frag_keyframe+empty_moov+default_base_moof']),
+    );
     expect(args.slice(-3)).toEqual(['-f', 'mp4', 'pipe:1']);
   });
 });
@@ -59,24 +76,36 @@ const box = (type: string, body: Buffer) => {
   h.write(type, 4, 'latin1');
   return Buffer.concat([h, body]);
 };
-const full = (fields: number[]) => Buffer.concat(fields.map((f) => {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(f);
-  return b;
-}));
+const full = (fields: number[]) =>
+  Buffer.concat(
+    fields.map((f) => {
+      const b = Buffer.alloc(4);
+      b.writeUInt32BE(f);
+      return b;
+    }),
+  );
 const fragment = (videoSamples: number, audioSamples: number) =>
   Buffer.concat([
-    box('moof', Buffer.concat([
-      box('mfhd', full([0, 1])),
-      box('traf', Buffer.concat([box('tfhd', full([0x20000, 1])), box('trun', full([0, videoSamples]))])),
-      box('traf', Buffer.concat([box('tfhd', full([0x20000, 2])), box('trun', full([0, audioSamples]))])),
-    ])),
+    box(
+      'moof',
+      Buffer.concat([
+        box('mfhd', full([0, 1])),
+        box('traf', Buffer.concat([box('tfhd', full([0x20000, 1])), box('trun', full([0, videoSamples]))])),
+        box('traf', Buffer.concat([box('tfhd', full([0x20000, 2])), box('trun', full([0, audioSamples]))])),
+      ]),
+    ),
     box('mdat', Buffer.alloc(100)),
   ]);
 
 describe(Fmp4Scanner.name, () => {
   it('should count samples per track once each fragment is complete, across any chunking', () => {
-    const stream = Buffer.concat([box('ftyp', Buffer.alloc(12)), box('moov', Buffer.alloc(50)), fragment(1, 2), fragment(1, 1), fragment(2, 3)]);
+    const stream = Buffer.concat([
+      box('ftyp', Buffer.alloc(12)),
+      box('moov', Buffer.alloc(50)),
+      fragment(1, 2),
+      fragment(1, 1),
+      fragment(2, 3),
+    ]);
     for (const step of [1, 7, 64, stream.length]) {
       const sut = new Fmp4Scanner();
       const seen: number[] = [];

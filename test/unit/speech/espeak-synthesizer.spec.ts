@@ -40,14 +40,18 @@ describe(EspeakSynthesizer.name, () => {
 
   it('should refuse an unknown voice and leave no file', async () => {
     const out = path.join(dir, 'b.wav');
-    await expect(new EspeakSynthesizer().synthesize({ text: 'hello', voice: 'zz-nope' }, out)).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    await expect(new EspeakSynthesizer().synthesize({ text: 'hello', voice: 'zz-nope' }, out)).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+    });
     expect(fs.existsSync(out)).toBe(false);
   });
 
   it('should stop when cancelled', async () => {
     const ctl = new AbortController();
     ctl.abort();
-    await expect(new EspeakSynthesizer().synthesize({ text: 'hello' }, path.join(dir, 'c.wav'), ctl.signal)).rejects.toMatchObject({ code: 'CANCELLED' });
+    await expect(new EspeakSynthesizer().synthesize({ text: 'hello' }, path.join(dir, 'c.wav'), ctl.signal)).rejects.toMatchObject({
+      code: 'CANCELLED',
+    });
   });
 });
 

@@ -41,8 +41,15 @@ describe('loadtest-report', () => {
 
   it('should turn two scrapes into batch size and per-request queue vs compute time', () => {
     const before = tritonCounters(parsePrometheusText(TEXT));
-    const after = { ...before, success: before.success + 4, inferences: before.inferences + 128, executions: before.executions + 2,
-      queueUs: before.queueUs + 8_000, computeInferUs: before.computeInferUs + 400_000, requestUs: before.requestUs + 410_000 };
+    const after = {
+      ...before,
+      success: before.success + 4,
+      inferences: before.inferences + 128,
+      executions: before.executions + 2,
+      queueUs: before.queueUs + 8_000,
+      computeInferUs: before.computeInferUs + 400_000,
+      requestUs: before.requestUs + 410_000,
+    };
     const w = tritonWindow(before, after);
     expect(w).toMatchObject({ requests: 4, inferences: 128, executions: 2, avgBatchSize: 64, avgQueueMs: 2, avgComputeInferMs: 100 });
     expect(w.avgRequestMs).toBeCloseTo(102.5);
@@ -59,10 +66,15 @@ describe('loadtest-report', () => {
   });
 
   it('should summarise successes for throughput and latency, and count failures by code', () => {
-    const s = summarizeJobs([
-      { ok: true, latencyMs: 1000 }, { ok: true, latencyMs: 3000 },
-      { ok: false, latencyMs: 10, error: 'QUEUE_FULL' }, { ok: false, latencyMs: 10, error: 'QUEUE_FULL' },
-    ], 4000);
+    const s = summarizeJobs(
+      [
+        { ok: true, latencyMs: 1000 },
+        { ok: true, latencyMs: 3000 },
+        { ok: false, latencyMs: 10, error: 'QUEUE_FULL' },
+        { ok: false, latencyMs: 10, error: 'QUEUE_FULL' },
+      ],
+      4000,
+    );
     expect(s).toMatchObject({ jobs: 4, succeeded: 2, failed: 2, jobsPerSec: 0.5, p50Ms: 2000, errors: { QUEUE_FULL: 2 } });
     const report = formatReport(s);
     expect(report).toContain('throughput: 0.500 jobs/s');
@@ -72,10 +84,17 @@ describe('loadtest-report', () => {
 
 describe('loadtest options and API parsing', () => {
   it('should prefer flags over env, and always bound the run', () => {
-    const o = parseLoadtestArgs(['--face', 'f.png', '--concurrency', '8'], { GATEWAY_URL: 'http://gw:9/', LOADTEST_AUDIO: 'a.wav', API_KEY: 'k', LOADTEST_CONCURRENCY: '2' });
+    const o = parseLoadtestArgs(['--face', 'f.png', '--concurrency', '8'], {
+      GATEWAY_URL: 'http://gw:9/',
+      LOADTEST_AUDIO: 'a.wav',
+      API_KEY: 'k',
+      LOADTEST_CONCURRENCY: '2',
+    });
     expect(o).toMatchObject({ gatewayUrl: 'http://gw:9', apiKey: 'k', concurrency: 8, jobs: 0, durationS: 30 });
     expect(o.face).toBe(path.resolve('f.png'));
-    expect(() => parseLoadtestArgs(['--face', 'f', '--audio', 'a', '--concurrency', '0'], {})).toThrow(/--concurrency must be an integer >= 1/);
+    expect(() => parseLoadtestArgs(['--face', 'f', '--audio', 'a', '--concurrency', '0'], {})).toThrow(
+      /--concurrency must be an integer >= 1/,
+    );
     expect(() => parseLoadtestArgs(['--audio', 'a'], {})).toThrow(/--face and --audio are required/);
   });
 
@@ -100,8 +119,20 @@ describe('runLoadtest against a fake gateway', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadtest-'));
     fs.writeFileSync(path.join(dir, 'face.png'), 'FACE');
     fs.writeFileSync(path.join(dir, 'audio.wav'), 'AUDIO');
-    const counters: ServerCounters = { success: 0, failure: 0, inferenceCount: 0, execCount: 0, requestNs: 0, queueNs: 0,
-      computeInputNs: 0, computeInferNs: 0, computeOutputNs: 0, pending: 0, lastInferenceMs: 0, batchSizes: new Map() };
+    const counters: ServerCounters = {
+      success: 0,
+      failure: 0,
+      inferenceCount: 0,
+      execCount: 0,
+      requestNs: 0,
+      queueNs: 0,
+      computeInputNs: 0,
+      computeInferNs: 0,
+      computeOutputNs: 0,
+      pending: 0,
+      lastInferenceMs: 0,
+      batchSizes: new Map(),
+    };
     const polls = new Map<string, number>();
     let posts = 0;
     let rateLimited = false;
@@ -122,24 +153,45 @@ describe('runLoadtest against a fake gateway', () => {
         const id = req.url!.split('/').pop()!;
         if (id === 'j2' && !rateLimited) {
           rateLimited = true;
-          return void res.writeHead(429, { 'retry-after': '0', 'content-type': 'application/json' }).end('{"error":{"code":"RATE_LIMITED"}}');
+          return void res
+            .writeHead(429, { 'retry-after': '0', 'content-type': 'application/json' })
+            .end('{"error":{"code":"RATE_LIMITED"}}');
         }
         const n = (polls.get(id) ?? 0) + 1;
         polls.set(id, n);
-        if (n === 2) { // job finishes: one batch of 16 frames at Triton
-          counters.success++; counters.inferenceCount += 16; counters.execCount++; counters.queueNs += 1e6; counters.computeInferNs += 4e6;
+        if (n === 2) {
+          // job finishes: one batch of 16 frames at Triton
+          counters.success++;
+          counters.inferenceCount += 16;
+          counters.execCount++;
+          counters.queueNs += 1e6;
+          counters.computeInferNs += 4e6;
         }
         const status = n < 2 ? 'running' : id === 'j3' ? 'failed' : 'succeeded';
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id, status, error: status === 'failed' ? { code: 'NO_FACE_FOUND' } : undefined }));
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ id, status, error: status === 'failed' ? { code: 'NO_FACE_FOUND' } : undefined }));
       });
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {
-      const report = await runLoadtest({
-        gatewayUrl: base, apiKey: 'secret', concurrency: 2, jobs: 4, durationS: 0, face: path.join(dir, 'face.png'),
-        audio: path.join(dir, 'audio.wav'), tritonMetricsUrl: `${base}/metrics`, tritonModel: 'wav2lip', pollMs: 5, jobTimeoutS: 10,
-      }, () => undefined);
+      const report = await runLoadtest(
+        {
+          gatewayUrl: base,
+          apiKey: 'secret',
+          concurrency: 2,
+          jobs: 4,
+          durationS: 0,
+          face: path.join(dir, 'face.png'),
+          audio: path.join(dir, 'audio.wav'),
+          tritonMetricsUrl: `${base}/metrics`,
+          tritonModel: 'wav2lip',
+          pollMs: 5,
+          jobTimeoutS: 10,
+        },
+        () => undefined,
+      );
       expect(posts).toBe(4);
       expect(sawBoth).toBe(true);
       expect(auth).toBe('Bearer secret');

@@ -37,8 +37,16 @@ const service = {
     build: {
       oneOf: [
         { type: 'string' },
-        { type: 'object', additionalProperties: false, required: ['context'],
-          properties: { context: { type: 'string' }, dockerfile: { type: 'string' }, args: { type: 'object', additionalProperties: { type: 'string' } } } },
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['context'],
+          properties: {
+            context: { type: 'string' },
+            dockerfile: { type: 'string' },
+            args: { type: 'object', additionalProperties: { type: 'string' } },
+          },
+        },
       ],
     },
     command: strList,
@@ -50,20 +58,35 @@ const service = {
     depends_on: {
       type: 'object',
       additionalProperties: {
-        type: 'object', additionalProperties: false, required: ['condition'],
+        type: 'object',
+        additionalProperties: false,
+        required: ['condition'],
         properties: { condition: { enum: ['service_started', 'service_healthy', 'service_completed_successfully'] } },
       },
     },
     deploy: {
-      type: 'object', additionalProperties: false,
-      properties: { resources: { type: 'object', additionalProperties: false, properties: {
-        reservations: { type: 'object', additionalProperties: false, properties: { devices: { type: 'array', items: device } } } } } },
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        resources: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            reservations: { type: 'object', additionalProperties: false, properties: { devices: { type: 'array', items: device } } },
+          },
+        },
+      },
     },
     healthcheck: {
-      type: 'object', additionalProperties: false, required: ['test'],
+      type: 'object',
+      additionalProperties: false,
+      required: ['test'],
       properties: {
         test: { type: 'array', minItems: 2, items: [{ enum: ['CMD', 'CMD-SHELL'] }], additionalItems: { type: 'string' } },
-        interval: duration, timeout: duration, start_period: duration, retries: { type: 'integer', minimum: 1 },
+        interval: duration,
+        timeout: duration,
+        start_period: duration,
+        retries: { type: 'integer', minimum: 1 },
       },
     },
     shm_size: { type: 'string', pattern: '^[0-9]+[bkmg]b?$' },
@@ -158,7 +181,9 @@ describe('docker-compose.yml', () => {
       const devices = services[name].deploy?.resources.reservations.devices ?? [];
       expect(devices.some((d) => d.driver === 'nvidia' && d.capabilities.includes('gpu'))).toBe(true);
     }
-    expect(services['gateway-worker'].environment?.NVIDIA_DRIVER_CAPABILITIES.split(',')).toEqual(expect.arrayContaining(['compute', 'utility', 'video']));
+    expect(services['gateway-worker'].environment?.NVIDIA_DRIVER_CAPABILITIES.split(',')).toEqual(
+      expect.arrayContaining(['compute', 'utility', 'video']),
+    );
   });
 
   it('should mount paths that exist in the repo and declare every named volume', () => {

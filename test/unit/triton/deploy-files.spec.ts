@@ -19,13 +19,27 @@ const exprs = panels.flatMap((p) => p.targets.map((t) => t.expr));
 const metricNames = new Set(exprs.flatMap((e) => e.match(/\b(lipsync|nv)_[a-z0-9_]+/g) ?? []).map((m) => m.replace(/_bucket$/, '')));
 
 // Triton names the dashboard may use: what the test server renders (Triton's names, triton.md §3) + GPU gauges
-const counters = { success: 0, failure: 0, inferenceCount: 0, execCount: 0, requestNs: 0, queueNs: 0, computeInputNs: 0,
-  computeInferNs: 0, computeOutputNs: 0, pending: 0, lastInferenceMs: 0, batchSizes: new Map() };
+const counters = {
+  success: 0,
+  failure: 0,
+  inferenceCount: 0,
+  execCount: 0,
+  requestNs: 0,
+  queueNs: 0,
+  computeInputNs: 0,
+  computeInferNs: 0,
+  computeOutputNs: 0,
+  pending: 0,
+  lastInferenceMs: 0,
+  batchSizes: new Map(),
+};
 const TRITON_NAMES = new Set([...parsePrometheusText(renderTritonMetrics('wav2lip', counters)).map((s) => s.name), 'nv_gpu_utilization']);
 
 describe('deploy/ (Prometheus and Grafana provisioning)', () => {
   it('should scrape the gateway and Triton at ports their compose services expose', () => {
-    const targets = prometheus.scrape_configs.flatMap((c: { static_configs?: { targets: string[] }[] }) => (c.static_configs ?? []).flatMap((s) => s.targets));
+    const targets = prometheus.scrape_configs.flatMap((c: { static_configs?: { targets: string[] }[] }) =>
+      (c.static_configs ?? []).flatMap((s) => s.targets),
+    );
     expect(targets.sort()).toEqual(['gateway-api:8080', 'triton:8002']);
     // the scalable workers are found by DNS (one A record per replica), on the port they listen on
     const workers = prometheus.scrape_configs.find((c: { job_name: string }) => c.job_name === 'gateway-worker');
@@ -58,8 +72,12 @@ describe('deploy/ (Prometheus and Grafana provisioning)', () => {
     const source = fs.readFileSync(path.join(ROOT, 'gateway/src/health/metrics.service.ts'), 'utf8');
     const gatewayNames = [...metricNames].filter((m) => m.startsWith('lipsync_'));
     expect(gatewayNames.sort()).toEqual([
-      'lipsync_inference_batch_duration_seconds', 'lipsync_inference_batch_size', 'lipsync_inflight_batches',
-      'lipsync_jobs_total', 'lipsync_queue_depth', 'lipsync_stage_duration_seconds',
+      'lipsync_inference_batch_duration_seconds',
+      'lipsync_inference_batch_size',
+      'lipsync_inflight_batches',
+      'lipsync_jobs_total',
+      'lipsync_queue_depth',
+      'lipsync_stage_duration_seconds',
     ]);
     for (const m of gatewayNames) expect(`${m}: ${source.includes(`'${m}'`)}`).toBe(`${m}: true`);
   });

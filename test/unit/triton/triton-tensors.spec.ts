@@ -15,7 +15,9 @@ const batch = (n: number) => ({
 });
 
 const response = (n: number, over: Partial<ModelInferResponse> = {}): ModelInferResponse => ({
-  model_name: 'wav2lip', model_version: '1', id: 'r1',
+  model_name: 'wav2lip',
+  model_version: '1',
+  id: 'r1',
   outputs: [{ name: 'mouth', datatype: 'UINT8', shape: [String(n), '96', '96', '3'] }],
   raw_output_contents: [Buffer.alloc(n * FACE_ELEMENTS, 7)],
   ...over,
@@ -65,7 +67,10 @@ describe('triton-tensors', () => {
   it('should find the mouth output by name even when it is not first', () => {
     const mouth = Buffer.alloc(FACE_ELEMENTS, 9);
     const res = response(1, {
-      outputs: [{ name: 'extra', datatype: 'FP32', shape: ['1'] }, { name: 'mouth', datatype: 'UINT8', shape: ['1', '96', '96', '3'] }],
+      outputs: [
+        { name: 'extra', datatype: 'FP32', shape: ['1'] },
+        { name: 'mouth', datatype: 'UINT8', shape: ['1', '96', '96', '3'] },
+      ],
       raw_output_contents: [Buffer.alloc(4), mouth],
     });
     const out = extractMouth(res, 1);
@@ -76,7 +81,11 @@ describe('triton-tensors', () => {
   it.each([
     ['a missing output', { outputs: [], raw_output_contents: [] }, /has no output 'mouth' \(outputs: none\)/],
     ['a wrong datatype', { outputs: [{ name: 'mouth', datatype: 'FP32', shape: ['2', '96', '96', '3'] }] }, /is FP32, expected UINT8/],
-    ['a wrong shape', { outputs: [{ name: 'mouth', datatype: 'UINT8', shape: ['2', '96', '96'] }] }, /shape \[2,96,96\], expected \[2,96,96,3\]/],
+    [
+      'a wrong shape',
+      { outputs: [{ name: 'mouth', datatype: 'UINT8', shape: ['2', '96', '96'] }] },
+      /shape \[2,96,96\], expected \[2,96,96,3\]/,
+    ],
     ['too few bytes', { raw_output_contents: [Buffer.alloc(10)] }, /has 10 raw bytes, expected 55296 for 2 frames/],
     ['no raw entry', { raw_output_contents: [] }, /has no raw bytes/],
   ])('should fail with INFERENCE_FAILED on %s', (_label, over, message) => {
@@ -87,7 +96,9 @@ describe('triton-tensors', () => {
 
   it('should turn string int64 dims into numbers that checkContract accepts', () => {
     const sig = signatureFromMetadata({
-      name: 'wav2lip', versions: ['1'], platform: 'tensorrt_plan',
+      name: 'wav2lip',
+      versions: ['1'],
+      platform: 'tensorrt_plan',
       inputs: [
         { name: 'mel', datatype: 'FP32', shape: ['-1', '1', '80', '16'] },
         { name: 'face', datatype: 'UINT8', shape: ['-1', '96', '96', '3'] },

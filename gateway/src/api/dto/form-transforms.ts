@@ -26,7 +26,10 @@ export const toTblr = ({ value }: TransformFnParams): unknown => {
   if (blank(value)) return undefined;
   if (Array.isArray(value)) return value.map((v) => (typeof v === 'string' ? Number(v) : v));
   if (typeof value !== 'string') return value;
-  const parts = value.replace(/^\[|\]$/g, '').split(',').map((p) => p.trim());
+  const parts = value
+    .replace(/^\[|\]$/g, '')
+    .split(',')
+    .map((p) => p.trim());
   if (parts.length !== 4 || parts.some((p) => !/^-?\d+$/.test(p))) return value;
   return parts.map(Number);
 };
@@ -38,7 +41,10 @@ export const toPoint = ({ value }: TransformFnParams): unknown => {
   if (blank(value)) return undefined;
   if (Array.isArray(value)) return value.map((v) => (typeof v === 'string' ? Number(v) : v));
   if (typeof value !== 'string') return value;
-  const parts = value.replace(/^\[|\]$/g, '').split(',').map((p) => p.trim());
+  const parts = value
+    .replace(/^\[|\]$/g, '')
+    .split(',')
+    .map((p) => p.trim());
   if (parts.length !== 2 || parts.some((p) => !/^-?\d+$/.test(p))) return value;
   return parts.map(Number);
 };

@@ -48,10 +48,16 @@ export class AvatarDto {
   @ApiProperty({ example: 512 }) height!: number;
   @ApiProperty({ description: 'frames (1 for images)', example: 1 }) frames!: number;
   @ApiProperty({ type: BoxDto, description: 'the padded face box of the first frame' }) box!: BoxDto;
-  @ApiPropertyOptional({ type: [FoundFaceDto], description: 'every face found on the first frame with faces, largest first (`faceIndex` counts in this order)' })
+  @ApiPropertyOptional({
+    type: [FoundFaceDto],
+    description: 'every face found on the first frame with faces, largest first (`faceIndex` counts in this order)',
+  })
   faces?: FoundFaceDto[];
   @ApiPropertyOptional({ description: 'index in `faces` of the face used by default (the largest)', example: 0 }) selectedFace?: number;
-  @ApiPropertyOptional({ enum: ['landmarks', 'second-pass', 'detector', 'manual'], description: 'how the box was made (README: face boxes)' })
+  @ApiPropertyOptional({
+    enum: ['landmarks', 'second-pass', 'detector', 'manual'],
+    description: 'how the box was made (README: face boxes)',
+  })
   boxMethod?: string;
   @ApiPropertyOptional({ type: FacePoints5Dto, description: 'the landmarks the box came from (boxMethod "landmarks")' })
   landmarks?: FacePoints5Dto;
@@ -74,9 +80,15 @@ export class StageTimingsDto {
 }
 
 export class ModelProvenanceDto {
-  @ApiProperty({ description: 'the model: an official checkpoint name, wav2lip-demo-seed<N>, unknown, or fake (tests)', example: 'wav2lip-demo-seed0' })
+  @ApiProperty({
+    description: 'the model: an official checkpoint name, wav2lip-demo-seed<N>, unknown, or fake (tests)',
+    example: 'wav2lip-demo-seed0',
+  })
   name!: string;
-  @ApiProperty({ enum: ['official', 'demo', 'unknown', 'fake'], description: 'official = identified by the published sha256 of a Wav2Lip checkpoint' })
+  @ApiProperty({
+    enum: ['official', 'demo', 'unknown', 'fake'],
+    description: 'official = identified by the published sha256 of a Wav2Lip checkpoint',
+  })
   origin!: string;
   @ApiProperty({ description: 'the licence of the weights in words (official: research/non-commercial use only)' })
   licence!: string;
@@ -93,8 +105,10 @@ export class JobResultInfoDto {
   @ApiProperty({ example: 1.12 }) audioSeconds!: number;
   @ApiProperty({ example: 'libx264' }) encoder!: string;
   @ApiProperty({ example: 'onnx' }) backend!: string;
-  @ApiPropertyOptional({ type: ModelProvenanceDto, description: 'the model that rendered the job (also tagged into the MP4)' }) model?: ModelProvenanceDto;
-  @ApiPropertyOptional({ description: 'frames that show the source mouth because their audio was silent (silence=keep)', example: 12 }) silentFrames?: number;
+  @ApiPropertyOptional({ type: ModelProvenanceDto, description: 'the model that rendered the job (also tagged into the MP4)' })
+  model?: ModelProvenanceDto;
+  @ApiPropertyOptional({ description: 'frames that show the source mouth because their audio was silent (silence=keep)', example: 12 })
+  silentFrames?: number;
 }
 
 export class JobLinksDto {
@@ -112,7 +126,10 @@ export class WebhookAttemptDto {
 }
 
 export class JobWebhookDto {
-  @ApiProperty({ description: 'where job.succeeded / job.failed / job.cancelled is POSTed (query string hidden)', example: 'https://hooks.example.com/lipsync' })
+  @ApiProperty({
+    description: 'where job.succeeded / job.failed / job.cancelled is POSTed (query string hidden)',
+    example: 'https://hooks.example.com/lipsync',
+  })
   url!: string;
   @ApiProperty({ enum: ['pending', 'delivered', 'failed'], example: 'delivered' }) state!: string;
   @ApiProperty({ type: [WebhookAttemptDto] }) attempts!: WebhookAttemptDto[];
@@ -135,7 +152,8 @@ export class JobDto {
   @ApiProperty() createdAt!: string;
   @ApiPropertyOptional() startedAt?: string;
   @ApiPropertyOptional() finishedAt?: string;
-  @ApiPropertyOptional({ type: JobWebhookDto, description: 'present when the job has a webhook: its delivery, attempt by attempt' }) webhook?: JobWebhookDto;
+  @ApiPropertyOptional({ type: JobWebhookDto, description: 'present when the job has a webhook: its delivery, attempt by attempt' })
+  webhook?: JobWebhookDto;
 }
 
 export class HealthDto {

@@ -61,7 +61,10 @@ type UnaryMethod = (
 export class TritonGrpcClient {
   private readonly client: grpc.Client;
 
-  constructor(readonly url: string, options: grpc.ChannelOptions = {}) {
+  constructor(
+    readonly url: string,
+    options: grpc.ChannelOptions = {},
+  ) {
     const Ctor = serviceConstructor();
     this.client = new Ctor(url, grpc.credentials.createInsecure(), { ...TRITON_CHANNEL_OPTIONS, ...options });
   }

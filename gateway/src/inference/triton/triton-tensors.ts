@@ -1,15 +1,7 @@
 import * as os from 'os';
 import { GatewayError } from '../../common/errors';
 import type { Wav2LipBatch } from '../inference-backend';
-import {
-  CONTRACT_OUTPUTS,
-  FACE_ELEMENTS,
-  FACE_SIZE,
-  MEL_BANDS,
-  MEL_WINDOW,
-  MEL_WINDOW_ELEMENTS,
-  ModelSignature,
-} from '../model-contract';
+import { CONTRACT_OUTPUTS, FACE_ELEMENTS, FACE_SIZE, MEL_BANDS, MEL_WINDOW, MEL_WINDOW_ELEMENTS, ModelSignature } from '../model-contract';
 import type { ModelInferRequest, ModelInferResponse, ModelMetadataResponse } from './triton-proto';
 
 export const OUTPUT_NAME = CONTRACT_OUTPUTS[0].name; // 'mouth'
@@ -70,7 +62,10 @@ export function extractMouth(res: ModelInferResponse, n: number): Uint8Array {
   const want = [n, FACE_SIZE, FACE_SIZE, 3];
   const shape = (out.shape ?? []).map(Number);
   if (shape.length !== want.length || shape.some((d, i) => d !== want[i])) {
-    throw new GatewayError('INFERENCE_FAILED', `Triton output '${OUTPUT_NAME}' has shape [${shape.join(',')}], expected [${want.join(',')}]`);
+    throw new GatewayError(
+      'INFERENCE_FAILED',
+      `Triton output '${OUTPUT_NAME}' has shape [${shape.join(',')}], expected [${want.join(',')}]`,
+    );
   }
   const raw = res.raw_output_contents?.[idx];
   const expectedBytes = n * FACE_ELEMENTS;

@@ -142,7 +142,10 @@ export class TritonBackend implements InferenceBackend {
   }
 
   private deadlineError(opts: InferOptions): GatewayError {
-    return new GatewayError('DEADLINE_EXCEEDED', `Triton inference exceeded its ${opts.deadlineMs ?? this.settings.deadlineMs} ms deadline`);
+    return new GatewayError(
+      'DEADLINE_EXCEEDED',
+      `Triton inference exceeded its ${opts.deadlineMs ?? this.settings.deadlineMs} ms deadline`,
+    );
   }
 
   private async probeOnce(): Promise<{ state: BackendReadiness; kind: NotReadyKind; maxBatch?: number }> {

@@ -1,5 +1,15 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsOptional, IsString, Matches, Max, Min, Validate, ValidatorConstraint, ValidatorConstraintInterface } from 'class-validator';
+import {
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  Validate,
+  ValidatorConstraint,
+  ValidatorConstraintInterface,
+} from 'class-validator';
 import { AVATAR_ID_PATTERN } from '../../api/dto/create-job.dto';
 import { SAFE_VOICE } from '../../speech/speech-synthesizer';
 
@@ -21,15 +31,24 @@ export class CreateSessionDto {
   avatarId!: string;
 
   @ApiPropertyOptional({ description: 'frames per second of the live video', default: 25, minimum: 1, maximum: 60 })
-  @IsOptional() @IsInt() @Min(1) @Max(60)
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(60)
   fps?: number;
 
   @ApiPropertyOptional({ description: 'scale the video to this even height (width keeps the aspect ratio)', minimum: 32, maximum: 4320 })
-  @IsOptional() @IsInt() @Min(32) @Max(4320) @Validate(IsEven)
+  @IsOptional()
+  @IsInt()
+  @Min(32)
+  @Max(4320)
+  @Validate(IsEven)
   outputHeight?: number;
 
   @ApiPropertyOptional({ description: 'espeak-ng voice for `say` messages', example: 'en-us' })
-  @IsOptional() @IsString() @Matches(SAFE_VOICE, { message: 'voice must be a voice name such as en-us or en-us+f3' })
+  @IsOptional()
+  @IsString()
+  @Matches(SAFE_VOICE, { message: 'voice must be a voice name such as en-us or en-us+f3' })
   voice?: string;
 }
 
@@ -45,7 +64,11 @@ export class SessionTotalsDto {
 
 export class SessionLinksDto {
   @ApiProperty({ example: '/v1/sessions/0b6f…' }) self!: string;
-  @ApiProperty({ example: '/v1/sessions/0b6f…/ws', description: 'WebSocket: binary PCM s16le 16 kHz mono and JSON say/end in; fMP4 bytes and JSON events out' }) ws!: string;
+  @ApiProperty({
+    example: '/v1/sessions/0b6f…/ws',
+    description: 'WebSocket: binary PCM s16le 16 kHz mono and JSON say/end in; fMP4 bytes and JSON events out',
+  })
+  ws!: string;
 }
 
 export class SessionDto {
