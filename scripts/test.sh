@@ -15,6 +15,7 @@ results="$(mktemp -d)"
 trap 'rm -rf "$results"' EXIT
 status=0
 run() { say "$1"; shift; "$@" || status=1; }
+run "lint: eslint (type-checked) + prettier --check" npm run --silent lint
 run "python: model toolchain tests" /usr/bin/python3 -m pytest -q -p no:cacheprovider --junitxml="$results/python.xml" triton/tests
 for layer in unit medium e2e; do
   run "jest: $layer" npx jest --config "test/jest.$layer.config.js" --json --outputFile="$results/$layer.json"

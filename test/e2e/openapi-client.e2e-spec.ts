@@ -48,8 +48,8 @@ describe('generated TypeScript client (openapi-typescript + openapi-fetch)', () 
     };
     fs.writeFileSync(path.join(work, 'tsconfig.json'), JSON.stringify(tsconfig));
     const tsc = path.join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-    await run(process.execPath, [tsc, '-p', path.join(work, 'tsconfig.json')]).catch((err: { stdout?: string }) => {
-      throw new Error(`the client does not type-check against the generated types:\n${err.stdout ?? String(err)}`);
+    await run(process.execPath, [tsc, '-p', path.join(work, 'tsconfig.json')]).catch((err: Error & { stdout?: string }) => {
+      throw new Error(`the client does not type-check against the generated types:\n${err.stdout ?? err.message}`);
     });
 
     const speech = path.join(work, 'speech.wav');

@@ -22,6 +22,7 @@ export class SessionClient {
     this.closed = new Promise((resolve) => this.ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
     this.ws.on('message', (data, isBinary) => {
       if (isBinary) this.chunks.push(data as Buffer);
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- text frames arrive as a Buffer
       else this.events.push(JSON.parse(data.toString()));
       for (const w of this.waiters.splice(0)) w();
     });

@@ -79,7 +79,7 @@ describe('web page: live session (MSE)', () => {
 
     // End: the server flushes, sends `ended` and closes; the page says so
     await b.page.click('#end-live');
-    await b.page.waitForFunction(() => /ended|closed/.test(document.getElementById('status')!.textContent!), { timeout: 120_000 });
+    await b.page.waitForFunction(() => /ended|closed/.test(document.getElementById('status')!.textContent), { timeout: 120_000 });
     const after = (await stats())!;
     expect(after.events).toContain('ended');
     expect(b.errors).toEqual([]);
@@ -94,7 +94,7 @@ describe('web page: live session (MSE)', () => {
     const played = await waitForPlayback(b.page, '#player', 1, 180_000);
     expect(played.decoded).toBeGreaterThan(0);
     // the page ends the session by itself once the whole file is sent
-    await b.page.waitForFunction(() => /ended|closed/.test(document.getElementById('status')!.textContent!), { timeout: 120_000 });
+    await b.page.waitForFunction(() => /ended|closed/.test(document.getElementById('status')!.textContent), { timeout: 120_000 });
     const s = (await stats())!;
     expect(s.events).toContain('ended');
     // the session the page made is over on the server too, with the file's audio in it

@@ -77,7 +77,7 @@ describe('web page at /', () => {
       const file = await page.$('#face-file');
       await (file as any).uploadFile(ASTRONAUT);
       await page.click('#upload-face');
-      await page.waitForFunction(() => /Avatar ready/.test(document.getElementById('status')!.textContent!), { timeout: 180_000 });
+      await page.waitForFunction(() => /Avatar ready/.test(document.getElementById('status')!.textContent), { timeout: 180_000 });
       const avatarId = await page.$eval('#avatar-select', (s) => (s as HTMLSelectElement).value);
       expect(avatarId).toMatch(/^[a-f0-9]{64}$/);
 
@@ -102,7 +102,7 @@ describe('web page at /', () => {
       await page.goto(base, { waitUntil: 'load' });
       await page.$eval('#api-key', (el) => ((el as HTMLInputElement).value = 'wrong'));
       await page.$eval('#api-key', (el) => el.dispatchEvent(new Event('change')));
-      await page.waitForFunction(() => /UNAUTHORIZED/.test(document.getElementById('avatar-select')!.textContent!), { timeout: 60_000 });
+      await page.waitForFunction(() => /UNAUTHORIZED/.test(document.getElementById('avatar-select')!.textContent), { timeout: 60_000 });
       await page.click('#start-job');
       await page.waitForFunction(() => document.getElementById('status')!.classList.contains('error'), { timeout: 60_000 });
       expect(await page.$eval('#status', (s) => s.textContent)).toMatch(/avatar/);

@@ -82,7 +82,7 @@ export async function waitForPlayback(
 ): Promise<{ currentTime: number; decoded: number }> {
   await page.waitForFunction(
     (sel: string, s: number) => {
-      const v = document.querySelector(sel) as HTMLVideoElement | null;
+      const v = document.querySelector<HTMLVideoElement>(sel);
       return !!v && v.currentTime > s && v.getVideoPlaybackQuality().totalVideoFrames > 0;
     },
     { timeout: timeoutMs, polling: 200 },

@@ -38,7 +38,7 @@ export interface KServeTestServerOptions {
 }
 
 type Callback = grpc.sendUnaryData<unknown>;
-type Call = grpc.ServerUnaryCall<any, unknown>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Call = grpc.ServerUnaryCall<any, unknown>;
 
 const contractSignature = (name: string): ModelMetadataResponse => ({
   name,
@@ -118,7 +118,7 @@ export class KServeTestServer {
   }
 
   private async listen(port: number, metrics: boolean): Promise<void> {
-    const pkg = grpc.loadPackageDefinition(loadInferenceProto()) as any; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const pkg = grpc.loadPackageDefinition(loadInferenceProto()) as any;
     this.server.addService(pkg.inference.GRPCInferenceService.service, this.handlers());
     this.port = await new Promise<number>((resolve, reject) =>
       this.server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
@@ -239,7 +239,6 @@ export class KServeTestServer {
 
   /** Validates the inputs like Triton does (names, dtypes, raw byte counts) and wraps them as ORT tensors. */
   private decodeInputs(req: any): Record<string, ort.Tensor> {
-    // eslint-disable-line @typescript-eslint/no-explicit-any
     const feeds: Record<string, ort.Tensor> = {};
     const raws: Buffer[] = req.raw_input_contents ?? [];
     if (raws.length !== (req.inputs ?? []).length) {

@@ -47,6 +47,7 @@ import { multerOptions } from './upload.util';
         // in Redis when there is one, so the per-key limits hold across API replicas
         storage: redis ? new RedisThrottlerStorage(redis) : undefined,
         throttlers: [{ ttl: 60_000, limit: config.rateLimitPerMinute }],
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-argument -- the throttler hands getTracker an untyped request
         getTracker: (req: Record<string, any>) => rateLimitTracker(req.headers, req.ip, config.apiKeys),
       }),
     }),

@@ -23,7 +23,7 @@ export interface JobFiles {
 /** The render options of a request, without the input fields. */
 export function jobOptionsOf(dto: CreateJobDto): JobOptions {
   const { avatarId: _a, text: _t, voice: _v, rate: _r, faceUrl: _f, audioUrl: _u, webhookUrl: _w, ...options } = dto;
-  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as JobOptions;
+  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
 }
 
 /** A manual face box must have a size: top < bottom and left < right. */

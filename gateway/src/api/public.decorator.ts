@@ -13,6 +13,6 @@ const SWAGGER_SECURITY_KEY = 'swagger/apiSecurity';
  */
 export const Public = (): MethodDecorator & ClassDecorator =>
   applyDecorators(SetMetadata(IS_PUBLIC, true), (target: object, key?: string | symbol, descriptor?: PropertyDescriptor) => {
-    if (descriptor) ApiExtension(PUBLIC_OPERATION_EXTENSION, true)(target, key!, descriptor);
+    if (descriptor) ApiExtension(PUBLIC_OPERATION_EXTENSION, true)(target, key, descriptor);
     else Reflect.defineMetadata(SWAGGER_SECURITY_KEY, [], target);
   });

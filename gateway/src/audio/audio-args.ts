@@ -1,4 +1,3 @@
-import * as path from 'path';
 import { GatewayError } from '../common/errors';
 import { SAMPLE_RATE } from './audio.constants';
 import { PinnedFormat, pinnedInputArgs, pinnedProbeInput } from '../media/demuxer-allowlist';

@@ -128,7 +128,7 @@ async function faceCrops(ctx: Ctx, v: FaceVariant): Promise<Uint8Array[]> {
       maxDetections: 50,
     },
   );
-  return frames.flatMap((f, i) => (boxes[i] ? [cropFace(f.data, width, boxes[i]!)] : []));
+  return frames.flatMap((f, i) => (boxes[i] ? [cropFace(f.data, width, boxes[i])] : []));
 }
 
 function concat(parts: Float32Array[]): Float32Array {

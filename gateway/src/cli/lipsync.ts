@@ -15,7 +15,9 @@ export function buildProgram(): Command {
     .description('lip-synced MP4s from a face and speech (Wav2Lip on ONNX Runtime or Triton)')
     .option('-v, --verbose', 'log what the services do (to stderr)')
     .exitOverride()
-    .hook('preAction', (cmd) => Logger.overrideLogger(new CliLogger(Boolean(cmd.opts().verbose))));
+    .hook('preAction', (cmd) => {
+      Logger.overrideLogger(new CliLogger(Boolean(cmd.opts<{ verbose?: boolean }>().verbose)));
+    });
   registerRenderCommand(program);
   registerMelCommand(program);
   registerInspectCommand(program);

@@ -48,6 +48,7 @@ async function startApp(work: string, env: Record<string, string>): Promise<{ ap
   );
   const app = await createApp(config, { logger: ['error'] });
   await app.listen(0, '127.0.0.1');
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-member-access -- Nest types the HTTP server as any
   const port = (app.getHttpServer().address() as AddressInfo).port;
   return { app, base: `127.0.0.1:${port}` };
 }
@@ -132,6 +133,7 @@ function runSession(url: string, pcm: Buffer, batch: number): Promise<SessionFig
     let lastOut = 0;
     ws.on('message', (data, isBinary) => {
       if (!isBinary) {
+        // eslint-disable-next-line @typescript-eslint/no-base-to-string -- text frames arrive as a Buffer
         const e = JSON.parse(data.toString()) as { type: string; speechFrames?: number; droppedFrames?: number; message?: string };
         if (e.type === 'ready') void send();
         if (e.type === 'error' && (e as { fatal?: boolean }).fatal) reject(new Error(`session error: ${e.message}`));

@@ -58,6 +58,7 @@ export function startModuleWorker(entry: string, options: WorkerOptions = {}): W
   return new Worker(BOOTSTRAP, {
     ...options,
     eval: true,
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- worker_threads types workerData as any
     workerData: { ...(options.workerData ?? {}), __workerEntry: entry },
   });
 }

@@ -242,7 +242,7 @@ export class AvatarService {
       boxes,
       nearest: nearestBoxes(boxes),
       face,
-      crops: new Array(frames.length),
+      crops: new Array<Uint8Array | undefined>(frames.length),
     };
     this.memory.set(key, entry, { size: Math.max(1, frames.length * width * height * 3) });
     return { entry, source, decode, detect };

@@ -107,7 +107,7 @@ export function keyFrames(n: number, stride: number): number[] {
  */
 export function fillTrack(n: number, keys: number[], found: (FaceBox | undefined)[]): (FaceBox | undefined)[] | undefined {
   if (!found.some(Boolean)) return undefined;
-  const out: (FaceBox | undefined)[] = new Array(n).fill(undefined);
+  const out = new Array<FaceBox | undefined>(n).fill(undefined);
   for (let j = 0; j < keys.length; j++) {
     const a = keys[j];
     const last = j + 1 >= keys.length;

@@ -41,6 +41,8 @@ export function drawInspection(
   drawRect(out, width, height, o.box, [0, 255, 0], t);
   const mid = Math.round((o.box.y1 + o.box.y2) / 2);
   drawRect(out, width, height, { x1: o.box.x1, x2: o.box.x2, y1: mid, y2: mid + t }, [255, 220, 0], t);
-  if (o.landmarks) for (const p of Object.values(o.landmarks)) drawDot(out, width, height, p.x, p.y, [255, 0, 0], t + 1);
+  if (o.landmarks)
+    for (const p of Object.values(o.landmarks) as FacePoints5[keyof FacePoints5][])
+      drawDot(out, width, height, p.x, p.y, [255, 0, 0], t + 1);
   return out;
 }

@@ -59,6 +59,7 @@ function parseRate(r: unknown): number | undefined {
 }
 
 /** ffprobe JSON → VideoInfo, or undefined when there is no video stream. */
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment -- ffprobe's JSON is untyped; each field used is checked or converted */
 export function parseVideoProbe(json: string): VideoInfo | undefined {
   const data = JSON.parse(json) as { streams?: Record<string, any>[]; format?: Record<string, any> };
   const s = data.streams?.find((x) => x.codec_type === 'video');
@@ -77,6 +78,7 @@ export function parseVideoProbe(json: string): VideoInfo | undefined {
     duration: Number.isFinite(duration) && duration > 0 ? duration : undefined,
   };
 }
+/* eslint-enable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment */
 
 /** Raw RGB24 frames at a constant rate, cropped to even size (top-left anchored), at most maxFrames+1 of them. */
 export function decodeArgs(path: string, info: VideoInfo, maxFrames: number, pinned: PinnedFormat): string[] {

@@ -21,6 +21,7 @@ export function createBackend(config: AppConfig): InferenceBackend {
 // Lazy: the gRPC stack is only loaded when the Triton backend is actually chosen.
 function loadTritonBackend(): BackendClass {
   try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded lazily: the onnx default never loads gRPC
     return (require('./triton/triton.backend') as { TritonBackend: BackendClass }).TritonBackend;
   } catch (e) {
     throw new GatewayError(

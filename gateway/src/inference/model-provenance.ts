@@ -111,13 +111,19 @@ export function stampPathFor(modelPath: string): string {
 /** Reads and checks a checkpoint table (MODEL_CHECKPOINT_TABLE): a JSON array of {name, file, sha256, bytes}. */
 export function loadCheckpointTable(file: string): OfficialCheckpoint[] {
   const raw: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
-  const ok = (c: any): c is OfficialCheckpoint =>
-    c &&
-    typeof c.name === 'string' &&
-    typeof c.file === 'string' &&
-    /^[a-f0-9]{64}$/i.test(c.sha256) &&
-    Number.isInteger(c.bytes) &&
-    c.bytes > 0;
+  const ok = (c: unknown): c is OfficialCheckpoint => {
+    const o = c as Partial<Record<keyof OfficialCheckpoint, unknown>> | null;
+    return (
+      !!o &&
+      typeof o.name === 'string' &&
+      typeof o.file === 'string' &&
+      typeof o.sha256 === 'string' &&
+      /^[a-f0-9]{64}$/i.test(o.sha256) &&
+      typeof o.bytes === 'number' &&
+      Number.isInteger(o.bytes) &&
+      o.bytes > 0
+    );
+  };
   if (!Array.isArray(raw) || !raw.every(ok)) throw new Error(`${file}: expected a JSON array of {name, file, sha256 (64 hex), bytes}`);
   return raw;
 }

@@ -122,7 +122,12 @@ export class OnnxBackend implements InferenceBackend {
           mel: batch.mel.subarray(i * MEL_WINDOW_ELEMENTS, (i + n) * MEL_WINDOW_ELEMENTS),
           face: batch.face.subarray(i * FACE_ELEMENTS, (i + n) * FACE_ELEMENTS),
         };
-        parts.push(this.submit(chunk, calledAt, inner.signal, deadlineAt).catch((e) => (inner.abort(), Promise.reject(e))));
+        parts.push(
+          this.submit(chunk, calledAt, inner.signal, deadlineAt).catch((e: unknown) => {
+            inner.abort();
+            throw e;
+          }),
+        );
       }
       const outs = await Promise.all(parts);
       const mouth = new Uint8Array(batch.n * FACE_ELEMENTS);
@@ -153,7 +158,7 @@ export class OnnxBackend implements InferenceBackend {
       return;
     }
     // onnxruntime-node exposes no model metadata: read the file's own `precision` (a few small reads)
-    const declared = (await readOnnxMetadata(modelPath).catch(() => ({}) as Record<string, string>)).precision;
+    const declared = (await readOnnxMetadata(modelPath).catch((): Record<string, string> => ({}))).precision;
     if (this.closed) return; // close() ran during the read: keep its 'closed' state, start no worker
     const mismatch = precisionMismatch(told, declared);
     if (mismatch) {

@@ -61,6 +61,7 @@ export class RedisJobWorker {
     this.poller = setInterval(() => void this.pollCancels(), CANCEL_POLL_MS);
     this.poller.unref();
     const { lockMs } = this.settings;
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-argument -- bullmq's Worker callback receives Job<any>; process() checks the data
     this.worker = new Worker(this.settings.queueName, (job, token) => this.process(job, token), {
       connection: this.redis.open('worker'),
       prefix: this.redis.key('bull'),

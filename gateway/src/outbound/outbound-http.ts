@@ -15,6 +15,7 @@ import { AllowEntry, isAllowlisted, literalHostRefusal } from './allow-hosts';
  * (OUTBOUND_ALLOW_HOSTS) skip the private-address refusal, per hop: a redirect from a trusted host
  * to an untrusted one is checked again.
  */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- mirrors dns.lookup's overloaded callback
 export type LookupFn = (hostname: string, options: dns.LookupOptions, callback: (...args: any[]) => void) => void;
 
 export type OutboundFailure = 'bad-url' | 'forbidden' | 'unreachable' | 'refused' | 'timeout' | 'redirects';
@@ -113,7 +114,7 @@ export class OutboundHttp {
     const agents = trusted ? this.agents.trusted : this.agents.strict;
     const secure = url.protocol === 'https:';
     const client = secure ? https : http;
-    const lookup = trusted ? this.settings.lookup : guardedLookup(this.settings.lookup ?? (dns.lookup as unknown as LookupFn));
+    const lookup = trusted ? this.settings.lookup : guardedLookup(this.settings.lookup ?? dns.lookup);
     return new Promise<OutboundResponse>((resolve, reject) => {
       const req = client.request(
         url,

@@ -22,6 +22,6 @@ export class UrlFetcher {
 
   /** Removes downloads that were not moved into a job or avatar (no-op for moved ones). */
   async release(...files: Array<DownloadedFile | undefined>): Promise<void> {
-    await Promise.all(files.map((f) => (f ? fs.promises.rm(f.path, { force: true }) : undefined)));
+    await Promise.all(files.map((f) => (f ? fs.promises.rm(f.path, { force: true }) : Promise.resolve())));
   }
 }

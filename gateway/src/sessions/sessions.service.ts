@@ -206,7 +206,9 @@ export class SessionsService {
 
   async close(): Promise<void> {
     this.closing = true;
-    await Promise.all([...this.entries.values()].map((e) => e.live?.stop('SHUTDOWN', 'server shutting down')));
+    await Promise.all(
+      [...this.entries.values()].map((e) => (e.live ? e.live.stop('SHUTDOWN', 'server shutting down') : Promise.resolve())),
+    );
     for (const e of this.entries.values()) clearTimeout(e.timer);
   }
 

@@ -77,9 +77,9 @@ export class EspeakSynthesizer implements SpeechSynthesizer {
       const onAbort = () => kill(new GatewayError('CANCELLED', 'the operation was cancelled'));
       signal?.addEventListener('abort', onAbort, { once: true });
       const timer = setTimeout(() => kill(new GatewayError('INTERNAL', `espeak-ng timed out after ${this.timeoutMs} ms`)), this.timeoutMs);
-      child.stderr!.on('data', (c: Buffer) => (stderr = (stderr + c.toString('utf8')).slice(-2000)));
-      child.stdin!.on('error', () => undefined); // EPIPE if it dies early; the exit code explains
-      child.stdin!.end(text, 'utf8');
+      child.stderr.on('data', (c: Buffer) => (stderr = (stderr + c.toString('utf8')).slice(-2000)));
+      child.stdin.on('error', () => undefined); // EPIPE if it dies early; the exit code explains
+      child.stdin.end(text, 'utf8');
       const done = (err?: GatewayError) => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);

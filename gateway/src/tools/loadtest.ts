@@ -96,7 +96,7 @@ export function jobIdOf(body: unknown): string | undefined {
 /** Status and error code from GET /v1/jobs/:id (top level or under `job`). */
 export function jobStatusOf(body: unknown): { status?: string; error?: string } {
   const b = (body as { job?: unknown })?.job ?? body;
-  const j = b as { status?: unknown; error?: { code?: unknown } | unknown; errorCode?: unknown } | null;
+  const j = b as { status?: unknown; error?: unknown; errorCode?: unknown } | null;
   const err = j?.error as { code?: unknown } | string | undefined;
   const code = typeof err === 'string' ? err : typeof err?.code === 'string' ? err.code : j?.errorCode;
   return { status: typeof j?.status === 'string' ? j.status : undefined, error: typeof code === 'string' ? code : undefined };

@@ -62,7 +62,7 @@ describe('lipsync render (CLI)', () => {
     for (const stage of ['decode', 'mel', 'detect', 'prepare', 'infer', 'composite', 'encode', 'total'])
       expect(r.stdout).toMatch(new RegExp(`^\\s+${stage}\\s+\\d+`, 'm'));
     expect(r.stdout).toMatch(/frames\/s/);
-    expect(r.stdout).toMatch(/^  model wav2lip-demo-seed0 \(fp32\), demo: demo model: seeded random weights/m);
+    expect(r.stdout).toMatch(/^ {2}model wav2lip-demo-seed0 \(fp32\), demo: demo model: seeded random weights/m);
   });
 
   it('should cancel on SIGTERM: exit 143, ffmpeg gone, no partial output', async () => {

@@ -2,7 +2,6 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type { AvatarStore } from '../../../gateway/src/api/avatar-store.service';
-import type { CreateJobDto } from '../../../gateway/src/api/dto/create-job.dto';
 import { assertBoxHasArea, JobSubmission } from '../../../gateway/src/api/job-submission.service';
 import { JobsService } from '../../../gateway/src/jobs/jobs.service';
 import type { Renderer } from '../../../gateway/src/render/render.types';
@@ -41,7 +40,7 @@ describe(JobSubmission.name, () => {
   });
   afterEach(() => jobs.close());
 
-  const submitWithAvatar = () => submission.submit({ avatarId: AVATAR_ID, text: 'Hi.' } as CreateJobDto, {});
+  const submitWithAvatar = () => submission.submit({ avatarId: AVATAR_ID, text: 'Hi.' }, {});
 
   it('should give a job that names an avatar its own copy of the face, so deleting the avatar leaves the job intact', async () => {
     await submitWithAvatar(); // takes the only render slot

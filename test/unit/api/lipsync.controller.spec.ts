@@ -4,7 +4,6 @@ import * as os from 'os';
 import * as path from 'path';
 import type { Response } from 'express';
 import { GatewayError } from '../../../gateway/src/common/errors';
-import type { CreateJobDto } from '../../../gateway/src/api/dto/create-job.dto';
 import type { JobSubmission } from '../../../gateway/src/api/job-submission.service';
 import { LipsyncController } from '../../../gateway/src/api/lipsync.controller';
 import { JobsService } from '../../../gateway/src/jobs/jobs.service';
@@ -67,7 +66,7 @@ describe(LipsyncController.name, () => {
       },
     } as unknown as JobSubmission;
     const controller = new LipsyncController(jobs, submission);
-    await expect(controller.lipsync({} as CreateJobDto, res as unknown as Response)).rejects.toMatchObject({ code: 'CANCELLED' });
+    await expect(controller.lipsync({}, res as unknown as Response)).rejects.toMatchObject({ code: 'CANCELLED' });
     expect(jobs.get(job!.id).status).toBe('cancelled');
     expect(renders).toBe(1); // it had started; the cancel stopped it
   });

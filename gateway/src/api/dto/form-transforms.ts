@@ -24,6 +24,7 @@ export const toBoolean = ({ value }: TransformFnParams): unknown => {
 /** "top,bottom,left,right" (or a JSON array) → [t, b, l, r] of integers; anything else is kept for the validator to refuse. */
 export const toTblr = ({ value }: TransformFnParams): unknown => {
   if (blank(value)) return undefined;
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-return -- class-transformer's value is any; the validators check the result
   if (Array.isArray(value)) return value.map((v) => (typeof v === 'string' ? Number(v) : v));
   if (typeof value !== 'string') return value;
   const parts = value
@@ -39,6 +40,7 @@ export const trimString = ({ value }: TransformFnParams): unknown => (typeof val
 /** "x,y" (or a JSON array) → [x, y] of integers; anything else is kept for the validator to refuse. */
 export const toPoint = ({ value }: TransformFnParams): unknown => {
   if (blank(value)) return undefined;
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-return -- class-transformer's value is any; the validators check the result
   if (Array.isArray(value)) return value.map((v) => (typeof v === 'string' ? Number(v) : v));
   if (typeof value !== 'string') return value;
   const parts = value

@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { GatewayError } from '../../common/errors';
-import { GrpcErrorLike, toTritonError } from './triton-errors';
+import { toTritonError } from './triton-errors';
 import {
   loadInferenceProto,
   ModelConfigResponse,
@@ -107,7 +107,7 @@ export class TritonGrpcClient {
       const onAbort = () => call.cancel();
       const call = method(req, new grpc.Metadata(), { deadline }, (err, res) => {
         opts.signal?.removeEventListener('abort', onAbort);
-        if (err) reject(toTritonError(err as GrpcErrorLike, { url: this.url, rpc }));
+        if (err) reject(toTritonError(err, { url: this.url, rpc }));
         else resolve(res as Res);
       });
       opts.signal?.addEventListener('abort', onAbort, { once: true });

@@ -38,7 +38,7 @@ export class TritonBackend implements InferenceBackend {
   private maxBatch?: number;
 
   constructor(config: AppConfig) {
-    this.settings = { readyPollMs: 5_000, maxAttempts: 3, ...config.triton } as Required<AppConfig['triton']>;
+    this.settings = { readyPollMs: 5_000, maxAttempts: 3, ...config.triton };
     this.client = new TritonGrpcClient(this.settings.url);
     this.limiter = new InFlightLimiter(this.settings.maxInFlight);
   }
@@ -82,7 +82,10 @@ export class TritonBackend implements InferenceBackend {
     try {
       const outs = await Promise.all(
         splitBatch(batch, max).map((chunk) =>
-          this.inferOne(chunk, { ...opts, signal: inner.signal }, deadlineAt).catch((e) => (inner.abort(), Promise.reject(e))),
+          this.inferOne(chunk, { ...opts, signal: inner.signal }, deadlineAt).catch((e: unknown) => {
+            inner.abort();
+            throw e;
+          }),
         ),
       );
       const mouth = new Uint8Array(batch.n * FACE_ELEMENTS);
