@@ -83,6 +83,15 @@ describe('media that references other files (fake backend)', () => {
     expect(fs.readdirSync(path.join(t.config.dataDir, 'uploads'))).toEqual([]);
   });
 
+  it("should probe a job's face video before the 202: a truncated MP4 (sniffs as MP4, ffprobe refuses it) is 415", async () => {
+    const truncated = fs.readFileSync(secret).subarray(0, 200); // ftyp box, no moov
+    expect415(
+      await request(t.server).post('/v1/jobs').set(KEY).attach('face', truncated, { filename: 'face.mp4' }).attach('audio', speech),
+    );
+    expect(jobDirs()).toEqual([]);
+    expect(fs.readdirSync(path.join(t.config.dataDir, 'uploads'))).toEqual([]);
+  });
+
   it('should still run a good job to success', async () => {
     const res = await request(t.server).post('/v1/jobs').set(KEY).attach('face', ASTRONAUT).attach('audio', speech).expect(202);
     const done = await pollJob(t.server, res.body.id, undefined, KEY);

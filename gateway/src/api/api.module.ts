@@ -21,6 +21,7 @@ import { SpeechModule } from '../speech/speech.module';
 import type { SpeechSynthesizer } from '../speech/speech-synthesizer';
 import { ApiKeyGuard } from './api-key.guard';
 import { rateLimitTracker } from './api-key.util';
+import { AvatarService } from '../face/avatar.service';
 import { AvatarStore } from './avatar-store.service';
 import { AvatarsController } from './avatars.controller';
 import { JobSubmission } from './job-submission.service';
@@ -56,7 +57,7 @@ import { multerOptions } from './upload.util';
   providers: [
     {
       provide: JobSubmission,
-      inject: [JOBS, AvatarStore, SPEECH_SYNTHESIZER, AudioService, UrlFetcher, WebhookDispatcher],
+      inject: [JOBS, AvatarStore, SPEECH_SYNTHESIZER, AudioService, UrlFetcher, WebhookDispatcher, AvatarService],
       useFactory: (
         jobs: JobsDriver,
         avatars: AvatarStore,
@@ -64,7 +65,8 @@ import { multerOptions } from './upload.util';
         audio: AudioService,
         urls: UrlFetcher,
         webhooks: WebhookDispatcher,
-      ) => new JobSubmission(jobs, avatars, speech, audio, urls, webhooks),
+        faces: AvatarService,
+      ) => new JobSubmission(jobs, avatars, speech, audio, urls, webhooks, faces),
     },
     // Guards run in this order: the rate limit (per valid key, else per client IP), then
     // authentication, so requests with a missing or wrong key are limited too (issue 10, item 4).

@@ -4,6 +4,7 @@ import { linkOrCopy, moveFile, randomName } from '../jobs/job-files';
 import type { JobsDriver } from '../jobs/jobs-driver';
 import type { JobOptions, JobRecord, JobWebhook } from '../jobs/job.types';
 import type { SpeechSynthesizer } from '../speech/speech-synthesizer';
+import type { AvatarService } from '../face/avatar.service';
 import type { AvatarStore } from './avatar-store.service';
 import type { CreateJobDto } from './dto/create-job.dto';
 import type { UrlFetcher } from '../outbound/url-fetcher';
@@ -48,6 +49,7 @@ export class JobSubmission {
     private readonly audio: { probe(file: string): Promise<{ durationSec: number | null }> },
     private readonly urls?: UrlFetcher,
     private readonly webhooks?: Pick<WebhookDispatcher, 'forNewJob'>,
+    private readonly faces?: Pick<AvatarService, 'checkFaceFile'>,
   ) {}
 
   async submit(dto: CreateJobDto, uploads: JobFiles): Promise<JobRecord> {
@@ -88,6 +90,8 @@ export class JobSubmission {
         ? { text: this.speech.validate({ text: dto.text, voice: dto.voice, rate: dto.rate }), voice: dto.voice, rate: dto.rate }
         : undefined;
     const faceSniff = files.face ? await sniffUpload(files.face, 'face') : undefined;
+    // a face video is probed now (pinned demuxer, size, duration), so it is a 415/422 before the 202
+    if (files.face && faceSniff && this.faces) await this.faces.checkFaceFile(files.face.path, faceSniff);
     const audioSniff = files.audio ? await sniffUpload(files.audio, 'audio') : undefined;
     const avatarFace = dto.avatarId ? this.avatars.facePath(dto.avatarId) : undefined;
     await this.jobs.assertAccepting();

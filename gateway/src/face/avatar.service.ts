@@ -18,7 +18,7 @@ import { PinnedFormat, requirePinnedFormat } from '../media/demuxer-allowlist';
 import type { SniffResult } from '../media/media-sniff';
 import { sniffBuffer, sniffFile } from '../media/sniff-file';
 import { avatarMediaOf, SniffedMedia } from './media-sniff';
-import { decodeVideo } from './video-frames';
+import { decodeVideo, probeVideo } from './video-frames';
 
 export interface AvatarServiceOptions {
   /** where the box records (JSON) live */
@@ -246,6 +246,13 @@ export class AvatarService {
     };
     this.memory.set(key, entry, { size: Math.max(1, frames.length * width * height * 3) });
     return { entry, source, decode, detect };
+  }
+
+  /** Refuses a face video a job would fail on (pinned demuxer, size, duration), without decoding it. */
+  async checkFaceFile(file: string, found: SniffResult): Promise<void> {
+    const { kind, pinned } = classify(found);
+    if (kind !== 'video') return;
+    await probeVideo(this.runner, file, { maxVideoSeconds: this.opts.maxVideoSeconds, maxPixels: this.opts.maxImagePixels }, pinned!);
   }
 
   private async decode(src: Source, signal?: AbortSignal): Promise<{ width: number; height: number; fps?: number; frames: Uint8Array[] }> {

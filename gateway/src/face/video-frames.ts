@@ -107,14 +107,17 @@ export function decodeArgs(path: string, info: VideoInfo, maxFrames: number, pin
   ];
 }
 
-/** Decodes a short video avatar through the one ffmpeg runner, enforcing the caps before and after. */
-export async function decodeVideo(
+/**
+ * Probes a video avatar with its pinned demuxer and enforces the caps a probe can see (format, size,
+ * duration). Job submission calls it too, so a bad face video is refused before the 202.
+ */
+export async function probeVideo(
   runner: FfmpegRunner,
   path: string,
-  limits: VideoLimits,
+  limits: Pick<VideoLimits, 'maxVideoSeconds' | 'maxPixels'>,
   pinned: PinnedFormat,
   signal?: AbortSignal,
-): Promise<DecodedVideo> {
+): Promise<VideoInfo> {
   let info: VideoInfo | undefined;
   let formatName: string | undefined;
   try {
@@ -134,6 +137,18 @@ export async function decodeVideo(
   if (info.duration !== undefined && info.duration > limits.maxVideoSeconds + 0.05) {
     throw new GatewayError('VIDEO_TOO_LONG', `the video lasts ${info.duration.toFixed(1)} s; the limit is ${limits.maxVideoSeconds} s`);
   }
+  return info;
+}
+
+/** Decodes a short video avatar through the one ffmpeg runner, enforcing the caps before and after. */
+export async function decodeVideo(
+  runner: FfmpegRunner,
+  path: string,
+  limits: VideoLimits,
+  pinned: PinnedFormat,
+  signal?: AbortSignal,
+): Promise<DecodedVideo> {
+  const info = await probeVideo(runner, path, limits, pinned, signal);
   const width = info.width & ~1;
   const height = info.height & ~1;
   const frameBytes = width * height * 3;
