@@ -4,6 +4,7 @@ import type { PipelineObserver, StageName } from '../render/render.types';
 import type { JobStatus } from '../jobs/job.types';
 
 // every stage the pipeline reports (a Record, so a new StageName fails to compile until it is listed)
+const BACKENDS: readonly BackendKind[] = ['onnx', 'triton', 'fake'];
 const STAGES: Record<StageName, true> = {
   decode: true,
   mel: true,
@@ -91,6 +92,11 @@ export class MetricsService implements PipelineObserver {
     // Same for the stage histograms: a series born with the first job's observation has no increase
     // to take a rate over, so the latency panel would stay empty until a second job.
     for (const stage of Object.keys(STAGES)) this.stageDuration.zero({ stage });
+    // and the batch histograms: the job a dashboard sees first may finish between two scrapes
+    for (const backend of BACKENDS) {
+      this.batchSize.zero({ backend });
+      this.batchDuration.zero({ backend });
+    }
   }
 
   batchDone(size: number, ms: number, backend: BackendKind): void {
