@@ -35,5 +35,7 @@ export function applyResult(job: JobRecord, result: RenderResult): void {
     audioSeconds: result.audioSeconds,
     encoder: result.encoder,
     backend: result.backend,
+    ...(result.model ? { model: { ...result.model } } : {}),
+    ...(result.silentFrames !== undefined ? { silentFrames: result.silentFrames } : {}),
   };
 }

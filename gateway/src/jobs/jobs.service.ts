@@ -13,6 +13,7 @@ import { DataLayout, removeAllBut } from './job-files';
 import { JobJournal, journalNeedsCompaction } from './job-journal';
 import { jobDeadlineMs } from './job-deadline';
 import { JobQueue } from './job-queue';
+import { applyResult } from './job-render';
 import { orphanJobDirs, rebaseReplayedJob, recoveryAction, RESULT_NAME } from './job-recovery';
 import type { JobBuild, JobsDriver } from './jobs-driver';
 import { isTerminal, JobInput, JobOptions, JobRecord, JobStatus } from './job.types';
@@ -361,22 +362,7 @@ export class JobsService implements JobsDriver {
           },
         },
       );
-      job.resultPath = result.outPath;
-      job.progress = 1;
-      job.framesDone = result.frames;
-      job.framesTotal = result.frames;
-      job.timings = { ...job.timings, ...result.timings };
-      job.result = {
-        width: result.width,
-        height: result.height,
-        fps: result.fps,
-        frames: result.frames,
-        audioSeconds: result.audioSeconds,
-        encoder: result.encoder,
-        backend: result.backend,
-        ...(result.model ? { model: { ...result.model } } : {}),
-        ...(result.silentFrames !== undefined ? { silentFrames: result.silentFrames } : {}),
-      };
+      applyResult(job, result);
       await this.finish(job, 'succeeded');
     } catch (err) {
       if (this.closing) return this.requeueInterrupted(job);
