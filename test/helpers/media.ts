@@ -10,27 +10,16 @@ export const ASTRONAUT = path.join(FIXTURES, 'faces', 'astronaut.png');
 export const ASTRONAUT_VIDEO = path.join(FIXTURES, 'faces', 'astronaut-sway.mp4');
 export const DEMO_MODEL = path.join(REPO_ROOT, 'model_repository', 'wav2lip', '1', 'model.onnx');
 
+/** Runs ffmpeg quietly, overwriting outputs (`-hide_banner -loglevel error -y` before `args`). */
+export async function runFfmpeg(args: string[]): Promise<void> {
+  await exec('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args]);
+}
+
 /** espeak-ng speech, then padded/cut by ffmpeg to exactly `seconds` (16 kHz mono WAV). */
 export async function makeSpeech(out: string, seconds: number, text = 'Hello, this is a short lip sync test sentence.'): Promise<void> {
   const raw = `${out}.espeak.wav`;
   await exec('espeak-ng', ['-v', 'en-us', '-s', '170', '-w', raw, text]);
-  await exec('ffmpeg', [
-    '-hide_banner',
-    '-loglevel',
-    'error',
-    '-y',
-    '-i',
-    raw,
-    '-af',
-    `apad=whole_dur=${seconds}`,
-    '-t',
-    String(seconds),
-    '-ar',
-    '16000',
-    '-ac',
-    '1',
-    out,
-  ]);
+  await runFfmpeg(['-i', raw, '-af', `apad=whole_dur=${seconds}`, '-t', String(seconds), '-ar', '16000', '-ac', '1', out]);
 }
 
 export interface ProbeStream {

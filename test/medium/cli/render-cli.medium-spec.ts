@@ -2,7 +2,7 @@ import { execFile, spawn } from 'child_process';
 import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ASTRONAUT, ASTRONAUT_VIDEO, REPO_ROOT, ffprobe, makeSpeech } from '../../helpers/media';
+import { ASTRONAUT, ASTRONAUT_VIDEO, REPO_ROOT, ffprobe, makeSpeech, runFfmpeg } from '../../helpers/media';
 
 /** `lipsync render` through the real entry point (bin/lipsync.js → dist/), as a user runs it. */
 function lipsync(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -44,11 +44,7 @@ describe('lipsync render (CLI)', () => {
   it("should keep a video avatar's own frame rate when --fps is not given (issue 10, item 10)", async () => {
     // the fixture at 12 fps, so the old default of 25 would show
     const clip = path.join(work, 'sway-12fps.mp4');
-    await new Promise<void>((resolve, reject) =>
-      execFile('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-i', ASTRONAUT_VIDEO, '-r', '12', '-an', clip], (e) =>
-        e ? reject(e) : resolve(),
-      ),
-    );
+    await runFfmpeg(['-i', ASTRONAUT_VIDEO, '-r', '12', '-an', clip]);
     const out = path.join(work, 'video-rate.mp4');
     const r = await lipsync(['render', '--face', clip, '--audio', speech, '--out', out, '--backend', 'fake', '--json'], env);
     expect(r.code).toBe(0);

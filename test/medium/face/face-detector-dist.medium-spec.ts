@@ -1,8 +1,8 @@
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { compileToJs, REPO } from '../../helpers/compile-to-js';
 
-const REPO = path.resolve(__dirname, '../../..');
 const FIXTURE = path.resolve(__dirname, '../../fixtures/faces/astronaut.png');
 
 /**
@@ -14,35 +14,12 @@ describe('FaceApiDetector compiled to JavaScript', () => {
   let outDir: string;
 
   beforeAll(() => {
-    fs.mkdirSync(path.join(REPO, 'tmp'), { recursive: true });
-    // inside the repo, so the compiled files resolve tfjs and face-api from its node_modules
-    outDir = fs.mkdtempSync(path.join(REPO, 'tmp', 'face-dist-'));
-    const tsc = require.resolve('typescript/bin/tsc');
-    const flags = [
-      '--outDir',
-      outDir,
-      '--rootDir',
-      'gateway/src',
-      '--target',
-      'ES2022',
-      '--module',
-      'commonjs',
-      '--moduleResolution',
-      'node',
-    ];
-    // the same compiler options as tsconfig.json (the detector's imports reach decorated config and JSON tables)
-    const more = [
-      '--esModuleInterop',
-      '--experimentalDecorators',
-      '--emitDecoratorMetadata',
-      '--resolveJsonModule',
-      '--skipLibCheck',
-      '--strict',
-      '--types',
-      'node',
-    ];
-    const files = ['gateway/src/face/face-detector.ts', 'gateway/src/face/face-detector.worker.ts', 'gateway/src/face/image.adapter.ts'];
-    execFileSync(process.execPath, [tsc, ...flags, ...more, ...files], { cwd: REPO, stdio: 'pipe' });
+    // the detector's imports reach the decorated config and JSON tables: compiled with the project's options
+    outDir = compileToJs('face-dist', [
+      'gateway/src/face/face-detector.ts',
+      'gateway/src/face/face-detector.worker.ts',
+      'gateway/src/face/image.adapter.ts',
+    ]);
   });
   afterAll(() => fs.rmSync(outDir, { recursive: true, force: true }));
 

@@ -2,9 +2,8 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { compileToJs } from '../../helpers/compile-to-js';
 import { makeTinyModel, seededBytes, tinyModelExpected } from './tiny-model';
-
-const REPO = path.resolve(__dirname, '../../..');
 
 /**
  * The worker is loaded differently from compiled JavaScript than under ts-jest (worker-loader.ts), so
@@ -15,38 +14,9 @@ describe('OnnxBackend compiled to JavaScript', () => {
   let outDir: string;
 
   beforeAll(() => {
-    fs.mkdirSync(path.join(REPO, 'tmp'), { recursive: true });
-    // inside the repo, so the compiled files resolve onnxruntime-node from its node_modules
-    outDir = fs.mkdtempSync(path.join(REPO, 'tmp', 'onnx-dist-'));
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'onnx-dist-model-'));
     // the worker is not imported statically, so the build must name it (tsconfig.build.json's glob does)
-    const tsc = require.resolve('typescript/bin/tsc');
-    const flags = [
-      '--outDir',
-      outDir,
-      '--rootDir',
-      'gateway/src',
-      '--target',
-      'ES2022',
-      '--module',
-      'commonjs',
-      '--moduleResolution',
-      'node',
-    ];
-    const more = [
-      '--esModuleInterop',
-      '--skipLibCheck',
-      '--experimentalDecorators',
-      '--emitDecoratorMetadata',
-      '--strict',
-      '--types',
-      'node',
-    ];
-    execFileSync(
-      process.execPath,
-      [tsc, ...flags, ...more, 'gateway/src/inference/onnx.backend.ts', 'gateway/src/inference/onnx-worker.ts'],
-      { cwd: REPO, stdio: 'pipe' },
-    );
+    outDir = compileToJs('onnx-dist', ['gateway/src/inference/onnx.backend.ts', 'gateway/src/inference/onnx-worker.ts']);
   });
   afterAll(() => {
     fs.rmSync(outDir, { recursive: true, force: true });

@@ -1,4 +1,3 @@
-import { execFile } from 'child_process';
 import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -6,7 +5,7 @@ import sharp from 'sharp';
 import { loadConfig } from '../../../gateway/src/config/config';
 import { CoreServices, createCoreServices } from '../../../gateway/src/core-services';
 import { GatewayError } from '../../../gateway/src/common/errors';
-import { ASTRONAUT, decodeFrames, ffprobe, makeSpeech, meanAbsDiff } from '../../helpers/media';
+import { ASTRONAUT, decodeFrames, ffprobe, makeSpeech, meanAbsDiff, runFfmpeg } from '../../helpers/media';
 
 /**
  * The product's main job on the embedded default: real ffmpeg, sharp, face-api and onnxruntime
@@ -103,29 +102,19 @@ describe('RenderPipeline (onnx demo model)', () => {
   it('should loop a short video avatar (ping-pong) to cover longer audio, keeping its size', async () => {
     // a 0.4 s, 25 fps, 320×240 clip of the portrait slowly zooming in, made with ffmpeg (10 frames: each is detected)
     const clip = path.join(work, 'clip.mp4');
-    await new Promise<void>((resolve, reject) =>
-      execFile(
-        'ffmpeg',
-        [
-          '-hide_banner',
-          '-loglevel',
-          'error',
-          '-y',
-          '-loop',
-          '1',
-          '-i',
-          ASTRONAUT,
-          '-vf',
-          "zoompan=z='1+0.01*on':d=10:s=320x240:fps=25",
-          '-frames:v',
-          '10',
-          '-pix_fmt',
-          'yuv420p',
-          clip,
-        ],
-        (e) => (e ? reject(e) : resolve()),
-      ),
-    );
+    await runFfmpeg([
+      '-loop',
+      '1',
+      '-i',
+      ASTRONAUT,
+      '-vf',
+      "zoompan=z='1+0.01*on':d=10:s=320x240:fps=25",
+      '-frames:v',
+      '10',
+      '-pix_fmt',
+      'yuv420p',
+      clip,
+    ]);
     const out = path.join(work, 'video-avatar.mp4');
     const r = await sut.renderer.render({ facePath: clip, audioPath: speech, outPath: out, loop: 'pingpong' });
     expect(r.frames).toBe(Math.ceil((241 * 25) / 80)); // 3 s of audio from a 0.4 s clip
@@ -137,45 +126,35 @@ describe('RenderPipeline (onnx demo model)', () => {
   it('should render the frames of a video avatar where the face is missing unchanged (no paste)', async () => {
     // 3 s at 8 fps, 512²: 1 s portrait, 1 s ffmpeg test pattern (no face), 1 s portrait; all 24 frames are detected
     const clip = path.join(work, 'gap.mp4');
-    await new Promise<void>((resolve, reject) =>
-      execFile(
-        'ffmpeg',
-        [
-          '-hide_banner',
-          '-loglevel',
-          'error',
-          '-y',
-          '-loop',
-          '1',
-          '-t',
-          '1',
-          '-i',
-          ASTRONAUT,
-          '-f',
-          'lavfi',
-          '-t',
-          '1',
-          '-i',
-          'testsrc2=size=512x512:rate=8',
-          '-loop',
-          '1',
-          '-t',
-          '1',
-          '-i',
-          ASTRONAUT,
-          '-filter_complex',
-          '[0:v]fps=8,scale=512:512,format=yuv420p[a];[1:v]fps=8,format=yuv420p[b];[2:v]fps=8,scale=512:512,format=yuv420p[c];[a][b][c]concat=n=3:v=1[v]',
-          '-map',
-          '[v]',
-          '-c:v',
-          'libx264',
-          '-crf',
-          '10',
-          clip,
-        ],
-        (e) => (e ? reject(e) : resolve()),
-      ),
-    );
+    await runFfmpeg([
+      '-loop',
+      '1',
+      '-t',
+      '1',
+      '-i',
+      ASTRONAUT,
+      '-f',
+      'lavfi',
+      '-t',
+      '1',
+      '-i',
+      'testsrc2=size=512x512:rate=8',
+      '-loop',
+      '1',
+      '-t',
+      '1',
+      '-i',
+      ASTRONAUT,
+      '-filter_complex',
+      '[0:v]fps=8,scale=512:512,format=yuv420p[a];[1:v]fps=8,format=yuv420p[b];[2:v]fps=8,scale=512:512,format=yuv420p[c];[a][b][c]concat=n=3:v=1[v]',
+      '-map',
+      '[v]',
+      '-c:v',
+      'libx264',
+      '-crf',
+      '10',
+      clip,
+    ]);
     const avatar = await sut.avatars.prepare(clip, {});
     expect(avatar.frameCount).toBe(24);
     const withFace = Array.from({ length: 24 }, (_, i) => avatar.hasFace(i));

@@ -5,12 +5,7 @@ import * as path from 'path';
 import sharp from 'sharp';
 import { loadConfig } from '../../../gateway/src/config/config';
 import { CoreServices, createCoreServices } from '../../../gateway/src/core-services';
-import { ASTRONAUT, decodeFrames, meanAbsDiff } from '../../helpers/media';
-
-const ff = (args: string[]) =>
-  new Promise<void>((resolve, reject) =>
-    execFile('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args], (e) => (e ? reject(e) : resolve())),
-  );
+import { ASTRONAUT, decodeFrames, meanAbsDiff, runFfmpeg as ff } from '../../helpers/media';
 
 /**
  * Closed mouth in silence through the real pipeline (demo model, ffmpeg, face detection): speech,

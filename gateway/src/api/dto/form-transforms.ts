@@ -21,32 +21,26 @@ export const toBoolean = ({ value }: TransformFnParams): unknown => {
   return value;
 };
 
-/** "top,bottom,left,right" (or a JSON array) → [t, b, l, r] of integers; anything else is kept for the validator to refuse. */
-export const toTblr = ({ value }: TransformFnParams): unknown => {
-  if (blank(value)) return undefined;
-  // eslint-disable-next-line @typescript-eslint/no-unsafe-return -- class-transformer's value is any; the validators check the result
-  if (Array.isArray(value)) return value.map((v) => (typeof v === 'string' ? Number(v) : v));
-  if (typeof value !== 'string') return value;
-  const parts = value
-    .replace(/^\[|\]$/g, '')
-    .split(',')
-    .map((p) => p.trim());
-  if (parts.length !== 4 || parts.some((p) => !/^-?\d+$/.test(p))) return value;
-  return parts.map(Number);
-};
+/** A list of `n` integers, "a,b,…" (or a JSON array) → numbers; anything else is kept for the validator to refuse. */
+function integerList(n: number) {
+  return ({ value }: TransformFnParams): unknown => {
+    if (blank(value)) return undefined;
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-return -- class-transformer's value is any; the validators check the result
+    if (Array.isArray(value)) return value.map((v) => (typeof v === 'string' ? Number(v) : v));
+    if (typeof value !== 'string') return value;
+    const parts = value
+      .replace(/^\[|\]$/g, '')
+      .split(',')
+      .map((p) => p.trim());
+    if (parts.length !== n || parts.some((p) => !/^-?\d+$/.test(p))) return value;
+    return parts.map(Number);
+  };
+}
+
+/** "top,bottom,left,right" (or a JSON array) → [t, b, l, r] of integers. */
+export const toTblr = integerList(4);
 
 export const trimString = ({ value }: TransformFnParams): unknown => (typeof value === 'string' ? value.trim() || undefined : value);
 
-/** "x,y" (or a JSON array) → [x, y] of integers; anything else is kept for the validator to refuse. */
-export const toPoint = ({ value }: TransformFnParams): unknown => {
-  if (blank(value)) return undefined;
-  // eslint-disable-next-line @typescript-eslint/no-unsafe-return -- class-transformer's value is any; the validators check the result
-  if (Array.isArray(value)) return value.map((v) => (typeof v === 'string' ? Number(v) : v));
-  if (typeof value !== 'string') return value;
-  const parts = value
-    .replace(/^\[|\]$/g, '')
-    .split(',')
-    .map((p) => p.trim());
-  if (parts.length !== 2 || parts.some((p) => !/^-?\d+$/.test(p))) return value;
-  return parts.map(Number);
-};
+/** "x,y" (or a JSON array) → [x, y] of integers. */
+export const toPoint = integerList(2);
