@@ -1,30 +1,20 @@
 import type { ErrorCode } from '../common/errors';
 import type { ModelProvenance } from '../inference/model-provenance';
-import type { RenderTimings, Tblr } from '../render/render.types';
+import type { RenderRequest, RenderTimings } from '../render/render.types';
 
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 
 export const TERMINAL_STATUSES: readonly JobStatus[] = ['succeeded', 'failed', 'cancelled'];
 export const isTerminal = (s: JobStatus): boolean => TERMINAL_STATUSES.includes(s);
 
-/** Render options a client may set on a job (a subset of RenderRequest). */
-export interface JobOptions {
-  fps?: number;
-  outputHeight?: number;
-  box?: Tblr;
-  pads?: Tblr;
-  /** which face: index in the avatar's faces (largest first), or a point [x, y] inside it */
-  faceIndex?: number;
-  facePoint?: [number, number];
-  smooth?: boolean;
-  encoder?: 'auto' | 'libx264' | 'h264_nvenc';
-  quality?: number;
-  loop?: 'loop' | 'pingpong';
-  /** 'keep' (default): silent frames show the source mouth; 'model': paste every frame */
-  silence?: 'keep' | 'model';
+/** Render options a client may set on a job: a subset of RenderRequest (documented there), plus the stream flag. */
+export type JobOptions = Pick<
+  RenderRequest,
+  'fps' | 'outputHeight' | 'box' | 'pads' | 'faceIndex' | 'facePoint' | 'smooth' | 'encoder' | 'quality' | 'loop' | 'silence'
+> & {
   /** render a fragmented MP4 so GET /stream can deliver bytes while the job runs */
   stream?: boolean;
-}
+};
 
 /** Where a job's inputs came from; paths are server-chosen, inside the job's directory or the avatar store. */
 export interface JobInput {

@@ -12,7 +12,7 @@ import { IncrementalMel } from './incremental-mel';
 import { floatToS16, pcmFromMessage, s16ToFloat, SampleQueue } from './pcm-chunks';
 import { buildSessionEncodeArgs, h264Level, sessionMime, sessionOutputSize } from './session-encode-args';
 import { SessionFrames } from './session-frames';
-import { closeCodeFor, parseClientMessage, SessionEvent, SessionTotals } from './session-protocol';
+import { closeCodeFor, emptyTotals, parseClientMessage, SessionEvent, SessionTotals } from './session-protocol';
 import { SessionTimeline, Slot } from './session-timeline';
 
 /** Where a session's output goes (the WebSocket). `binary` returns false when the reader is too slow. */
@@ -82,15 +82,7 @@ export class LiveSession {
   private says = 0;
   private readonly abort = new AbortController();
   private readonly awaitingOut: Slot[] = [];
-  private readonly totals: SessionTotals = {
-    frames: 0,
-    speechFrames: 0,
-    idleFrames: 0,
-    droppedFrames: 0,
-    lateFrames: 0,
-    audioSeconds: 0,
-    durationSeconds: 0,
-  };
+  private readonly totals: SessionTotals = emptyTotals();
   private audioSamples = 0;
   readonly width: number;
   readonly height: number;

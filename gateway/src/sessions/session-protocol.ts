@@ -35,6 +35,17 @@ export interface SessionTotals {
   durationSeconds: number;
 }
 
+/** A session's totals before anything was sent (a fresh object each call: live sessions mutate theirs). */
+export const emptyTotals = (): SessionTotals => ({
+  frames: 0,
+  speechFrames: 0,
+  idleFrames: 0,
+  droppedFrames: 0,
+  lateFrames: 0,
+  audioSeconds: 0,
+  durationSeconds: 0,
+});
+
 const MAX_TEXT_MESSAGE = 64 * 1024;
 
 /** Parses one text message; anything else is BAD_MESSAGE (the text's own limits are the speech validator's). */

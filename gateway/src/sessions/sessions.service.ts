@@ -10,7 +10,7 @@ import type { AvatarView } from '../render/render-pipeline';
 import type { SpeechSynthesizer } from '../speech/speech-synthesizer';
 import { LiveSession, SessionObserver, SessionSink } from './live-session';
 import { h264Level, sessionMime, sessionOutputSize } from './session-encode-args';
-import type { SessionTotals } from './session-protocol';
+import { emptyTotals, SessionTotals } from './session-protocol';
 
 export interface SessionsDeps {
   config?: SessionsConfig;
@@ -68,15 +68,6 @@ interface Entry {
 const ENDED_KEEP_MS = 5 * 60_000;
 const ENDED_KEEP_MAX = 100;
 const LATE_AFTER_MS = 1000;
-const EMPTY_TOTALS: SessionTotals = {
-  frames: 0,
-  speechFrames: 0,
-  idleFrames: 0,
-  droppedFrames: 0,
-  lateFrames: 0,
-  audioSeconds: 0,
-  durationSeconds: 0,
-};
 
 /**
  * Live sessions: admission (MAX_SESSIONS, backend ready, avatar known and prepared), one
@@ -245,7 +236,7 @@ export class SessionsService {
   }
 
   private view(e: Entry): SessionView {
-    const totals = e.live ? e.live.stats() : (e.totals ?? EMPTY_TOTALS);
+    const totals = e.live ? e.live.stats() : (e.totals ?? emptyTotals());
     const links = { self: `/v1/sessions/${e.view.id}`, ws: `/v1/sessions/${e.view.id}/ws` };
     return { ...e.view, status: e.status, totals, links };
   }
