@@ -10,6 +10,18 @@ import { ASTRONAUT, binaryParser, getJob, pollJob, startApp, tempDataDir, TestAp
 // face detection, audio probing, espeak-ng and ffmpeg are real.
 const KEY = { Authorization: 'Bearer key-one' };
 
+/** POST /v1/lipsync with the portrait and "Hi.", expecting the finished MP4 (200). */
+function lipsyncHi(server: TestApp['server']) {
+  return request(server)
+    .post('/v1/lipsync')
+    .set(KEY)
+    .attach('face', ASTRONAUT)
+    .field('text', 'Hi.')
+    .buffer(true)
+    .parse(binaryParser)
+    .expect(200);
+}
+
 function expectError(res: request.Response, status: number, code: string): void {
   expect(res.status).toBe(status);
   expect(res.body).toEqual({ error: expect.objectContaining({ code, message: expect.any(String) }) });
@@ -187,14 +199,7 @@ describe('REST API (fake backend)', () => {
   });
 
   it('should answer POST /v1/lipsync with the finished MP4', async () => {
-    const res = await request(t.server)
-      .post('/v1/lipsync')
-      .set(KEY)
-      .attach('face', ASTRONAUT)
-      .field('text', 'Hi.')
-      .buffer(true)
-      .parse(binaryParser)
-      .expect(200);
+    const res = await lipsyncHi(t.server);
     expect(res.headers['content-type']).toBe('video/mp4');
     expect(res.body.subarray(4, 8).toString('latin1')).toBe('ftyp');
     const job = await getJob(t.server, res.headers['x-job-id'], KEY);
@@ -202,14 +207,7 @@ describe('REST API (fake backend)', () => {
   });
 
   it('should serve byte ranges of a result and refuse an unsatisfiable one with 416 JSON', async () => {
-    const done = await request(t.server)
-      .post('/v1/lipsync')
-      .set(KEY)
-      .attach('face', ASTRONAUT)
-      .field('text', 'Hi.')
-      .buffer(true)
-      .parse(binaryParser)
-      .expect(200);
+    const done = await lipsyncHi(t.server);
     const url = `/v1/jobs/${done.headers['x-job-id']}/result`;
     const part = await request(t.server).get(url).set(KEY).set('Range', 'bytes=0-7').buffer(true).parse(binaryParser).expect(206);
     expect(part.body.subarray(4, 8).toString('latin1')).toBe('ftyp');
