@@ -10,6 +10,8 @@ export interface ServerCounters {
   computeInferNs: number;
   computeOutputNs: number;
   pending: number;
+  /** ns the model instance spent executing (once per execution, not per request) */
+  busyNs: number;
   lastInferenceMs: number;
   batchSizes: Map<number, number>;
 }
@@ -48,4 +50,25 @@ export function renderTritonMetrics(model: string, c: ServerCounters, deviceUtil
     lines.push(`nv_gpu_utilization{gpu_uuid="GPU-kserve-test-server"} ${deviceUtilization}`);
   }
   return lines.join('\n') + '\n';
+}
+
+/** The counters as KServe ModelStatistics (Triton's extension): per-request stats, and executions per batch size. */
+export function modelStatistics(model: string, c: ServerCounters): unknown {
+  const d = (count: number, ns: number) => ({ count, ns });
+  return {
+    name: model,
+    version: '1',
+    last_inference: c.lastInferenceMs,
+    inference_count: c.inferenceCount,
+    execution_count: c.execCount,
+    inference_stats: {
+      success: d(c.success, c.requestNs),
+      fail: d(c.failure, 0),
+      queue: d(c.success, c.queueNs),
+      compute_input: d(c.success, c.computeInputNs),
+      compute_infer: d(c.success, c.computeInferNs),
+      compute_output: d(c.success, c.computeOutputNs),
+    },
+    batch_stats: [...c.batchSizes.entries()].map(([bs, count]) => ({ batch_size: bs, compute_infer: d(count, 0) })),
+  };
 }

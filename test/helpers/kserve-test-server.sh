@@ -3,6 +3,7 @@
 #   bash test/helpers/kserve-test-server.sh                  # serves model_repository/wav2lip/1/model.onnx
 #   bash test/helpers/kserve-test-server.sh --model tiny     # the tiny contract model (mouth = 255 - face)
 #   bash test/helpers/kserve-test-server.sh --port 8001 --threads 2 --delay-ms 0
+#   bash test/helpers/kserve-test-server.sh --model tiny --dynamic-batching --queue-delay-ms 2 --exec-ms 40   # batches like Triton
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 OUT="$ROOT/tmp/kserve-test-server"   # inside the repo (gitignored) so gateway/proto is found by walking up

@@ -2,9 +2,11 @@ import * as grpc from '@grpc/grpc-js';
 import * as http from 'http';
 import type { AddressInfo } from 'net';
 import * as ort from 'onnxruntime-node';
-import { CONTRACT_INPUTS, CONTRACT_OUTPUTS } from '../../gateway/src/inference/model-contract';
+import { CONTRACT_INPUTS, CONTRACT_OUTPUTS, FACE_ELEMENTS } from '../../gateway/src/inference/model-contract';
 import { loadInferenceProto, ModelMetadataResponse } from '../../gateway/src/inference/triton/triton-proto';
-import { renderTritonMetrics, ServerCounters } from './kserve-test-server.metrics';
+import { concatInputs, DynamicBatcher, Execution, sliceOutput } from './kserve-dynamic-batcher';
+import { decodeInputs, grpcError, ModelInput } from './kserve-test-server.inputs';
+import { modelStatistics, renderTritonMetrics, ServerCounters } from './kserve-test-server.metrics';
 
 /** Faults the server can inject; change them at any time through `server.faults`. */
 export interface KServeFaults {
@@ -35,7 +37,16 @@ export interface KServeTestServerOptions {
   intraOpThreads?: number;
   /** max_batch_size reported by ModelConfig and enforced on ModelInfer, like Triton (default 128) */
   maxBatchSize?: number;
+  /**
+   * Triton's dynamic batcher with one model instance: queued requests are merged into one execution
+   * (up to maxBatchSize frames, waiting up to maxQueueDelayMs from the oldest), each execution takes at
+   * least execMs (a GPU stand-in). Absent = no dynamic batching: one execution per request, serialized.
+   */
+  dynamicBatching?: { maxQueueDelayMs?: number; execMs?: number };
 }
+
+/** The model_repository config's 2 ms queue delay, and a fixed 40 ms per execution standing in for a GPU. */
+export const TRITON_LIKE_BATCHING = { maxQueueDelayMs: 2, execMs: 40 } as const;
 
 type Callback = grpc.sendUnaryData<unknown>;
 type Call = grpc.ServerUnaryCall<any, unknown>;
@@ -47,8 +58,6 @@ const contractSignature = (name: string): ModelMetadataResponse => ({
   inputs: CONTRACT_INPUTS.map((t) => ({ name: t.name, datatype: t.datatype, shape: [-1, ...t.dims] })),
   outputs: CONTRACT_OUTPUTS.map((t) => ({ name: t.name, datatype: t.datatype, shape: [-1, ...t.dims] })),
 });
-
-const grpcError = (code: grpc.status, details: string) => Object.assign(new Error(details), { code, details });
 
 /**
  * A KServe v2 gRPC server for tests (Triton stand-in): built with @grpc/grpc-js from the gateway's
@@ -69,6 +78,7 @@ export class KServeTestServer {
     computeInferNs: 0,
     computeOutputNs: 0,
     pending: 0,
+    busyNs: 0,
     lastInferenceMs: 0,
     batchSizes: new Map(),
   };
@@ -78,27 +88,48 @@ export class KServeTestServer {
   inferCalls = 0;
   /** batch size of every ModelInfer call that reached the model, in arrival order */
   readonly inferBatchSizes: number[] = [];
-  /** what ModelConfig reports and ModelInfer enforces; may be changed at any time */
-  maxBatchSize = 128;
+  /** frames of every model execution, in order (with dynamic batching, several requests each) */
+  readonly executionSizes: number[] = [];
+  readonly batcher: DynamicBatcher<ModelInput, Uint8Array>;
   port = 0;
   metricsPort = 0;
   // like Triton (INT32_MAX): grpc-js's 4 MiB default would refuse batches above ~120 frames
   private server = new grpc.Server({ 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 });
   private metricsServer?: http.Server;
-  private lastScrape = { at: process.hrtime.bigint(), computeNs: 0 };
-  private executor: Promise<unknown> = Promise.resolve();
+  private lastScrape = { at: process.hrtime.bigint(), busyNs: 0 };
 
   private constructor(
     private readonly session: ort.InferenceSession,
     readonly modelName: string,
-  ) {}
+    opts: KServeTestServerOptions,
+  ) {
+    const db = opts.dynamicBatching;
+    this.batcher = new DynamicBatcher(
+      {
+        maxBatchSize: opts.maxBatchSize ?? 128,
+        maxQueueDelayMs: db?.maxQueueDelayMs ?? 0,
+        execMs: db?.execMs ?? 0,
+        merge: db !== undefined,
+      },
+      (inputs, frames) => this.execute(inputs, frames),
+      (e) => this.recordExecution(e),
+    );
+  }
 
   static async start(opts: KServeTestServerOptions): Promise<KServeTestServer> {
     const session = await ort.InferenceSession.create(opts.modelPath, { intraOpNumThreads: opts.intraOpThreads ?? 1 });
-    const srv = new KServeTestServer(session, opts.modelName ?? 'wav2lip');
-    if (opts.maxBatchSize !== undefined) srv.maxBatchSize = opts.maxBatchSize;
+    const srv = new KServeTestServer(session, opts.modelName ?? 'wav2lip', opts);
     await srv.listen(opts.port ?? 0, opts.metrics ?? true);
     return srv;
+  }
+
+  /** what ModelConfig reports and ModelInfer enforces (the batcher's limit too); may be changed at any time */
+  get maxBatchSize(): number {
+    return this.batcher.opts.maxBatchSize;
+  }
+
+  set maxBatchSize(v: number) {
+    this.batcher.opts.maxBatchSize = v;
   }
 
   get url(): string {
@@ -112,6 +143,7 @@ export class KServeTestServer {
   /** Hard stop (like a crashed Triton): open calls fail with UNAVAILABLE/CANCELLED on the client. */
   async stop(): Promise<void> {
     this.server.forceShutdown();
+    this.batcher.close();
     if (this.metricsServer) await new Promise((r) => this.metricsServer!.close(r));
     this.metricsServer = undefined;
     await this.session.release().catch(() => undefined);
@@ -128,7 +160,7 @@ export class KServeTestServer {
         if (req.url !== '/metrics') return void res.writeHead(404).end();
         res
           .writeHead(200, { 'content-type': 'text/plain; version=0.0.4' })
-          .end(renderTritonMetrics(this.modelName, this.counters, this.utilizationSinceLastScrape()));
+          .end(renderTritonMetrics(this.modelName, { ...this.counters, pending: this.batcher.pending }, this.utilizationSinceLastScrape()));
       });
       await new Promise<void>((r) => this.metricsServer!.listen(0, '127.0.0.1', r));
       this.metricsPort = (this.metricsServer.address() as AddressInfo).port;
@@ -138,9 +170,9 @@ export class KServeTestServer {
   /** Share of the wall time since the previous /metrics scrape that the model spent computing (0..1). */
   private utilizationSinceLastScrape(): number {
     const now = process.hrtime.bigint();
-    const busy = this.counters.computeInferNs - this.lastScrape.computeNs;
+    const busy = this.counters.busyNs - this.lastScrape.busyNs;
     const wall = Number(now - this.lastScrape.at);
-    this.lastScrape = { at: now, computeNs: this.counters.computeInferNs };
+    this.lastScrape = { at: now, busyNs: this.counters.busyNs };
     return wall > 0 ? Math.min(1, Math.round((busy / wall) * 1000) / 1000) : 0;
   }
 
@@ -173,7 +205,7 @@ export class KServeTestServer {
           },
         });
       },
-      ModelStatistics: (_c: Call, cb: Callback) => cb(null, { model_stats: [this.statistics()] }),
+      ModelStatistics: (_c: Call, cb: Callback) => cb(null, { model_stats: [modelStatistics(this.modelName, this.counters)] }),
       ModelInfer: (c: Call, cb: Callback) => {
         this.inferCalls++;
         this.inFlight++;
@@ -202,31 +234,27 @@ export class KServeTestServer {
       throw grpcError(grpc.status.NOT_FOUND, `Request for unknown model: '${req.model_name}' is not found`);
     }
     if (this.faults.modelNotReady) throw grpcError(grpc.status.UNAVAILABLE, `model '${req.model_name}' is not ready`);
-    const feeds = this.decodeInputs(req);
-    const n = Number(feeds.face.dims[0]);
+    const input = decodeInputs(req);
+    const n = input.n;
     if (n > this.maxBatchSize) {
       throw grpcError(grpc.status.INVALID_ARGUMENT, `inference request batch-size must be <= ${this.maxBatchSize} for '${this.modelName}'`);
     }
     this.inferBatchSizes.push(n);
     if (this.faults.inferDelayMs) await new Promise((r) => setTimeout(r, this.faults.inferDelayMs));
     if (call.cancelled) throw grpcError(grpc.status.CANCELLED, 'cancelled by the client');
-    this.counters.pending++;
-    const run = this.executor.then(async () => {
-      const tStart = process.hrtime.bigint();
-      const out = await this.session.run(feeds);
-      return { out, tStart, tEnd: process.hrtime.bigint() };
-    });
-    this.executor = run.catch(() => undefined); // one model instance: executions are serialized
-    const { out, tStart, tEnd } = await run.finally(() => this.counters.pending--);
-    const mouth = out[CONTRACT_OUTPUTS[0].name];
-    let raw = Buffer.from((mouth.data as Uint8Array).buffer, (mouth.data as Uint8Array).byteOffset, (mouth.data as Uint8Array).byteLength);
-    let shape = mouth.dims.map(Number);
+    const answer = await this.batcher.submit(n, input);
+    const c = this.counters;
+    c.success++;
+    c.requestNs += Number(process.hrtime.bigint() - t0);
+    c.queueNs += answer.queueNs;
+    c.computeInferNs += answer.computeNs; // per request, like Triton: each request counts its execution's time
+    let raw = Buffer.from(answer.output.buffer, answer.output.byteOffset, answer.output.byteLength);
+    let shape = [n, ...CONTRACT_OUTPUTS[0].dims];
     if (this.faults.wrongOutputShape) {
       shape = [n - 1, ...shape.slice(1)];
       raw = raw.subarray(0, (raw.length / n) * (n - 1));
     }
     if (this.faults.truncatedOutput) raw = raw.subarray(0, raw.length - 1);
-    this.record(n, t0, tStart, tEnd);
     const outputs = this.faults.missingOutput ? [] : [{ name: 'mouth', datatype: 'UINT8', shape }];
     return {
       model_name: this.modelName,
@@ -237,65 +265,30 @@ export class KServeTestServer {
     };
   }
 
-  /** Validates the inputs like Triton does (names, dtypes, raw byte counts) and wraps them as ORT tensors. */
-  private decodeInputs(req: any): Record<string, ort.Tensor> {
-    const feeds: Record<string, ort.Tensor> = {};
-    const raws: Buffer[] = req.raw_input_contents ?? [];
-    if (raws.length !== (req.inputs ?? []).length) {
-      throw grpcError(grpc.status.INVALID_ARGUMENT, `expected ${req.inputs.length} raw_input_contents, got ${raws.length}`);
-    }
-    for (const spec of CONTRACT_INPUTS) {
-      const i = req.inputs.findIndex((t: { name: string }) => t.name === spec.name);
-      if (i < 0) throw grpcError(grpc.status.INVALID_ARGUMENT, `missing input '${spec.name}'`);
-      const t = req.inputs[i];
-      if (t.datatype !== spec.datatype)
-        throw grpcError(grpc.status.INVALID_ARGUMENT, `input '${spec.name}' datatype ${t.datatype}, expected ${spec.datatype}`);
-      const shape: number[] = t.shape.map(Number);
-      const elems = shape.reduce((a, b) => a * b, 1);
-      const size = spec.datatype === 'FP32' ? 4 : 1;
-      if (raws[i].length !== elems * size) {
-        throw grpcError(grpc.status.INVALID_ARGUMENT, `input '${spec.name}' has ${raws[i].length} bytes, shape needs ${elems * size}`);
-      }
-      const copy = Buffer.from(raws[i]); // own, aligned copy (received Buffers may sit at odd offsets)
-      feeds[spec.name] =
-        spec.datatype === 'FP32'
-          ? new ort.Tensor('float32', new Float32Array(copy.buffer, copy.byteOffset, elems), shape)
-          : new ort.Tensor('uint8', new Uint8Array(copy.buffer, copy.byteOffset, elems), shape);
-    }
-    return feeds;
+  /** One model execution over the merged inputs of its requests; each gets its own slice of the output. */
+  private async execute(inputs: ModelInput[], frames: number): Promise<Uint8Array[]> {
+    const mel = concatInputs(inputs.map((i) => i.mel));
+    const face = concatInputs(inputs.map((i) => i.face));
+    const [melSpec, faceSpec] = CONTRACT_INPUTS;
+    const out = await this.session.run({
+      [melSpec.name]: new ort.Tensor('float32', mel, [frames, ...melSpec.dims]),
+      [faceSpec.name]: new ort.Tensor('uint8', face, [frames, ...faceSpec.dims]),
+    });
+    const mouth = out[CONTRACT_OUTPUTS[0].name].data as Uint8Array;
+    return sliceOutput(
+      mouth,
+      inputs.map((i) => i.n),
+      FACE_ELEMENTS,
+    );
   }
 
-  private record(n: number, t0: bigint, tStart: bigint, tEnd: bigint): void {
+  private recordExecution(e: Execution): void {
     const c = this.counters;
-    const done = process.hrtime.bigint();
-    c.success++;
-    c.inferenceCount += n;
+    c.inferenceCount += e.frames;
     c.execCount++;
-    c.requestNs += Number(done - t0);
-    c.queueNs += Number(tStart - t0);
-    c.computeInferNs += Number(tEnd - tStart);
+    c.busyNs += Number(e.endNs - e.startNs);
     c.lastInferenceMs = Date.now();
-    c.batchSizes.set(n, (c.batchSizes.get(n) ?? 0) + 1);
-  }
-
-  private statistics(): unknown {
-    const c = this.counters;
-    const d = (count: number, ns: number) => ({ count, ns });
-    return {
-      name: this.modelName,
-      version: '1',
-      last_inference: c.lastInferenceMs,
-      inference_count: c.inferenceCount,
-      execution_count: c.execCount,
-      inference_stats: {
-        success: d(c.success, c.requestNs),
-        fail: d(c.failure, 0),
-        queue: d(c.success, c.queueNs),
-        compute_input: d(c.success, c.computeInputNs),
-        compute_infer: d(c.success, c.computeInferNs),
-        compute_output: d(c.success, c.computeOutputNs),
-      },
-      batch_stats: [...c.batchSizes.entries()].map(([bs, count]) => ({ batch_size: bs, compute_infer: d(count, 0) })),
-    };
+    c.batchSizes.set(e.frames, (c.batchSizes.get(e.frames) ?? 0) + 1);
+    this.executionSizes.push(e.frames);
   }
 }

@@ -5,7 +5,7 @@ import { FACE_ELEMENTS } from '../../../gateway/src/inference/model-contract';
 import { TritonGrpcClient } from '../../../gateway/src/inference/triton/triton-grpc.client';
 import { TritonBackend } from '../../../gateway/src/inference/triton/triton.backend';
 import { parsePrometheusText, tritonCounters } from '../../../gateway/src/tools/loadtest-report';
-import { KServeTestServer } from '../../helpers/kserve-test-server';
+import { KServeTestServer, TRITON_LIKE_BATCHING } from '../../helpers/kserve-test-server';
 import { DEMO_MODEL, makeBatch, makeTinyWav2LipModel } from '../../helpers/kserve-test-server.fixtures';
 
 describe(KServeTestServer.name, () => {
@@ -39,6 +39,25 @@ describe(KServeTestServer.name, () => {
     const counters = tritonCounters(parsePrometheusText(text), 'wav2lip');
     expect(counters).toMatchObject({ success: 3, inferences: 8, executions: 3, failure: 0 });
     expect(counters.computeInferUs).toBeGreaterThan(0);
+  });
+
+  it('should merge concurrent requests as the dynamic batcher, answer each with its own slice and count executions', async () => {
+    server = await KServeTestServer.start({ modelPath: makeTinyWav2LipModel(), dynamicBatching: TRITON_LIKE_BATCHING, maxBatchSize: 16 });
+    backend = new TritonBackend(loadConfig({ INFERENCE_BACKEND: 'triton', TRITON_URL: server.url, TRITON_MAX_IN_FLIGHT: '16' }));
+    await backend.start();
+    const batches = [3, 5, 8, 2, 6].map((n, i) => makeBatch(n, 100 + i));
+    const outs = await Promise.all(batches.map((b) => backend!.infer(b)));
+    // the tiny model is mouth = 255 - face: each request got the slice of its own frames
+    outs.forEach((o, i) => expect(Buffer.from(o).equals(Buffer.from(batches[i].face.map((v) => 255 - v)))).toBe(true));
+    const execs = server.executionSizes;
+    expect(execs.reduce((a, b) => a + b, 0)).toBe(24);
+    expect(Math.max(...execs)).toBeLessThanOrEqual(16);
+    expect(execs.length).toBeLessThan(batches.length); // merged: fewer executions than requests
+
+    const counters = tritonCounters(parsePrometheusText(await (await fetch(server.metricsUrl)).text()), 'wav2lip');
+    expect(counters).toMatchObject({ success: 5, inferences: 24, executions: execs.length, failure: 0 });
+    // each request is counted with its whole execution's time (at least the fixed 40 ms)
+    expect(counters.computeInferUs).toBeGreaterThanOrEqual(5 * 39_000);
   });
 
   it('should answer ModelConfig with the contract in Triton config terms', async () => {

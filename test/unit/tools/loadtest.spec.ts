@@ -130,6 +130,7 @@ describe('runLoadtest against a fake gateway', () => {
       computeInferNs: 0,
       computeOutputNs: 0,
       pending: 0,
+      busyNs: 0,
       lastInferenceMs: 0,
       batchSizes: new Map(),
     };

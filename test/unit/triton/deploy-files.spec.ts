@@ -30,6 +30,7 @@ const counters = {
   computeInferNs: 0,
   computeOutputNs: 0,
   pending: 0,
+  busyNs: 0,
   lastInferenceMs: 0,
   batchSizes: new Map(),
 };
