@@ -15,6 +15,7 @@ import { CoreModule } from './core.module';
 import { HealthModule } from './health/health.module';
 import { JobsModule } from './jobs/jobs.module';
 import { SessionsModule } from './sessions/sessions.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 /**
  * The gateway: one Nest module per domain (CoreModule's pipeline, jobs, the REST API, health),
@@ -33,6 +34,8 @@ export class AppModule {
         LoggerModule.forRoot(loggerParams(config)),
         CoreModule.forRoot(config),
         JobsModule,
+        // every role delivers the webhooks of the jobs it finishes (a worker, or an API cancelling a waiting job)
+        WebhooksModule,
         ...(config.queue?.role === 'worker' ? [] : [ApiModule, SessionsModule]),
         HealthModule,
       ],

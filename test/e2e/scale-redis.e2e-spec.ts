@@ -1,6 +1,8 @@
 import * as fs from 'fs';
 import { Redis } from 'ioredis';
 import * as path from 'path';
+import { Webhook } from 'standardwebhooks';
+import { LocalServer, startLocalServer } from '../helpers/local-http';
 import { ffprobe, makeSpeech } from '../helpers/media';
 import { freePort, GatewayProcess, RedisServer } from '../helpers/scale-cluster';
 import { ASTRONAUT, tempDataDir } from './e2e-helpers';
@@ -10,6 +12,7 @@ import { ASTRONAUT, tempDataDir } from './e2e-helpers';
 // a few short jobs; the throughput figures live in the bench.
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const FINAL = ['succeeded', 'failed', 'cancelled'];
+const SECRET = `whsec_${Buffer.alloc(32, 9).toString('base64')}`;
 
 describe('QUEUE=redis: 2 API + 2 worker processes', () => {
   const work = tempDataDir('scale');
@@ -20,6 +23,8 @@ describe('QUEUE=redis: 2 API + 2 worker processes', () => {
   let apiA: GatewayProcess;
   let apiB: GatewayProcess;
   let workers: GatewayProcess[] = [];
+  let receiver: LocalServer;
+  const deliveriesOf = (id: string) => receiver.requests.filter((r) => r.headers['webhook-id'] === `msg_${id}`);
 
   const env = (role: string): Record<string, string> => ({
     QUEUE: 'redis',
@@ -31,13 +36,17 @@ describe('QUEUE=redis: 2 API + 2 worker processes', () => {
     JOB_CONCURRENCY: '1',
     JOB_LOCK_MS: '3000',
     DATA_DIR: dataDir,
-    LOG_LEVEL: 'warn',
+    // workers log every job's end, so the job-id log context can be checked in their logs
+    LOG_LEVEL: role === 'worker' ? 'log' : 'warn',
     RATE_LIMIT_PER_MINUTE: '10000',
+    WEBHOOK_SECRET: SECRET,
+    OUTBOUND_ALLOW_HOSTS: receiver.hostPort,
   });
 
   beforeAll(async () => {
     fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     await makeSpeech(speech, 2);
+    receiver = await startLocalServer((_req, res) => res.writeHead(204).end());
     redis = new RedisServer(await freePort(), path.join(work, 'redis'));
     await redis.start();
     probe = new Redis(redis.url, { maxRetriesPerRequest: null });
@@ -53,6 +62,7 @@ describe('QUEUE=redis: 2 API + 2 worker processes', () => {
   afterAll(async () => {
     await Promise.all([apiA, apiB, ...workers].filter(Boolean).map((p) => p.kill('SIGKILL')));
     probe?.disconnect();
+    await receiver?.close();
     await redis?.stop();
     fs.rmSync(work, { recursive: true, force: true });
   }, 60_000);
@@ -80,6 +90,17 @@ describe('QUEUE=redis: 2 API + 2 worker processes', () => {
       const j = await job(api, id).catch(() => undefined);
       if (j && (done(j) || FINAL.includes(j.status))) return j;
       if (Date.now() > end) throw new Error(`job ${id} stuck: ${JSON.stringify(j)}`);
+      await sleep(100);
+    }
+  }
+
+  /** Polls until the job's webhook is no longer pending. */
+  async function webhookSettled(api: GatewayProcess, id: string, timeoutMs = 60_000): Promise<any> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const j = await job(api, id).catch(() => undefined);
+      if (j?.webhook && j.webhook.state !== 'pending') return j;
+      if (Date.now() > end) throw new Error(`webhook of job ${id} still pending: ${JSON.stringify(j)}`);
       await sleep(100);
     }
   }
@@ -120,10 +141,32 @@ describe('QUEUE=redis: 2 API + 2 worker processes', () => {
     viaAvatar.append('audio', new Blob([fs.readFileSync(speech)]), 'speech.wav');
     const r = await fetch(`${apiB.url}/v1/jobs`, { method: 'POST', body: viaAvatar });
     expect(r.status).toBe(202);
-    const ids = [await submit(apiA), await submit(apiB), await submit(apiA), ((await r.json()) as { id: string }).id];
+    const ids = [
+      await submit(apiA, { webhookUrl: receiver.url('/hook') }),
+      await submit(apiB),
+      await submit(apiA),
+      ((await r.json()) as { id: string }).id,
+    ];
     const done = await Promise.all(ids.map((id, i) => until(i % 2 ? apiA : apiB, id, () => false)));
     expect(done.map((j) => j.status)).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded']);
     await expectGoodMp4(apiB, ids[0]);
+    // the worker that recorded the result delivers the webhook: signed, once
+    const hooked = await webhookSettled(apiB, ids[0]);
+    expect(hooked.webhook).toMatchObject({ state: 'delivered', attempts: [{ attempt: 1, status: 204 }] });
+    expect(deliveriesOf(ids[0])).toHaveLength(1);
+    const [got] = deliveriesOf(ids[0]);
+    const payload = new Webhook(SECRET).verify(got.body, got.headers as Record<string, string>) as any;
+    expect(payload).toMatchObject({ type: 'job.succeeded', data: { id: ids[0], status: 'succeeded', result: hooked.result } });
+    // every worker line about a job carries its id (pino's job-id log context)
+    const lines = workers
+      .flatMap((w) => fs.readFileSync(w.logFile, 'utf8').split('\n'))
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { msg?: string; jobId?: string });
+    for (const id of ids) {
+      const about = lines.filter((l) => l.msg?.includes(`job ${id}`));
+      expect(about.length).toBeGreaterThan(0);
+      for (const l of about) expect({ msg: l.msg, jobId: l.jobId }).toEqual({ msg: l.msg, jobId: id });
+    }
   }, 300_000);
 
   it('should give the same bytes on a stream opened on the other API as the result', async () => {
@@ -158,8 +201,8 @@ describe('QUEUE=redis: 2 API + 2 worker processes', () => {
     expect(done.map((j) => j.status)).toEqual(['succeeded', 'succeeded', 'succeeded']);
   }, 300_000);
 
-  it('should finish the job of a SIGKILLed worker on the other worker with a correct MP4', async () => {
-    const id = await submit(apiB);
+  it('should finish the job of a SIGKILLed worker on the other worker with a correct MP4, and send its webhook once', async () => {
+    const id = await submit(apiB, { webhookUrl: receiver.url('/killed') });
     await until(apiA, id, (j) => j.status === 'running' && j.framesDone > 0);
     // which worker holds it: the run's file name carries the worker's pid
     const record = JSON.parse((await probe.get(`lipsync:job:${id}`))!) as { renderPath: string };
@@ -169,5 +212,9 @@ describe('QUEUE=redis: 2 API + 2 worker processes', () => {
     const done = await until(apiB, id, () => false, 180_000);
     expect(done.status).toBe('succeeded');
     await expectGoodMp4(apiA, id);
+    const hooked = await webhookSettled(apiA, id);
+    expect(hooked.webhook.state).toBe('delivered');
+    expect(deliveriesOf(id)).toHaveLength(1);
+    expect(JSON.parse(deliveriesOf(id)[0].body)).toMatchObject({ type: 'job.succeeded', data: { id } });
   }, 300_000);
 });

@@ -243,9 +243,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   // Separate API and worker processes only make sense around a shared queue.
   if (driver === 'embedded' && role !== 'all')
     throw new ConfigError(`invalid configuration:\n  ROLE=${role} needs QUEUE=redis (the embedded queue lives in one process)`);
-  // Deliveries follow the embedded jobs service; a default webhook that would silently never fire is refused.
-  if (driver === 'redis' && dto.WEBHOOK_URL)
-    throw new ConfigError('invalid configuration:\n  WEBHOOK_URL is not supported with QUEUE=redis yet (webhooks need the embedded queue)');
   const cores = Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
   return {
     port: dto.PORT ?? 8080,

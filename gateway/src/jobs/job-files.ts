@@ -63,3 +63,19 @@ export async function removeAllBut(dir: string, keep: string[]): Promise<void> {
   const names = await fs.promises.readdir(dir).catch(() => [] as string[]);
   await Promise.all(names.filter((n) => !keep.includes(n)).map((n) => fs.promises.rm(path.join(dir, n), { recursive: true, force: true })));
 }
+
+/**
+ * Removes the files directly in `dir` not modified for `maxAgeMs` (an upload or download grows,
+ * so its mtime moves, until its request ends and it is moved out); returns how many went.
+ */
+export async function removeStaleFiles(dir: string, maxAgeMs: number, now = Date.now()): Promise<number> {
+  let n = 0;
+  for (const name of await fs.promises.readdir(dir).catch(() => [] as string[])) {
+    const file = path.join(dir, name);
+    const st = await fs.promises.lstat(file).catch(() => undefined);
+    if (!st?.isFile() || st.mtimeMs + maxAgeMs > now) continue;
+    await fs.promises.rm(file, { force: true });
+    n++;
+  }
+  return n;
+}

@@ -8,6 +8,7 @@ import { RenderModule } from '../render/render.module';
 import type { Renderer } from '../render/render.types';
 import { JOBS, type JobsDriver } from './jobs-driver';
 import { JobsService } from './jobs.service';
+import { webhookLeaseMs } from './redis-job-store';
 import { RedisJobsDriver } from './redis-jobs.driver';
 
 /**
@@ -49,7 +50,18 @@ export function createJobsDriver(
       return new JobsService(settings, renderer, metrics);
     case 'redis':
       if (!redis) throw new Error('QUEUE=redis without a Redis connection');
-      return new RedisJobsDriver(redis, { ...settings, role: q.role, maxAttempts: q.maxAttempts, lockMs: q.lockMs }, renderer, metrics);
+      return new RedisJobsDriver(
+        redis,
+        {
+          ...settings,
+          role: q.role,
+          maxAttempts: q.maxAttempts,
+          lockMs: q.lockMs,
+          webhookLeaseMs: webhookLeaseMs(config.webhooks?.timeoutMs ?? 10_000),
+        },
+        renderer,
+        metrics,
+      );
   }
 }
 

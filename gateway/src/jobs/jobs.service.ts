@@ -4,16 +4,14 @@ import { randomUUID } from 'crypto';
 import { EventEmitter } from 'events';
 import * as fs from 'fs';
 import * as path from 'path';
-import { GatewayError, toGatewayError } from '../common/errors';
-import { redactPaths } from '../common/redact';
+import { GatewayError } from '../common/errors';
 import { withJobLogContext } from '../common/log-context';
-import { stderrTail } from '../media/ffmpeg-runner';
 import type { Renderer } from '../render/render.types';
 import { DataLayout, removeAllBut } from './job-files';
 import { JobJournal, journalNeedsCompaction } from './job-journal';
 import { jobDeadlineMs } from './job-deadline';
 import { JobQueue } from './job-queue';
-import { applyResult } from './job-render';
+import { applyResult, logJobFailure, newJobRecord, publicJobError, renderFailure, renderRequestOf } from './job-render';
 import { orphanJobDirs, rebaseReplayedJob, recoveryAction, RESULT_NAME } from './job-recovery';
 import type { JobBuild, JobsDriver } from './jobs-driver';
 import { isTerminal, JobInput, JobOptions, JobRecord, JobStatus } from './job.types';
@@ -131,19 +129,7 @@ export class JobsService implements JobsDriver {
       // close() may have begun while the inputs were built: answer 503 rather than a 202 for a
       // job the closed journal would not keep
       if (this.closing) throw new GatewayError('BACKEND_UNAVAILABLE', 'the server is shutting down');
-      const job: JobRecord = {
-        id,
-        status: 'queued',
-        createdAt: new Date().toISOString(),
-        progress: 0,
-        framesDone: 0,
-        framesTotal: 0,
-        timings: { ...timings },
-        options,
-        input,
-        workDir,
-        ...extra,
-      };
+      const job = newJobRecord(id, workDir, options, { input, timings }, extra);
       this.records.set(id, job);
       this.journal.put(job);
       try {
@@ -330,50 +316,25 @@ export class JobsService implements JobsDriver {
     this.journal.put(job);
     this.emit(job);
     try {
-      const result = await this.renderer.render(
-        {
-          facePath: job.input.facePath,
-          audioPath: job.input.audioPath,
-          outPath: path.join(job.workDir, RESULT_NAME),
-          fps: job.options.fps,
-          box: job.options.box,
-          pads: job.options.pads,
-          faceIndex: job.options.faceIndex,
-          facePoint: job.options.facePoint,
-          smooth: job.options.smooth,
-          encoder: job.options.encoder,
-          outputHeight: job.options.outputHeight,
-          quality: job.options.quality,
-          loop: job.options.loop,
-          silence: job.options.silence,
-          fragmented: job.options.stream === true,
+      const result = await this.renderer.render(renderRequestOf(job, path.join(job.workDir, RESULT_NAME)), {
+        signal,
+        onProgress: (p) => {
+          job.progress = p.progress;
+          job.framesDone = p.framesDone;
+          job.framesTotal = p.framesTotal;
+          this.emit(job);
         },
-        {
-          signal,
-          onProgress: (p) => {
-            job.progress = p.progress;
-            job.framesDone = p.framesDone;
-            job.framesTotal = p.framesTotal;
-            this.emit(job);
-          },
-          onOutputStarted: () => {
-            job.outputStarted = true;
-            this.emit(job);
-          },
+        onOutputStarted: () => {
+          job.outputStarted = true;
+          this.emit(job);
         },
-      );
+      });
       applyResult(job, result);
       await this.finish(job, 'succeeded');
     } catch (err) {
       if (this.closing) return this.requeueInterrupted(job);
-      const gw = pastDeadline()
-        ? new GatewayError('DEADLINE_EXCEEDED', `the job ran longer than its limit of ${Math.round(deadlineMs / 1000)} s`, undefined, {
-            cause: err,
-          })
-        : toGatewayError(err);
-      if (gw.code === 'INTERNAL') this.log.error(`job ${job.id} failed: ${gw.message}`, gw.stack);
-      // clients get the code and a role-named message; paths and stderr go to the log with the job id
-      else if (gw.code !== 'CANCELLED') this.log.warn(`job ${job.id} failed: ${gw.code}: ${gw.message}${logDetails(gw)}`);
+      const gw = renderFailure(err, pastDeadline(), deadlineMs);
+      logJobFailure(this.log, job.id, gw);
       await this.finish(job, gw.code === 'CANCELLED' ? 'cancelled' : 'failed', gw);
     }
   }
@@ -382,9 +343,7 @@ export class JobsService implements JobsDriver {
   private async finish(job: JobRecord, status: JobStatus, err?: GatewayError): Promise<void> {
     job.status = status;
     job.finishedAt = new Date().toISOString();
-    // INTERNAL messages come from unexpected errors (paths, library text): logged, not published.
-    if (err)
-      job.error = { code: err.code, message: err.code === 'INTERNAL' ? 'internal error (see the server log)' : redactPaths(err.message) };
+    if (err) job.error = publicJobError(err);
     if (status === 'succeeded') await removeAllBut(job.workDir, [RESULT_NAME]);
     else await fs.promises.rm(job.workDir, { recursive: true, force: true });
     this.journal.put(job);
@@ -443,13 +402,4 @@ const shuttingDown = (jobId: string) =>
 
 function inputsExist(input: JobInput): boolean {
   return fs.existsSync(input.facePath) && fs.existsSync(input.audioPath);
-}
-
-/** stderr tail and other details of a failure, for the log line only. */
-function logDetails(err: GatewayError): string {
-  const d = err.details;
-  if (!d) return '';
-  const stderr = typeof d.stderr === 'string' ? ` stderr: ${stderrTail(d.stderr, 5)}` : '';
-  const rest = Object.entries(d).filter(([k]) => k !== 'stderr');
-  return `${stderr}${rest.length ? ` ${JSON.stringify(Object.fromEntries(rest))}` : ''}`;
 }

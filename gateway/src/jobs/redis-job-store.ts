@@ -1,15 +1,23 @@
 import type { RedisConnections } from '../redis/redis-connections';
 import { isTerminal, JobRecord } from './job.types';
 
+/** Sorted set of due webhook deliveries (member: job id; score: when due, or until when claimed): webhooks/webhook-schedule.ts. */
+export const webhookDueKey = (redis: RedisConnections): string => redis.key('webhook-due');
+
+/** How long a claim on a webhook delivery lasts: one attempt's timeout plus a margin; past it, another replica takes it over. */
+export const webhookLeaseMs = (attemptTimeoutMs: number): number => attemptTimeoutMs + 30_000;
+
 /**
  * Job records in Redis (one JSON value per job, the same JobRecord the embedded journal keeps),
  * their change events (pub/sub, so any API replica can follow any job), cancel requests (a flag
- * plus a pub/sub nudge) and the finished-job index the TTL sweep reads.
+ * plus a pub/sub nudge), the finished-job index the TTL sweep reads, and the due set of webhooks.
  */
 export class RedisJobStore {
   constructor(
     private readonly redis: RedisConnections,
     private readonly resultTtlSeconds: number,
+    /** the first claim on a final job's webhook delivery, held by the process that records the final state */
+    private readonly webhookLeaseMs = 40_000,
   ) {}
 
   get eventsChannel(): string {
@@ -25,7 +33,11 @@ export class RedisJobStore {
     return text ? (JSON.parse(text) as JobRecord) : undefined;
   }
 
-  /** Saves the record and tells every subscriber; a final record also enters the sweep index. */
+  /**
+   * Saves the record and tells every subscriber; a final record also enters the sweep index, and
+   * with a pending webhook the due set, claimed by this process (NX: only the first final write
+   * claims; later ones, the deliveries' own updates, leave the schedule alone).
+   */
   async put(job: JobRecord): Promise<void> {
     const text = JSON.stringify(job);
     const multi = this.redis.client.multi();
@@ -33,6 +45,8 @@ export class RedisJobStore {
       // the sweep removes it after the TTL; the key's own expiry is the backstop
       multi.set(this.redis.key('job', job.id), text, 'EX', this.resultTtlSeconds + 3600);
       multi.zadd(this.redis.key('finished'), Date.parse(job.finishedAt ?? new Date().toISOString()), job.id);
+      if (job.webhook?.state === 'pending' && !job.webhook.payload && !job.webhook.attempts.length)
+        multi.zadd(webhookDueKey(this.redis), 'NX', Date.now() + this.webhookLeaseMs, job.id);
     } else {
       multi.set(this.redis.key('job', job.id), text);
     }
@@ -41,7 +55,7 @@ export class RedisJobStore {
   }
 
   async remove(id: string): Promise<void> {
-    await this.redis.client.del(this.redis.key('job', id), this.redis.key('cancel', id));
+    await this.redis.client.multi().del(this.redis.key('job', id), this.redis.key('cancel', id)).zrem(webhookDueKey(this.redis), id).exec();
   }
 
   async requestCancel(id: string): Promise<void> {

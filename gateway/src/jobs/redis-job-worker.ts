@@ -2,11 +2,13 @@ import { Logger } from '@nestjs/common';
 import { DelayedError, Job, Worker } from 'bullmq';
 import * as fs from 'fs';
 import * as path from 'path';
-import { GatewayError, toGatewayError } from '../common/errors';
+import { GatewayError } from '../common/errors';
+import { withJobLogContext } from '../common/log-context';
 import type { RedisConnections } from '../redis/redis-connections';
 import type { Renderer } from '../render/render.types';
+import { jobDeadlineMs } from './job-deadline';
 import { DataLayout, removeAllBut } from './job-files';
-import { applyResult, renderRequestOf } from './job-render';
+import { applyResult, logJobFailure, publicJobError, renderFailure, renderRequestOf } from './job-render';
 import { isTerminal, JobRecord, JobStatus } from './job.types';
 import type { JobsObserver } from './jobs.service';
 import type { RedisJobStore } from './redis-job-store';
@@ -17,6 +19,8 @@ export interface RedisWorkerSettings {
   maxAttempts: number;
   lockMs: number;
   dataDir: string;
+  /** a job's maximum duration; 0/undefined: scaled with its audio (job-deadline.ts) */
+  jobTimeoutSeconds?: number;
 }
 
 const RESULT_NAME = 'result.mp4';
@@ -29,6 +33,9 @@ const PROGRESS_EVERY_MS = 200;
  * from scratch here, at most maxAttempts times, then fails with JOB_ATTEMPTS_EXHAUSTED. Each run
  * writes its own file, renamed to result.mp4 on success, so a re-run never mixes with a dead one.
  * Cancel: a pub/sub message (and a flag polled every 250 ms) aborts the render wherever it runs.
+ * Deadline (JOB_TIMEOUT_SECONDS, else scaled with the audio): aborts the render like a cancel, then
+ * fails the job with DEADLINE_EXCEEDED and frees the slot, as the embedded JobsService does. Every
+ * log line a job's run writes carries its id (log-context.ts).
  */
 export class RedisJobWorker {
   private readonly log = new Logger(RedisJobWorker.name);
@@ -44,6 +51,8 @@ export class RedisJobWorker {
     private readonly renderer: Renderer,
     private readonly settings: RedisWorkerSettings,
     private readonly observer: JobsObserver = {},
+    /** called once a final status is recorded (webhooks) */
+    private readonly finalized: (job: JobRecord) => void = () => undefined,
   ) {
     this.layout = new DataLayout(settings.dataDir);
   }
@@ -90,7 +99,12 @@ export class RedisJobWorker {
     }
   }
 
-  private async process(bj: Job<{ id: string }>, token?: string): Promise<void> {
+  /** One job's run, with its id on every log line it writes (render, backend, ffmpeg, its webhook). */
+  private process(bj: Job<{ id: string }>, token?: string): Promise<void> {
+    return withJobLogContext(String(bj.data.id), () => this.runJob(bj, token));
+  }
+
+  private async runJob(bj: Job<{ id: string }>, token?: string): Promise<void> {
     const id = bj.data.id;
     const job = await this.store.get(id);
     if (!job || isTerminal(job.status)) return; // deleted, or finished by a run whose completion was lost
@@ -105,6 +119,13 @@ export class RedisJobWorker {
     }
     const abort = new AbortController();
     this.running.set(id, abort);
+    // the job's deadline aborts the render like a cancel, then reports DEADLINE_EXCEEDED
+    const deadlineMs = jobDeadlineMs(this.settings.jobTimeoutSeconds, job.input.audioSeconds);
+    let pastDeadline = false;
+    const timer = setTimeout(() => {
+      pastDeadline = true;
+      abort.abort();
+    }, deadlineMs);
     try {
       await this.execute(job, bj, abort.signal);
     } catch (err) {
@@ -113,10 +134,11 @@ export class RedisJobWorker {
         await bj.moveToDelayed(Date.now(), token);
         throw new DelayedError();
       }
-      const gw = toGatewayError(err);
-      if (gw.code === 'INTERNAL') this.log.error(`job ${id} failed: ${gw.message}`, gw.stack);
+      const gw = renderFailure(err, pastDeadline, deadlineMs);
+      logJobFailure(this.log, id, gw);
       await this.finish(job, gw.code === 'CANCELLED' ? 'cancelled' : 'failed', gw);
     } finally {
+      clearTimeout(timer);
       this.running.delete(id);
     }
   }
@@ -156,15 +178,24 @@ export class RedisJobWorker {
 
   /** Records the final status (on the shared store, for every API replica); keeps only a success's result. */
   private async finish(job: JobRecord, status: JobStatus, err?: GatewayError): Promise<void> {
+    // A run that lost its lock (its process stalled past JOB_LOCK_MS) may end after another run
+    // finished the job: that outcome stands; this run only removes its own file.
+    const current = await this.store.get(job.id);
+    if (!current || isTerminal(current.status)) {
+      if (job.renderPath) await fs.promises.rm(job.renderPath, { force: true });
+      this.log.warn(`job ${job.id}: a stale run ended (${status}) after the job was already ${current?.status ?? 'removed'}; kept that`);
+      return;
+    }
     job.status = status;
     job.finishedAt = new Date().toISOString();
-    if (err) job.error = { code: err.code, message: err.code === 'INTERNAL' ? 'internal error (see the server log)' : err.message };
+    if (err) job.error = publicJobError(err);
     delete job.renderPath;
     if (status === 'succeeded') await removeAllBut(this.layout.jobDir(job.id), [RESULT_NAME]);
     else await fs.promises.rm(this.layout.jobDir(job.id), { recursive: true, force: true });
     await this.store.put(job);
     this.observer.jobFinished?.(status);
     this.log.log(`job ${job.id} ${status}${err ? ` (${err.code})` : ''} timings=${JSON.stringify(job.timings)}`);
+    this.finalized(job);
   }
 
   private async requeue(job: JobRecord): Promise<void> {

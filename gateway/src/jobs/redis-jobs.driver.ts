@@ -7,7 +7,8 @@ import * as path from 'path';
 import { GatewayError } from '../common/errors';
 import type { RedisConnections } from '../redis/redis-connections';
 import type { Renderer } from '../render/render.types';
-import { DataLayout } from './job-files';
+import { DataLayout, removeStaleFiles } from './job-files';
+import { newJobRecord } from './job-render';
 import { isTerminal, JobOptions, JobRecord } from './job.types';
 import type { JobBuild, JobsDriver } from './jobs-driver';
 import type { JobsObserver } from './jobs.service';
@@ -22,11 +23,19 @@ export interface RedisJobsSettings {
   resultTtlSeconds: number;
   maxAttempts: number;
   lockMs: number;
+  /** a job's maximum duration; 0/undefined: scaled with its audio (job-deadline.ts) */
+  jobTimeoutSeconds?: number;
+  /** how long the process that records a job's final state holds the first claim on its webhook delivery */
+  webhookLeaseMs?: number;
 }
 
 const QUEUE_NAME = 'render';
 const RESULT_NAME = 'result.mp4';
 const CANCEL_WAIT_MS = 15_000;
+/** an upload (or URL download) untouched this long was left by a replica that died mid-request */
+export const STALE_UPLOAD_MS = 3600_000;
+/** how far from the head of the wait list queuePosition looks (QUEUE_MAX bounds the list anyway) */
+const POSITION_SCAN_MAX = 10_000;
 
 /**
  * QUEUE=redis: BullMQ on Redis. API replicas create jobs (record + BullMQ job), read records,
@@ -41,6 +50,7 @@ export class RedisJobsDriver implements JobsDriver {
   private readonly queue: Queue;
   private readonly worker?: RedisJobWorker;
   private readonly events = new EventEmitter();
+  private readonly finalListeners = new Set<(job: JobRecord) => void>();
   private depth = 0;
   private timers: NodeJS.Timeout[] = [];
   private closing = false;
@@ -52,7 +62,7 @@ export class RedisJobsDriver implements JobsDriver {
     private readonly observer: JobsObserver = {},
   ) {
     this.layout = new DataLayout(settings.dataDir);
-    this.store = new RedisJobStore(redis, settings.resultTtlSeconds);
+    this.store = new RedisJobStore(redis, settings.resultTtlSeconds, settings.webhookLeaseMs);
     this.queue = new Queue(QUEUE_NAME, { connection: redis.open('queue'), prefix: redis.key('bull') });
     this.queue.on('error', (e) => this.log.warn(`queue: ${e.message}`));
     this.events.setMaxListeners(0);
@@ -63,6 +73,7 @@ export class RedisJobsDriver implements JobsDriver {
         renderer,
         { ...settings, queueName: QUEUE_NAME, dataDir: settings.dataDir },
         observer,
+        (job) => this.finalized(job),
       );
     }
   }
@@ -93,10 +104,10 @@ export class RedisJobsDriver implements JobsDriver {
     await this.worker?.start();
     const refresh = setInterval(() => void this.refreshDepth(), 1000);
     this.timers.push(refresh);
-    if (this.worker) {
-      const every = Math.min(60, Math.max(1, this.settings.resultTtlSeconds / 4)) * 1000;
-      this.timers.push(setInterval(() => void this.sweep().catch((e) => this.log.warn(`sweep failed: ${String(e)}`)), every));
-    }
+    // The shared uploads folder is not cleared at start (other replicas are mid-upload); stale files
+    // go by age on every replica, expired jobs on workers.
+    const every = Math.min(60, Math.max(1, this.settings.resultTtlSeconds / 4)) * 1000;
+    this.timers.push(setInterval(() => void this.sweep().catch((e) => this.log.warn(`sweep failed: ${String(e)}`)), every));
     for (const t of this.timers) t.unref();
   }
 
@@ -124,20 +135,7 @@ export class RedisJobsDriver implements JobsDriver {
     const workDir = this.layout.jobDir(id);
     await fs.promises.mkdir(workDir, { recursive: true });
     try {
-      const { input, timings } = await build(workDir);
-      const job: JobRecord = {
-        id,
-        status: 'queued',
-        createdAt: new Date().toISOString(),
-        progress: 0,
-        framesDone: 0,
-        framesTotal: 0,
-        timings: { ...timings },
-        options,
-        input,
-        workDir,
-        ...extra,
-      };
+      const job = newJobRecord(id, workDir, options, await build(workDir), extra);
       await this.store.put(job);
       try {
         await this.queue.add('render', { id }, { jobId: id, removeOnComplete: true, removeOnFail: true });
@@ -179,6 +177,7 @@ export class RedisJobsDriver implements JobsDriver {
         await fs.promises.rm(this.layout.jobDir(id), { recursive: true, force: true });
         await this.store.put(job);
         this.observer.jobFinished?.('cancelled');
+        this.finalized(job);
         return job;
       }
     }
@@ -217,12 +216,37 @@ export class RedisJobsDriver implements JobsDriver {
     return () => this.events.off(id, listener);
   }
 
+  /** Calls `listener` with every job this process records as final (webhooks); returns the unsubscribe function. */
+  onFinal(listener: (job: JobRecord) => void): () => void {
+    this.finalListeners.add(listener);
+    return () => this.finalListeners.delete(listener);
+  }
+
+  /**
+   * Records a change to a final job made outside the lifecycle (webhook deliveries): read, change,
+   * write back and publish; false when the job is gone. Only the replica holding the delivery's
+   * claim writes these, so read-modify-write does not race.
+   */
+  async update(id: string, change: (job: JobRecord) => void): Promise<boolean> {
+    const job = await this.store.get(id);
+    if (!job) return false;
+    change(job);
+    await this.store.put(job);
+    return true;
+  }
+
+  /**
+   * Place in the wait list (0 = next), -1 when not waiting. One LPOS from the tail (the next to
+   * run: BullMQ pushes new jobs at the head and workers take from the tail), bounded by MAXLEN,
+   * instead of reading the whole list.
+   */
   async queuePosition(id: string): Promise<number> {
-    const waiting = await this.queue.getWaiting(0, -1);
-    const ids = waiting.map((j) => j.id);
-    const i = ids.indexOf(id);
-    // BullMQ lists the wait list newest first; position 0 is the next to run
-    return i < 0 ? -1 : ids.length - 1 - i;
+    const [[, len], [, index]] = (await this.redis.client
+      .multi()
+      .llen(this.queue.keys.wait)
+      .lpos(this.queue.keys.wait, id, 'RANK', -1, 'MAXLEN', POSITION_SCAN_MAX)
+      .exec()) as [[null, number], [null, number | null]];
+    return index === null ? -1 : len - 1 - index;
   }
 
   outputPath(job: JobRecord): string {
@@ -233,6 +257,8 @@ export class RedisJobsDriver implements JobsDriver {
 
   /** Removes finished jobs older than the TTL; each one by exactly one replica (the one whose ZREM won). */
   async sweep(now = Date.now()): Promise<number> {
+    await removeStaleFiles(this.layout.uploadsDir, STALE_UPLOAD_MS, now);
+    if (!this.worker) return 0;
     let n = 0;
     for (const id of await this.store.finishedBefore(now - this.settings.resultTtlSeconds * 1000)) {
       if (!(await this.store.claimExpired(id))) continue;
@@ -241,6 +267,17 @@ export class RedisJobsDriver implements JobsDriver {
       n++;
     }
     return n;
+  }
+
+  private finalized(job: JobRecord): void {
+    // after the final state is in Redis; listeners (webhooks) work asynchronously and must not throw here
+    for (const listener of this.finalListeners) {
+      try {
+        listener(job);
+      } catch (e) {
+        this.log.warn(`final-state listener failed for job ${job.id}: ${String(e)}`);
+      }
+    }
   }
 
   private async refreshDepth(): Promise<void> {

@@ -1,30 +1,44 @@
 import { Logger } from '@nestjs/common';
 import { toJobView } from '../api/job-view';
 import { GatewayError } from '../common/errors';
+import { withJobLogContext } from '../common/log-context';
 import type { WebhookConfig } from '../config/config';
-import type { JobsService } from '../jobs/jobs.service';
 import { isTerminal, JobRecord, JobWebhook, WebhookAttempt } from '../jobs/job.types';
 import { classify, OutboundError, OutboundHttp, parseOutboundUrl } from '../outbound/outbound-http';
 import { urlError } from '../outbound/url-download';
 import { AttemptOutcome, delivered, eventFor, isRetryable, retryDelayMs } from './webhook-policy';
+import type { WebhookSchedule } from './webhook-schedule';
 import { WebhookSigner } from './webhook-signer';
+
+/** What the dispatcher needs of the jobs driver (JobsService and RedisJobsDriver both have it). */
+export interface WebhookJobs {
+  /** called with each job this process records as final */
+  onFinal(listener: (job: JobRecord) => void): () => void;
+  /** throws NOT_FOUND once the job is swept */
+  get(id: string): JobRecord | Promise<JobRecord>;
+  /** records a change on the job; false when it is gone */
+  update(id: string, change: (job: JobRecord) => void): boolean | Promise<boolean>;
+}
 
 /**
  * Delivers a job's webhook once its final state is recorded: asynchronously (a render never waits
  * for a receiver), signed per Standard Webhooks, retried with backoff and jitter, every attempt
- * journaled on the job (GET /v1/jobs/:id shows them). A delivery still pending at shutdown resumes
- * at the next start with the same webhook-id and body (at-least-once: receivers dedupe on the id).
+ * recorded on the job (GET /v1/jobs/:id shows them). The body is fixed before the first attempt
+ * and every attempt carries webhook-id msg_<jobId>, so a receiver dedupes at-least-once deliveries.
+ * When attempts are due and which process makes them is the schedule's business (webhook-schedule.ts):
+ * this process's timers (embedded queue; pending deliveries resume at the next start) or a claimed
+ * set in Redis shared by every replica (QUEUE=redis; a delivery whose process died is taken over).
  */
 export class WebhookDispatcher {
   private readonly log = new Logger(WebhookDispatcher.name);
   private readonly signer?: WebhookSigner;
-  private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly inFlight = new Map<string, AbortController>();
   private unsubscribe?: () => void;
   private closed = false;
 
   constructor(
-    private readonly jobs: JobsService,
+    private readonly jobs: WebhookJobs,
+    private readonly schedule: WebhookSchedule,
     private readonly http: OutboundHttp,
     private readonly config: WebhookConfig,
     private readonly random: () => number = Math.random,
@@ -47,55 +61,50 @@ export class WebhookDispatcher {
     }
   }
 
-  /** Subscribes to final states and resumes deliveries left pending by a previous run. */
+  /** Subscribes to final states and starts the schedule (which resumes deliveries left pending). Without a secret nothing is sent. */
   start(): void {
-    this.unsubscribe = this.jobs.onFinal((job) => this.begin(job));
-    for (const job of this.jobs.list()) {
-      if (!isTerminal(job.status) || job.webhook?.state !== 'pending') continue;
-      if (!job.webhook.payload) this.begin(job);
-      else this.schedule(job.id, Math.max(0, Date.parse(job.webhook.nextAttemptAt ?? '') - Date.now() || 0));
-    }
+    if (!this.signer) return;
+    this.unsubscribe = this.jobs.onFinal((job) => {
+      if (!this.closed && eventFor(job.status) && job.webhook?.state === 'pending') this.schedule.begin(job.id);
+    });
+    // every line a delivery logs carries its job's id, whichever process or timer makes it
+    this.schedule.start((id) =>
+      withJobLogContext(id, () => this.attempt(id)).catch((e) => this.log.warn(`webhook for job ${id}: ${String(e)}`)),
+    );
   }
 
-  /** Stops timers and in-flight attempts; what is pending stays journaled for the next start. */
-  close(): void {
+  /** Stops the schedule and in-flight attempts; what is pending stays recorded (and, with Redis, is handed back). */
+  async close(): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
     this.unsubscribe?.();
-    for (const t of this.timers.values()) clearTimeout(t);
-    this.timers.clear();
+    const interrupted = [...this.inFlight.keys()];
     for (const a of this.inFlight.values()) a.abort();
+    await this.schedule.close(interrupted);
   }
 
-  private begin(job: JobRecord): void {
-    const event = eventFor(job.status);
-    if (this.closed || !event || job.webhook?.state !== 'pending' || !this.signer) return;
-    // The body is fixed now: the job as GET /v1/jobs/:id shows it at its final state.
-    const payload = JSON.stringify({ type: event, timestamp: job.finishedAt ?? new Date().toISOString(), data: toJobView(job) });
-    this.jobs.update(job.id, (j) => {
-      if (j.webhook) j.webhook.payload = payload;
-    });
-    this.schedule(job.id, 0);
-  }
-
-  private findJob(id: string): JobRecord | undefined {
+  private async findJob(id: string): Promise<JobRecord | undefined> {
     try {
-      return this.jobs.get(id);
+      return await this.jobs.get(id);
     } catch {
       return undefined; // swept (result expired) while a delivery was pending
     }
   }
 
-  private schedule(id: string, delayMs: number): void {
-    if (this.closed) return;
-    const timer = setTimeout(() => void this.attempt(id).catch((e) => this.log.warn(`webhook for job ${id}: ${String(e)}`)), delayMs);
-    timer.unref();
-    this.timers.set(id, timer);
-  }
-
   private async attempt(id: string): Promise<void> {
-    this.timers.delete(id);
-    const hook = this.findJob(id)?.webhook;
-    if (this.closed || !hook || hook.state !== 'pending' || !hook.payload || !this.signer) return;
+    if (this.closed || !this.signer) return;
+    const job = await this.findJob(id);
+    const event = job && eventFor(job.status);
+    let hook = job?.webhook;
+    if (!job || !event || !hook || hook.state !== 'pending' || !isTerminal(job.status)) return this.schedule.settled(id);
+    if (!hook.payload) {
+      // The body is fixed now, before any attempt: the job as GET /v1/jobs/:id shows it at its final state.
+      const payload = JSON.stringify({ type: event, timestamp: job.finishedAt ?? new Date().toISOString(), data: toJobView(job) });
+      await this.jobs.update(id, (j) => {
+        if (j.webhook) j.webhook.payload = payload;
+      });
+      hook = { ...hook, payload };
+    }
     const n = hook.attempts.length + 1;
     const started = Date.now();
     const abort = new AbortController();
@@ -104,7 +113,7 @@ export class WebhookDispatcher {
     let outcome: AttemptOutcome;
     let error: string | undefined;
     try {
-      const headers = this.signer.headers(`msg_${id}`, new Date(), hook.payload);
+      const headers = this.signer.headers(`msg_${id}`, new Date(), hook.payload!);
       const res = await this.http.send(hook.url, { method: 'POST', headers, body: hook.payload, signal });
       res.body.resume();
       outcome = { status: res.status };
@@ -115,14 +124,14 @@ export class WebhookDispatcher {
     } finally {
       this.inFlight.delete(id);
     }
-    if (this.closed) return; // interrupted by shutdown: not an attempt, the next start tries again
+    if (this.closed) return; // interrupted by shutdown: not an attempt, it is made again
     const record: WebhookAttempt = { attempt: n, at: new Date(started).toISOString(), ms: Date.now() - started };
     if ('status' in outcome) record.status = outcome.status;
     else record.error = error;
     const ok = delivered(outcome);
     const retry = !ok && isRetryable(outcome) && n < this.config.maxAttempts;
     const delay = retry ? retryDelayMs(n, this.config.retryBaseMs, this.config.retryMaxMs, this.random) : 0;
-    this.jobs.update(id, (j) => {
+    const still = await this.jobs.update(id, (j) => {
       const w = j.webhook!;
       w.attempts.push(record);
       w.state = ok ? 'delivered' : retry ? 'pending' : 'failed';
@@ -130,6 +139,7 @@ export class WebhookDispatcher {
       else delete w.nextAttemptAt;
     });
     if (!ok && !retry) this.log.warn(`webhook for job ${id} failed after ${n} attempt(s)`);
-    if (retry) this.schedule(id, delay);
+    if (retry && still) await this.schedule.retryAt(id, Date.now() + delay);
+    else await this.schedule.settled(id);
   }
 }

@@ -36,6 +36,12 @@ describe('queue configuration', () => {
     });
   });
 
+  it('should accept webhooks with QUEUE=redis (every replica delivers what it finishes)', () => {
+    const secret = `whsec_${Buffer.alloc(32, 1).toString('base64')}`;
+    const c = loadConfig({ QUEUE: 'redis', ROLE: 'worker', WEBHOOK_SECRET: secret, WEBHOOK_URL: 'https://hooks.example.com/x' });
+    expect(c.webhooks).toMatchObject({ secret, defaultUrl: 'https://hooks.example.com/x' });
+  });
+
   it('should refuse a REDIS_URL that is not a redis:// URL and an unknown role', () => {
     expect(() => loadConfig({ QUEUE: 'redis', REDIS_URL: 'http://x' })).toThrow(/REDIS_URL/);
     expect(() => loadConfig({ QUEUE: 'redis', ROLE: 'both' })).toThrow(/ROLE/);
