@@ -1,6 +1,7 @@
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import { writeFileAtomic } from '../common/atomic-file';
 import { GatewayError } from '../common/errors';
 import { DataLayout, moveFile, randomName } from '../jobs/job-files';
 import type { AvatarPort } from '../render/render-pipeline';
@@ -98,9 +99,8 @@ export class AvatarStore {
         createdAt: new Date().toISOString(),
         file,
       };
-      // temp + rename: a reader never sees half a meta.json
-      await fs.promises.writeFile(path.join(dir, `${META}.tmp`), JSON.stringify(meta));
-      await fs.promises.rename(path.join(dir, `${META}.tmp`), path.join(dir, META));
+      // unique temp + rename: a reader (any replica) never sees half a meta.json, even with two writers
+      await writeFileAtomic(path.join(dir, META), JSON.stringify(meta));
       return publicMeta(meta);
     } catch (err) {
       await fs.promises.rm(dir, { recursive: true, force: true });

@@ -1,5 +1,6 @@
 import { promises as fs } from 'fs';
 import * as path from 'path';
+import { writeFileAtomic } from '../common/atomic-file';
 import type { DetectedFace, FaceBox, FaceReport } from './face.types';
 
 /** Bumped when the box maths change, so old disk entries are ignored. */
@@ -48,18 +49,10 @@ export class AvatarStore {
     }
   }
 
-  /** Atomic write (temp file + rename), so a crash never leaves half a record. */
+  /** Atomic write (unique temp file + rename), so neither a crash nor a second writer (another replica) leaves half a record. */
   async write(rec: AvatarRecord): Promise<void> {
     await fs.mkdir(this.dir, { recursive: true });
-    const target = this.file(rec.key);
-    const tmp = `${target}.${process.pid}.${Date.now()}.tmp`;
-    try {
-      await fs.writeFile(tmp, JSON.stringify(rec));
-      await fs.rename(tmp, target);
-    } catch (err) {
-      await fs.rm(tmp, { force: true });
-      throw err;
-    }
+    await writeFileAtomic(this.file(rec.key), JSON.stringify(rec));
   }
 
   async remove(key: string): Promise<void> {

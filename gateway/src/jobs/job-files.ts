@@ -1,6 +1,7 @@
 import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import { copyFileAtomic } from '../common/atomic-file';
 
 /** On-disk layout under DATA_DIR. Every name here is chosen by the server, never by a client. */
 export class DataLayout {
@@ -36,13 +37,13 @@ export function randomName(prefix: string, ext: string): string {
   return `${prefix}-${randomBytes(12).toString('hex')}.${ext}`;
 }
 
-/** Moves a file (rename, or copy+unlink across devices). */
+/** Moves a file (rename, or across devices an atomic copy then unlink: `to` never exists half-written). */
 export async function moveFile(from: string, to: string): Promise<void> {
   try {
     await fs.promises.rename(from, to);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
-    await fs.promises.copyFile(from, to);
+    await copyFileAtomic(from, to);
     await fs.promises.rm(from, { force: true });
   }
 }
@@ -54,7 +55,7 @@ export async function linkOrCopy(from: string, to: string): Promise<void> {
   } catch (err) {
     // ENOENT (the source is gone) is a real failure; anything else (EXDEV, EPERM, EMLINK…) falls back to a copy.
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw err;
-    await fs.promises.copyFile(from, to);
+    await copyFileAtomic(from, to);
   }
 }
 
