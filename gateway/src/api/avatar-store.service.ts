@@ -82,8 +82,8 @@ export class AvatarStore {
   private async createLocked(avatarId: string, uploadPath: string, sniff: SniffResult, signal?: AbortSignal): Promise<AvatarDto> {
     const dir = this.layout.avatarDir(avatarId);
     await fs.promises.mkdir(dir, { recursive: true });
+    const file = randomName('face', sniff.format);
     try {
-      const file = randomName('face', sniff.format);
       await moveFile(uploadPath, path.join(dir, file));
       const prepared = await this.avatars.prepare(path.join(dir, file), { signal });
       const b = prepared.box(0);
@@ -103,8 +103,14 @@ export class AvatarStore {
       await writeFileAtomic(path.join(dir, META), JSON.stringify(meta));
       return publicMeta(meta);
     } catch (err) {
-      await fs.promises.rm(dir, { recursive: true, force: true });
-      await this.avatars.forgetContent?.(avatarId);
+      // Only this creation's own file goes: another replica on the shared DATA_DIR may be creating
+      // (or have created) the same avatar in this folder. The folder and the face's cached boxes go
+      // only when no replica completed it.
+      await fs.promises.rm(path.join(dir, file), { force: true });
+      if (!this.readMeta(avatarId)) {
+        await fs.promises.rmdir(dir).catch(() => undefined); // only when empty: another creation may be under way
+        await this.avatars.forgetContent?.(avatarId);
+      }
       throw err;
     }
   }

@@ -57,7 +57,9 @@ export function createJobsDriver(
           role: q.role,
           maxAttempts: q.maxAttempts,
           lockMs: q.lockMs,
-          webhookLeaseMs: webhookLeaseMs(config.webhooks?.timeoutMs ?? 10_000),
+          // a process that delivers webhooks (it has the secret) claims those of the jobs it finishes;
+          // one that does not (a worker with no route out) leaves them due at once for the others
+          webhookLeaseMs: config.webhooks?.secret ? webhookLeaseMs(config.webhooks.timeoutMs) : 0,
         },
         renderer,
         metrics,

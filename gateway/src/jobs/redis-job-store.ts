@@ -16,8 +16,8 @@ export class RedisJobStore {
   constructor(
     private readonly redis: RedisConnections,
     private readonly resultTtlSeconds: number,
-    /** the first claim on a final job's webhook delivery, held by the process that records the final state */
-    private readonly webhookLeaseMs = 40_000,
+    /** the first claim on a final job's webhook delivery, held by the process that records the final state (0: due at once, for any replica) */
+    private readonly webhookLeaseMs = 0,
   ) {}
 
   get eventsChannel(): string {

@@ -25,7 +25,7 @@ export interface RedisJobsSettings {
   lockMs: number;
   /** a job's maximum duration; 0/undefined: scaled with its audio (job-deadline.ts) */
   jobTimeoutSeconds?: number;
-  /** how long the process that records a job's final state holds the first claim on its webhook delivery */
+  /** how long the process that records a job's final state holds the first claim on its webhook delivery (0: it does not deliver) */
   webhookLeaseMs?: number;
 }
 

@@ -85,9 +85,11 @@ return 0
 /**
  * QUEUE=redis: the job's final record and the first claim on its delivery are written in one MULTI
  * (RedisJobStore.put), so the process that recorded the final state delivers at once and nobody
- * else does while the claim lasts. Every replica polls the set: a delivery whose retry fell due,
- * or whose claimer died (lease expired), is claimed by exactly one of them (CLAIM script) and sent
- * again with the same webhook-id and body (at-least-once; receivers dedupe on webhook-id).
+ * else does while the claim lasts (a process without WEBHOOK_SECRET, such as a worker with no
+ * route out, writes it due at once instead). Every replica that delivers polls the set: a delivery
+ * that is due (first attempt, retry, or its claimer died and the lease expired) is claimed by
+ * exactly one of them (CLAIM script) and sent with the same webhook-id and body (at-least-once;
+ * receivers dedupe on webhook-id).
  */
 export class RedisWebhookSchedule implements WebhookSchedule {
   private readonly log = new Logger(RedisWebhookSchedule.name);

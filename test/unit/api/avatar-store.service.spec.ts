@@ -41,4 +41,44 @@ describe(`${AvatarStore.name} on a shared DATA_DIR`, () => {
     expect(names.filter((n) => n.endsWith('.tmp'))).toEqual([]);
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
+
+  it('should keep the avatar another replica created when this replica’s creation of the same bytes fails', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'avatars-'));
+    const layout = new DataLayout(dataDir);
+    layout.ensure();
+    let calls = 0;
+    let firstDone!: () => void;
+    const first = new Promise<void>((r) => (firstDone = r));
+    let secondArrived!: () => void;
+    const second = new Promise<void>((r) => (secondArrived = r));
+    const forgotten: string[] = [];
+    const prepared = { width: 8, height: 8, frameCount: 1, cached: false, face: undefined, box: () => ({ x1: 1, y1: 2, x2: 7, y2: 8 }) };
+    const port = {
+      prepare: async () => {
+        if (++calls === 1) {
+          await second; // both replicas are preparing: neither found the other's meta.json
+          return prepared;
+        }
+        secondArrived();
+        await first; // the other replica's creation finished (meta.json written) before this one fails
+        throw new Error('the client went away');
+      },
+      forgetContent: async (hash: string) => void forgotten.push(hash),
+    };
+    const [a, b] = [new AvatarStore(layout, port as never), new AvatarStore(layout, port as never)];
+    const uploads = [0, 1].map((i) => {
+      const p = path.join(layout.uploadsDir, `u${i}`);
+      fs.writeFileSync(p, 'one face');
+      return p;
+    });
+    const made = a.create(uploads[0], { kind: 'image', format: 'png' }).finally(firstDone);
+    const failed = b.create(uploads[1], { kind: 'image', format: 'png' });
+    const { avatarId } = await made;
+    await expect(failed).rejects.toThrow(/went away/);
+    expect(a.get(avatarId).avatarId).toBe(avatarId);
+    expect(fs.readFileSync(b.facePath(avatarId), 'utf8')).toBe('one face');
+    expect(fs.readdirSync(layout.avatarDir(avatarId))).toHaveLength(2); // meta.json and the face the record names
+    expect(forgotten).toEqual([]); // its boxes stay cached
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
 });
