@@ -66,7 +66,7 @@ describe('load test through the gateway on the triton backend', () => {
     expect(m).not.toBeNull();
     expect(Number(m![1])).toBe(8);
     expect(Number(m![2])).toBe(4 * Math.ceil((81 * 25) / 80));
-    expect(report).toMatch(/average batch size \d+\.\d\d/);
+    expect(report).toMatch(/triton: \d+\.\d\d frames per execution \(inference_count \/ exec_count\), \d+\.\d\d requests per execution/);
     expect(report).toMatch(/queue \d+\.\d\d ms vs compute \d+\.\d\d ms/);
     expect(lines[0]).toMatch(/loadtest: 2 concurrent/);
   });

@@ -5,6 +5,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { defaultDataDir } from '../common/data-dir';
+import { REMOTE_INFER_DEPTH } from '../inference/inference-backend';
 import { AllowEntry, literalHostRefusal, parseAllowHosts } from '../outbound/allow-hosts';
 import { parseTrustProxy, type TrustProxy } from './trust-proxy';
 
@@ -27,7 +28,7 @@ export class EnvDto {
   @IsOptional() @IsString() TRITON_URL?: string;
   @IsOptional() @IsString() TRITON_MODEL?: string;
   @IsOptional() @Transform(toInt) @IsInt() @Min(100) @Max(600_000) TRITON_DEADLINE_MS?: number;
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(64) TRITON_MAX_IN_FLIGHT?: number;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(4096) TRITON_MAX_IN_FLIGHT?: number;
   @IsOptional() @Transform(toInt) @IsInt() @Min(100) @Max(600_000) TRITON_READY_POLL_MS?: number;
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(10) TRITON_MAX_ATTEMPTS?: number;
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(128) BATCH_SIZE?: number;
@@ -191,6 +192,16 @@ export class ConfigError extends Error {}
 export type ModelPrecision = 'fp32' | 'int8';
 
 /** Where scripts/setup-model.sh puts each precision's model (Triton model names wav2lip / wav2lip_int8). */
+/**
+ * TRITON_MAX_IN_FLIGHT when unset: every request this process can have open at once (each job and each
+ * live session keeps REMOTE_INFER_DEPTH in flight), so the bound never holds back the requests Triton's
+ * dynamic batcher would merge. With a lower bound the requests that wait here reach Triton one by one as
+ * slots free, mostly outside its 2 ms queue delay: merging drops to about one request per execution.
+ */
+export function defaultTritonInFlight(jobConcurrency: number, maxSessions: number): number {
+  return Math.max(1, REMOTE_INFER_DEPTH * (jobConcurrency + maxSessions));
+}
+
 export function defaultModelPath(precision: ModelPrecision): string {
   return path.join(REPO_ROOT, 'model_repository', precision === 'int8' ? 'wav2lip_int8' : 'wav2lip', '1', 'model.onnx');
 }
@@ -244,6 +255,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (driver === 'embedded' && role !== 'all')
     throw new ConfigError(`invalid configuration:\n  ROLE=${role} needs QUEUE=redis (the embedded queue lives in one process)`);
   const cores = Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
+  // onnx on CPU fills the cores with one job; on Triton the GPU is shared and several jobs in
+  // flight let its dynamic batcher merge their requests (per-job CPU work is compositing + x264)
+  const jobConcurrency = dto.JOB_CONCURRENCY ?? (backend === 'triton' ? 8 : 1);
+  const maxSessions = dto.MAX_SESSIONS ?? DEFAULT_SESSIONS_CONFIG.maxSessions;
   return {
     port: dto.PORT ?? 8080,
     backend,
@@ -255,7 +270,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       url: dto.TRITON_URL ?? 'localhost:8001',
       model: dto.TRITON_MODEL ?? 'wav2lip',
       deadlineMs: dto.TRITON_DEADLINE_MS ?? 30_000,
-      maxInFlight: dto.TRITON_MAX_IN_FLIGHT ?? 4,
+      maxInFlight: dto.TRITON_MAX_IN_FLIGHT ?? defaultTritonInFlight(jobConcurrency, maxSessions),
       readyPollMs: dto.TRITON_READY_POLL_MS ?? 5_000,
       maxAttempts: dto.TRITON_MAX_ATTEMPTS ?? 3,
     },
@@ -273,9 +288,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       maxImagePixels: dto.MAX_IMAGE_PIXELS ?? 4096 * 4096,
     },
     jobs: {
-      // onnx on CPU fills the cores with one job; on Triton the GPU is shared and several jobs in
-      // flight let its dynamic batcher merge their requests (per-job CPU work is compositing + x264)
-      concurrency: dto.JOB_CONCURRENCY ?? (backend === 'triton' ? 8 : 1),
+      concurrency: jobConcurrency,
       queueMax: dto.QUEUE_MAX ?? 100,
       resultTtlSeconds: dto.RESULT_TTL_SECONDS ?? 24 * 3600,
       timeoutSeconds: dto.JOB_TIMEOUT_SECONDS ?? 0,
@@ -305,7 +318,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     idempotency: { ttlSeconds: dto.IDEMPOTENCY_TTL_SECONDS ?? 86_400 },
     sessions: {
-      maxSessions: dto.MAX_SESSIONS ?? DEFAULT_SESSIONS_CONFIG.maxSessions,
+      maxSessions,
       idleTimeoutSeconds: dto.SESSION_IDLE_TIMEOUT_SECONDS ?? DEFAULT_SESSIONS_CONFIG.idleTimeoutSeconds,
       maxSeconds: dto.SESSION_MAX_SECONDS ?? DEFAULT_SESSIONS_CONFIG.maxSeconds,
       batchSize: dto.SESSION_BATCH_SIZE ?? DEFAULT_SESSIONS_CONFIG.batchSize,

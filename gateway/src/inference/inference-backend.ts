@@ -2,6 +2,12 @@ import type { ModelSignature } from './model-contract';
 
 export type BackendKind = 'onnx' | 'triton' | 'fake';
 
+/**
+ * Batches one render (or live session) keeps in a remote backend at once: while one is composited and
+ * encoded the next is already at the server, so the model never waits for the CPU (render-pipeline.ts).
+ */
+export const REMOTE_INFER_DEPTH = 2;
+
 /** One batch in the model contract's layout. */
 export interface Wav2LipBatch {
   /** number of frames N in this batch */

@@ -4,7 +4,7 @@ import * as path from 'path';
 import { GatewayError, throwIfAborted, toGatewayError } from '../common/errors';
 import { assertWritableDirFor } from '../common/fs-util';
 import { FACE_ELEMENTS, MEL_WINDOW_ELEMENTS } from '../inference/model-contract';
-import type { InferenceBackend } from '../inference/inference-backend';
+import { REMOTE_INFER_DEPTH, type InferenceBackend } from '../inference/inference-backend';
 import type { ModelProvenance } from '../inference/model-provenance';
 import type { PinnedFormat } from '../media/demuxer-allowlist';
 import { FfmpegProcess, FfmpegRunner } from '../media/ffmpeg-runner';
@@ -247,7 +247,7 @@ export class RenderPipeline implements Renderer {
     const plan = batchPlan(total, batchSize, a.ramp);
     const starts = plan.map((_, k) => plan.slice(0, k).reduce((x, y) => x + y, 0));
     const nBatches = plan.length;
-    const depth = Math.max(1, this.opts.inferDepth ?? 2);
+    const depth = Math.max(1, this.opts.inferDepth ?? REMOTE_INFER_DEPTH);
     const inflight: { start: number; n: number; result: Promise<Uint8Array> }[] = [];
     const sizes: number[] = [];
     let launched = 0;

@@ -2,7 +2,7 @@ import { promises as fs } from 'fs';
 import * as path from 'path';
 import { SAMPLE_RATE } from '../audio/audio.constants';
 import { GatewayError, toGatewayError } from '../common/errors';
-import type { InferenceBackend } from '../inference/inference-backend';
+import { REMOTE_INFER_DEPTH, type InferenceBackend } from '../inference/inference-backend';
 import type { FfmpegProcess, FfmpegRunner } from '../media/ffmpeg-runner';
 import type { VideoEncoder } from '../render/encoder-args';
 import { AvatarView, sourceFrameAt } from '../render/render-pipeline';
@@ -137,7 +137,7 @@ export class LiveSession {
     this.frames = new SessionFrames(this.enc, backend, avatar, this.mel, {
       fps: this.settings.fps,
       batchSize: this.settings.batchSize,
-      depth: backend.kind === 'triton' ? 2 : 1,
+      depth: backend.kind === 'triton' ? REMOTE_INFER_DEPTH : 1,
       maxLagMs: this.settings.maxLagMs,
       inferDeadlineMs: this.settings.inferDeadlineMs,
       sourceFrame: (i) => this.deps.frameIndex(sourceFrameAt(i, this.settings.fps, avatar.fps), avatar.frameCount, 'loop'),

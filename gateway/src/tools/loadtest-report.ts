@@ -75,8 +75,10 @@ export interface TritonWindow {
   failures: number;
   inferences: number;
   executions: number;
-  /** inferences per execution = the batch size Triton actually ran */
-  avgBatchSize: number;
+  /** inferences per execution = the batch size Triton actually ran (what its dynamic batcher merged) */
+  framesPerExecution: number;
+  /** successful requests per execution: above 1 only when requests were merged */
+  requestsPerExecution: number;
   /** per successful request (the µs counters only grow for successes) */
   avgRequestMs: number;
   avgQueueMs: number;
@@ -94,7 +96,8 @@ export function tritonWindow(before: TritonCounters, after: TritonCounters): Tri
     failures: d('failure'),
     inferences: d('inferences'),
     executions: d('executions'),
-    avgBatchSize: ratio(d('inferences'), d('executions')),
+    framesPerExecution: ratio(d('inferences'), d('executions')),
+    requestsPerExecution: ratio(requests, d('executions')),
     avgRequestMs: ratio(d('requestUs'), requests) / 1000,
     avgQueueMs: ratio(d('queueUs'), requests) / 1000,
     avgComputeInferMs: ratio(d('computeInferUs'), requests) / 1000,
@@ -158,7 +161,7 @@ export function formatReport(jobs: JobSummary, triton?: TritonWindow): string {
   if (triton) {
     lines.push(
       `triton: ${triton.requests} requests (${triton.failures} failed), ${triton.inferences} inferences in ${triton.executions} executions`,
-      `triton: average batch size ${fmt(triton.avgBatchSize, 2)} (inference_count / exec_count)`,
+      `triton: ${fmt(triton.framesPerExecution, 2)} frames per execution (inference_count / exec_count), ${fmt(triton.requestsPerExecution, 2)} requests per execution`,
       `triton per request: queue ${fmt(triton.avgQueueMs, 2)} ms vs compute ${fmt(triton.avgComputeInferMs, 2)} ms (end-to-end in server ${fmt(triton.avgRequestMs, 2)} ms)`,
     );
   }

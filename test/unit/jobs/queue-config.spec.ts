@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig } from '../../../gateway/src/config/config';
+import { REMOTE_INFER_DEPTH } from '../../../gateway/src/inference/inference-backend';
 import { MemoryKeyValueStore } from '../../../gateway/src/redis/kv-store';
 
 describe('queue configuration', () => {
@@ -11,6 +12,16 @@ describe('queue configuration', () => {
   it('should run several jobs per worker by default on triton, so its dynamic batcher can merge their requests', () => {
     expect(loadConfig({ INFERENCE_BACKEND: 'triton' }).jobs.concurrency).toBeGreaterThanOrEqual(8);
     expect(loadConfig({ INFERENCE_BACKEND: 'triton', JOB_CONCURRENCY: '2' }).jobs.concurrency).toBe(2);
+  });
+
+  it('should by default let every request of every job and live session reach Triton (no in-flight cap below them)', () => {
+    const c = loadConfig({ INFERENCE_BACKEND: 'triton' });
+    // each job and each live session keeps REMOTE_INFER_DEPTH requests in flight
+    expect(c.triton.maxInFlight).toBe(REMOTE_INFER_DEPTH * (c.jobs.concurrency + c.sessions!.maxSessions));
+    expect(c.triton.maxInFlight).toBeGreaterThanOrEqual(2 * 8);
+    expect(loadConfig({ INFERENCE_BACKEND: 'triton', JOB_CONCURRENCY: '3', MAX_SESSIONS: '0' }).triton.maxInFlight).toBe(6);
+    expect(loadConfig({ INFERENCE_BACKEND: 'triton', TRITON_MAX_IN_FLIGHT: '4' }).triton.maxInFlight).toBe(4);
+    expect(() => loadConfig({ TRITON_MAX_IN_FLIGHT: '0' })).toThrow(ConfigError);
   });
 
   it('should refuse ROLE=api or ROLE=worker without QUEUE=redis', () => {

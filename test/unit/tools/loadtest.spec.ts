@@ -51,9 +51,17 @@ describe('loadtest-report', () => {
       requestUs: before.requestUs + 410_000,
     };
     const w = tritonWindow(before, after);
-    expect(w).toMatchObject({ requests: 4, inferences: 128, executions: 2, avgBatchSize: 64, avgQueueMs: 2, avgComputeInferMs: 100 });
+    expect(w).toMatchObject({
+      requests: 4,
+      inferences: 128,
+      executions: 2,
+      framesPerExecution: 64,
+      requestsPerExecution: 2,
+      avgQueueMs: 2,
+      avgComputeInferMs: 100,
+    });
     expect(w.avgRequestMs).toBeCloseTo(102.5);
-    expect(Number.isNaN(tritonWindow(before, before).avgBatchSize)).toBe(true);
+    expect(Number.isNaN(tritonWindow(before, before).framesPerExecution)).toBe(true);
   });
 
   it('should interpolate percentiles between closest ranks', () => {
@@ -200,7 +208,7 @@ describe('runLoadtest against a fake gateway', () => {
       expect(report).toContain('jobs: 4 (succeeded 3, failed 1)');
       expect(report).toContain('errors: NO_FACE_FOUND×1');
       expect(report).toContain('64 inferences in 4 executions');
-      expect(report).toContain('average batch size 16.00');
+      expect(report).toContain('16.00 frames per execution');
       expect(report).toContain('queue 1.00 ms vs compute 4.00 ms');
     } finally {
       server.close();

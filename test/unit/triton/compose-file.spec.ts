@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parse } from 'yaml';
 import { loadConfig } from '../../../gateway/src/config/config';
+import { REMOTE_INFER_DEPTH } from '../../../gateway/src/inference/inference-backend';
 
 /**
  * `docker compose` is not installable on the build machines, so docker-compose.yml is checked here
@@ -226,6 +227,8 @@ describe('docker-compose.yml', () => {
     expect(api.queue).toMatchObject({ driver: 'redis', role: 'api', redisUrl: 'redis://redis:6379' });
     expect(worker.queue).toMatchObject({ driver: 'redis', role: 'worker', redisUrl: 'redis://redis:6379' });
     expect(worker.jobs.concurrency).toBeGreaterThan(1);
+    // every job's pipelined requests can be at Triton at once (a lower bound caps what its batcher merges)
+    expect(worker.triton.maxInFlight).toBeGreaterThanOrEqual(REMOTE_INFER_DEPTH * worker.jobs.concurrency);
     // a scaled service cannot publish a fixed host port
     expect(services['gateway-worker'].ports).toBeUndefined();
     expect(services['gateway-api'].volumes).toContain('gateway-data:/data');
