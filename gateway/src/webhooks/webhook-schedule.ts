@@ -127,12 +127,17 @@ export class RedisWebhookSchedule implements WebhookSchedule {
     await this.redis.client.zrem(this.key, id);
   }
 
-  /** Hands deliveries cut short back (due now), so another replica makes them without waiting for the lease. */
+  /**
+   * Hands back every delivery this process claimed and has not finished (in flight or about to
+   * start), due now, so another replica makes it without waiting for the lease to lapse. One that
+   * was in fact recorded is settled by whoever claims it next (it is no longer pending).
+   */
   async close(interrupted: string[]): Promise<void> {
     this.closed = true;
     if (this.poller) clearInterval(this.poller);
     const now = Date.now();
-    await Promise.all(interrupted.map((id) => this.redis.client.zadd(this.key, 'XX', now, id).catch(() => undefined)));
+    const ids = new Set([...interrupted, ...this.mine]);
+    await Promise.all([...ids].map((id) => this.redis.client.zadd(this.key, 'XX', now, id).catch(() => undefined)));
   }
 
   private run(id: string): void {
