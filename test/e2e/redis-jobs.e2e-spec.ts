@@ -169,6 +169,27 @@ describe('QUEUE=redis in one process', () => {
     }
   });
 
+  it('should let another replica take over a delivery whose claimer died, once its lease lapsed', async () => {
+    const conns = [new RedisConnections(redis.url, 'lease-test'), new RedisConnections(redis.url, 'lease-test')];
+    const dead = new RedisWebhookSchedule(conns[0], 300, 50);
+    const alive = new RedisWebhookSchedule(conns[1], 60_000, 50);
+    const took: number[] = [];
+    try {
+      await conns[0].client.zadd('lease-test:webhook-due', Date.now() - 1, 'job-y');
+      dead.start(() => new Promise(() => undefined)); // claims it, then never finishes (its process died)
+      let leaseEnd = 0;
+      while (leaseEnd <= Date.now()) leaseEnd = Number(await conns[1].client.zscore('lease-test:webhook-due', 'job-y'));
+      alive.start(async () => void took.push(Date.now()));
+      while (!took.length) await sleep(20);
+      expect(took[0]).toBeGreaterThanOrEqual(leaseEnd); // not before the dead claim's lease ran out
+      await sleep(300);
+      expect(took).toHaveLength(1);
+    } finally {
+      await Promise.all([dead, alive].map((s) => s.close([])));
+      await Promise.all(conns.map((c) => c.close()));
+    }
+  });
+
   it('should hand a delivery cut short by a shutdown to the next replica, which sends the same message', async () => {
     const id = (await submit({ webhookUrl: receiver.url('/hang-once?k=b') }).expect(202)).body.id as string;
     while (deliveriesOf(id).length < 1) await sleep(50);
