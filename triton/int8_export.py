@@ -12,6 +12,7 @@ import numpy as np
 import onnx
 
 from parity_check import run_onnx, torch_reference
+from conv_transpose_rewrite import rewrite_conv_transposes
 from quantize_int8 import FP32_KEPT, QuantizeError, activations_to_quantize, calibrate, fold_conv_transpose_bn, \
     insert_qdq, weight_bits_for_cpu
 from wav2lip_model import FACE_SIZE, MASK_FROM_ROW, MEL_BANDS, MEL_WINDOW
@@ -59,19 +60,22 @@ def resolve_weight_bits(choice):
     return weight_bits_for_cpu() if choice == 'auto' else int(choice)
 
 
-def build_int8(fp32_model, calib, weight_bits, log=print):
+def build_int8(fp32_model, calib, weight_bits, log=print, keep_fp32=()):
     """The QDQ ModelProto and a description of what was quantized."""
     model = fold_conv_transpose_bn(onnx.ModelProto.FromString(fp32_model.SerializeToString()))
-    tensors = activations_to_quantize(model)
+    rewritten = rewrite_conv_transposes(model)
+    tensors = activations_to_quantize(model, keep_fp32)
     mel, face = calib['calibration']
     log(f'int8: calibrating {len(tensors)} activation tensors on {mel.shape[0]} frames (onnxruntime-node) ...')
     ranges = calibrate(model, tensors, mel, face)
     qmax = 2 ** (weight_bits - 1) - 1
-    qdq, convs = insert_qdq(model, ranges, weight_qmax=qmax)
+    qdq, convs = insert_qdq(model, ranges, weight_qmax=qmax, keep_fp32=keep_fp32)
+    log(f'int8: {len(rewritten)} ConvTranspose rewritten as Conv + phase interleave (exact; ORT has no int8 '
+        'ConvTranspose)')
     log(f'int8: {len(convs)} Conv nodes int8 (weights {weight_bits}-bit per channel, activations uint8 per tensor); '
         'FP32: ' + '; '.join(f'{k} ({v})' for k, v in FP32_KEPT.items()))
-    return qdq, {'quantized_convs': len(convs), 'activations': len(tensors), 'weight_bits': weight_bits,
-                 'calibration_frames': int(mel.shape[0])}
+    return qdq, {'quantized_convs': len(convs), 'conv_transposes_rewritten': len(rewritten),
+                 'activations': len(tensors), 'weight_bits': weight_bits, 'calibration_frames': int(mel.shape[0])}
 
 
 def grey_metrics(got, want):

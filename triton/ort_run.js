@@ -2,7 +2,10 @@
 // Runs an ONNX file once with onnxruntime-node (the project's own runtime; Debian has no Python
 // onnxruntime). Used by export_onnx.py for its parity check.
 //
-//   node triton/ort_run.js MODEL.onnx DIR
+//   node triton/ort_run.js MODEL.onnx DIR [OPTIMIZED.onnx]
+//
+// OPTIMIZED.onnx (optional): where to save the graph as ONNX Runtime optimized it (what it really
+// runs: fused int8 kernels, layout transposes), for the tests that check what ORT fuses.
 //
 // DIR/inputs.json: [{ "name", "type": "float32"|"uint8"|..., "dims": [..], "file": "mel.bin" }]
 // (raw little-endian tensor bytes, row-major). Writes DIR/<output>.bin per output and
@@ -33,12 +36,13 @@ function readTensor(dir, spec) {
 }
 
 async function main() {
-  const [modelPath, dir] = process.argv.slice(2);
-  if (!modelPath || !dir) throw new Error('usage: node ort_run.js MODEL.onnx DIR');
+  const [modelPath, dir, optimized] = process.argv.slice(2);
+  if (!modelPath || !dir) throw new Error('usage: node ort_run.js MODEL.onnx DIR [OPTIMIZED.onnx]');
   const specs = JSON.parse(fs.readFileSync(path.join(dir, 'inputs.json'), 'utf8'));
   const session = await ort.InferenceSession.create(modelPath, {
     executionProviders: ['cpu'],
     graphOptimizationLevel: 'all',
+    ...(optimized ? { optimizedModelFilePath: optimized, logSeverityLevel: 3 } : {}),
   });
   const feeds = {};
   for (const spec of specs) feeds[spec.name] = readTensor(dir, spec);

@@ -27,8 +27,9 @@ def random_inputs(frames, seed=1234):
     return mel, face
 
 
-def run_onnx(model_path, feeds, timeout=600):
-    """feeds: {name: np.ndarray}. Returns {output name: np.ndarray} computed by onnxruntime-node."""
+def run_onnx(model_path, feeds, timeout=600, optimized_out=None):
+    """feeds: {name: np.ndarray}. Returns {output name: np.ndarray} computed by onnxruntime-node.
+    optimized_out: also save the graph as ORT optimized it there (what it runs)."""
     node = shutil.which('node')
     if node is None:
         raise OrtRunError('node is not on PATH (needed to run onnxruntime-node for the check)')
@@ -41,7 +42,8 @@ def run_onnx(model_path, feeds, timeout=600):
             specs.append({'name': name, 'type': str(arr.dtype), 'dims': list(arr.shape), 'file': f'{name}.in.bin'})
         with open(os.path.join(work, 'inputs.json'), 'w') as fh:
             json.dump(specs, fh)
-        proc = subprocess.run([node, ORT_RUN, os.path.abspath(model_path), work],
+        extra = [os.path.abspath(optimized_out)] if optimized_out else []
+        proc = subprocess.run([node, ORT_RUN, os.path.abspath(model_path), work, *extra],
                               capture_output=True, text=True, timeout=timeout)
         if proc.returncode != 0:
             raise OrtRunError((proc.stderr.strip() or f'ort_run exited {proc.returncode}').splitlines()[-1])

@@ -1,42 +1,36 @@
 """Post-training static INT8 quantization of the exported Wav2Lip graph, written with the onnx package.
 
 Debian has no Python onnxruntime (so no onnxruntime.quantization); this builds the QDQ graph itself:
-- ConvTranspose + BatchNormalization are folded first (torch's exporter folds BN into Conv only);
+- ConvTranspose + BatchNormalization are folded first (torch's exporter folds BN into Conv only), then
+  each ConvTranspose is rewritten as an exactly equivalent Conv + phase interleave
+  (conv_transpose_rewrite.py): ORT 1.30 CPU has no int8 ConvTranspose, but runs that Conv as QLinearConv;
 - weights: per-output-channel symmetric int8 (axis 0 of Conv's [Cout,Cin,k,k]), stored quantized
   behind a DequantizeLinear; 7-bit ([-63, 63]) on CPUs without VNNI, where ORT's u8s8 kernel
   (vpmaddubsw) saturates 16-bit pair sums with full-range weights (see weight_bits_for_cpu);
 - biases: int32 with scale = input scale × weight scale (what QLinearConv expects);
 - activations: per-tensor asymmetric uint8, ranges calibrated on real inputs by onnxruntime-node
-  (triton/ort_calibrate.js: min/max, then histograms and the least-squared-error clipping range),
-  as QuantizeLinear → DequantizeLinear pairs. ONNX Runtime 1.30 (CPU) fuses DQ → Conv → (Relu) → Q
-  into QLinearConv, DQ → Add → (Relu) → Q into QLinearAdd and DQ → Concat → Q into QLinearConcat.
-- FP32 inside the core: ConvTranspose (no int8 kernel in ORT 1.30 CPU; see quantized_ops), the
-  output conv and the sigmoid (FP32_KEPT).
+  (int8_calibration.py: min/max, then histograms and the least-squared-error clipping range), as
+  QuantizeLinear → DequantizeLinear pairs on the inputs and outputs of every quantized op. ONNX Runtime
+  1.30 (CPU) fuses DQ → Conv → (Relu) → Q into QLinearConv, DQ → Add → (Relu) → Q into QLinearAdd,
+  DQ → Concat → Q into QLinearConcat, and drops equal Q/DQ pairs around Transpose/Reshape (uint8 moves).
+- FP32 inside the core: the output conv and the sigmoid (FP32_KEPT).
 Only nodes of the generator (name prefix /generator/) are touched: the uint8 contract wrapper
 (/255, BGR, mask, concat; ×255, clamp, round, uint8) stays FP32 outside the quantized core.
 """
-import json
-import os
-import shutil
-import subprocess
-import tempfile
-
 import numpy as np
 import onnx
-from onnx import TensorProto, helper, numpy_helper
+from onnx import helper, numpy_helper
 
+from conv_transpose_rewrite import interleave_chains
+from int8_calibration import QuantizeError, best_clip_range, calibrate  # noqa: F401 (re-exported)
 from onnx_fp16 import CORE_PREFIX, _inline_initializer_identities, _topological
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ORT_CALIBRATE = os.path.join(HERE, 'ort_calibrate.js')
 OUTPUT_CONV = '/generator/output_block/output_block.1/Conv'
 # what stays FP32 inside the core, and why (printed by the exporter, listed in the README)
 FP32_KEPT = {
     OUTPUT_CONV: 'last 1x1 conv (32->3): its output is the pre-sigmoid logit of the pixels, where 8 bits '
-                 'cost several grey levels; 0.2 % of the multiply-adds',
+                 'cost several grey levels; 0.02 % of the multiply-adds',
     '/generator/output_block/output_block.2/Sigmoid': 'elementwise on 3 channels, feeds the pixels',
-    'ConvTranspose (6)': 'ORT 1.30 CPU has no int8 ConvTranspose kernel: QDQ around it is not fused and '
-                         'com.microsoft QLinearConvTranspose is not registered (BatchNorm is folded into it instead)',
 }
 
 # CPU flags with an int8 dot product that accumulates in 32 bits (no 16-bit saturation)
@@ -60,10 +54,6 @@ def weight_bits_for_cpu(flags=None):
     cost ~6 dB of mouth PSNR."""
     flags = cpu_flags() if flags is None else flags
     return 8 if any(f in flags for f in VNNI_FLAGS) else 7
-
-
-class QuantizeError(Exception):
-    """Bad input to the quantizer (calibration data missing or of the wrong shape). One line."""
 
 
 def _graph_maps(graph):
@@ -122,93 +112,64 @@ def _drop_unused_initializers(graph):
     graph.initializer.extend(kept)
 
 
-def quantized_ops(model):
-    """Names of the core nodes that run on int8 tensors: every Conv but the output conv, every Add,
-    and each Concat that feeds such a Conv. ConvTranspose stays FP32: ORT 1.30's CPU provider has no
-    int8 kernel for it (it does not fuse QDQ ConvTranspose, and com.microsoft QLinearConvTranspose is
-    not registered), so quantizing it would only add error."""
+def quantized_ops(model, keep_fp32=()):
+    """Names of the core nodes that run on int8 tensors: every Conv but the output conv (and those in
+    keep_fp32), every Add, each Concat that feeds a quantized op, and each DepthToSpace behind a quantized
+    Conv (the ConvTranspose rewrite: it only moves uint8 values, with equal Q parameters on both sides)."""
     graph = model.graph
-    _, consumers = _graph_maps(graph)
-    core = [n for n in graph.node if n.name.startswith(CORE_PREFIX)]
-    convs = {n.name for n in core if n.op_type == 'Conv' and n.name != OUTPUT_CONV}
-    ops = set(convs) | {n.name for n in core if n.op_type == 'Add'}
+    producer, consumers = _graph_maps(graph)
+    core = [n for n in graph.node if n.name.startswith(CORE_PREFIX) and n.name not in keep_fp32]
+    ops = {n.name for n in core if n.op_type == 'Conv' and n.name != OUTPUT_CONV}
+    for first, chain in interleave_chains(model):
+        if _through_relu(producer, first) in ops and not any(n.name in keep_fp32 for n in chain):
+            ops |= {n.name for n in chain}
+    ops |= {n.name for n in core if n.op_type == 'Add'}
     for n in core:
-        if n.op_type == 'Concat' and any(c.name in convs for c in consumers.get(n.output[0], [])):
+        if n.op_type == 'Concat' and any(c.name in ops for c in consumers.get(n.output[0], [])):
             ops.add(n.name)
     return ops
 
 
-def activations_to_quantize(model):
-    """Float activations that get a Q/DQ pair: the non-constant inputs of the quantized ops. A Relu
-    between a Conv/Add and such an input is absorbed by ORT (Q with zero point 0 after a Relu)."""
+def _through_relu(producer, tensor):
+    """The name of the node that makes `tensor`, looking through one Relu."""
+    node = producer.get(tensor)
+    if node is not None and node.op_type == 'Relu':
+        node = producer.get(node.input[0])
+    return None if node is None else node.name
+
+
+def activations_to_quantize(model, keep_fp32=()):
+    """Float activations that get a Q/DQ pair: the non-constant inputs of the quantized ops and their
+    outputs (after a Relu that follows them: ORT absorbs it into the Q, whose zero point is then 0), so
+    ORT finds DQ → op → Q around every quantized op and fuses it into its int8 kernel."""
     graph = model.graph
     inits = {i.name for i in graph.initializer}
-    ops = quantized_ops(model)
+    _, consumers = _graph_maps(graph)
+    ops = quantized_ops(model, keep_fp32)
     names, seen = [], set()
     for node in graph.node:
         if node.name not in ops:
             continue
-        wanted = [node.input[0]] if node.op_type == 'Conv' else [n for n in node.input if n not in inits]
-        for name in wanted:
+        if node.op_type in ('Conv', 'DepthToSpace', 'Transpose', 'Reshape'):
+            wanted = [node.input[0]]
+        else:
+            wanted = [n for n in node.input if n not in inits]
+        out = node.output[0]
+        users = consumers.get(out, [])
+        if len(users) == 1 and users[0].op_type == 'Relu':
+            out = users[0].output[0]
+        for name in wanted + [out]:
             if name not in seen:
                 seen.add(name)
                 names.append(name)
     return names
 
 
-def calibrate(model, tensors, mel, face, batch=8, timeout=1800, bins=2048):
-    """Runs the FP32 graph over the calibration frames twice (min/max, then histograms) and returns
-    {tensor: (lo, hi)}: per tensor the clipping range with the least expected quantization error."""
-    node = shutil.which('node')
-    if node is None:
-        raise QuantizeError('node is not on PATH (calibration runs onnxruntime-node)')
-    probe = onnx.ModelProto.FromString(model.SerializeToString())
-    del probe.graph.output[:]
-    probe.graph.output.extend([helper.make_tensor_value_info(t, TensorProto.FLOAT, None) for t in tensors])
-    work = tempfile.mkdtemp(prefix='int8-calib-')
-    try:
-        model_path = os.path.join(work, 'probe.onnx')
-        onnx.save(probe, model_path)
-        specs = []
-        for name, arr in (('mel', mel), ('face', face)):
-            arr = np.ascontiguousarray(arr)
-            arr.tofile(os.path.join(work, f'{name}.bin'))
-            specs.append({'name': name, 'type': str(arr.dtype), 'dims': list(arr.shape), 'file': f'{name}.bin'})
-        run = {'batch': batch, 'inputs': specs}
-        minmax = _run_calibrator(node, model_path, work, run, 'ranges.json', timeout)
-        minmax = {k: (min(float(v[0]), 0.0), max(float(v[1]), 0.0)) for k, v in minmax.items()}
-        hists = _run_calibrator(node, model_path, work, {**run, 'histograms': minmax, 'bins': bins},
-                                'histograms.json', timeout)
-        return {k: best_clip_range(np.asarray(hists[k], np.float64), *minmax[k]) for k in minmax}
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-
-
-def _run_calibrator(node, model_path, work, spec, result_file, timeout):
-    with open(os.path.join(work, 'inputs.json'), 'w') as fh:
-        json.dump(spec, fh)
-    proc = subprocess.run([node, ORT_CALIBRATE, model_path, work], capture_output=True, text=True, timeout=timeout)
-    if proc.returncode != 0:
-        raise RuntimeError((proc.stderr.strip() or f'ort_calibrate exited {proc.returncode}').splitlines()[-1])
-    with open(os.path.join(work, result_file)) as fh:
-        return json.load(fh)
-
-
-def best_clip_range(counts, lo, hi, levels=255, steps=128):
-    """The range [f·lo, f·hi] (f in (0, 1]) with the least expected squared error for a uint8 grid:
-    rounding noise scale²/12 inside, the clipping distance outside (MSE calibration)."""
-    if hi - lo <= 0 or counts.sum() == 0:
-        return lo, hi
-    centres = lo + (np.arange(len(counts)) + 0.5) * (hi - lo) / len(counts)
-    best, best_err = (lo, hi), np.inf
-    for f in np.linspace(1.0 / steps, 1.0, steps):
-        a, b = f * lo, f * hi
-        scale = (b - a) / levels
-        clipped = np.clip(centres, a, b)
-        err = np.sum(counts * ((centres - clipped) ** 2 + scale * scale / 12.0))
-        if err < best_err:
-            best, best_err = (a, b), err
-    return float(best[0]), float(best[1])
+def pass_through_pairs(model, keep_fp32=()):
+    """(source, tensor): each tensor of a quantized interleave chain (ConvTranspose rewrite) takes the Q
+    parameters of the chain's input, so ORT drops the Q/DQ pairs and moves uint8 values."""
+    ops = quantized_ops(model, keep_fp32)
+    return [(first, n.output[0]) for first, chain in interleave_chains(model) for n in chain if n.name in ops]
 
 
 def activation_params(lo, hi):
@@ -232,20 +193,23 @@ def weight_params(w, axis, qmax=127):
     return q, scale
 
 
-def insert_qdq(model, ranges, weight_qmax=127):
-    """Returns a new ModelProto with Q/DQ around the core's activations and int8 weights."""
+def insert_qdq(model, ranges, weight_qmax=127, keep_fp32=()):
+    """Returns a new ModelProto with Q/DQ around the core's activations and int8 weights. Every consumer
+    of a quantized tensor reads its DequantizeLinear output."""
     model = onnx.ModelProto.FromString(model.SerializeToString())
     graph = model.graph
     inits = {i.name: i for i in graph.initializer}
     new_inits = []
     nodes = []
     act = {}  # tensor -> (scale, zero point, dq name)
-    wanted = activations_to_quantize(model)
+    wanted = activations_to_quantize(model, keep_fp32)
     missing = [t for t in wanted if t not in ranges]
     if missing:
         raise ValueError(f'no calibrated range for {len(missing)} tensor(s), e.g. {missing[0]}')
     for name in wanted:
         act[name] = activation_params(*ranges[name])
+    for src, dst in pass_through_pairs(model, keep_fp32):
+        act[dst] = act[src]
 
     def const(name, array):
         new_inits.append(numpy_helper.from_array(np.asarray(array), name))
@@ -259,14 +223,14 @@ def insert_qdq(model, ranges, weight_qmax=127):
                                       name=f'{name}_DequantizeLinear'))
         dq_of[name] = f'{name}_dq'
 
-    ops = quantized_ops(model)
+    ops = quantized_ops(model, keep_fp32)
     quantized_convs = set()
     for node in graph.node:
+        x = node.input[0] if node.input else None
+        for i, name in enumerate(node.input):
+            if name in dq_of:
+                node.input[i] = dq_of[name]
         if node.name in ops:
-            x = node.input[0]
-            for i, name in enumerate(node.input):
-                if name in dq_of:
-                    node.input[i] = dq_of[name]
             if node.op_type == 'Conv' and x in act:
                 _quantize_conv_params(node, inits, act[x][0], const, nodes, weight_qmax)
                 quantized_convs.add(node.name)

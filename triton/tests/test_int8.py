@@ -46,18 +46,32 @@ def test_int8_file_keeps_the_contract_and_quantizes_every_conv_but_the_output_co
     meta = {p.key: p.value for p in model.metadata_props}
     assert meta['precision'] == 'int8' and meta['wav2lip_source'] == 'random-seed:0 bn-calibrated'
     assert meta['int8_weight_bits'] in ('7', '8') and int(meta['int8_calibration_frames']) == 12
+    assert meta['int8_conv_transposes_rewritten'] == '6'
     types = _conv_weight_types(model)
-    convs = {k: v for k, v in types.items() if not k.endswith('ConvTranspose')}
-    assert len(convs) == 45 and convs.pop(OUTPUT_CONV) == TensorProto.FLOAT
-    assert set(convs.values()) == {TensorProto.INT8}
-    # ConvTranspose has no int8 kernel in ORT 1.30 CPU: FP32, with its BatchNorm folded in
-    assert [v for k, v in types.items() if k.endswith('ConvTranspose')] == [TensorProto.FLOAT] * 6
-    assert not [n for n in model.graph.node if n.op_type == 'BatchNormalization']
+    # the 6 ConvTranspose layers became Conv (+ phase interleave), their BatchNorm folded in first
+    assert len(types) == 45 + 6 and not [k for k in types if k.endswith('ConvTranspose')]
+    assert types.pop(OUTPUT_CONV) == TensorProto.FLOAT
+    assert set(types.values()) == {TensorProto.INT8}
+    assert not [n for n in model.graph.node if n.op_type in ('BatchNormalization', 'ConvTranspose')]
     # the uint8 wrapper stays outside the quantized core
     wrapper = [n for n in model.graph.node if not n.name.startswith('/generator/') and 'Quantize' not in n.op_type]
     assert {n.op_type for n in wrapper} >= {'Cast', 'Div', 'Gather', 'Mul', 'Concat', 'Clip', 'Round', 'Transpose'}
     qdq = [n for n in model.graph.node if n.op_type == 'QuantizeLinear']
     assert all(not n.input[0].startswith('/Cast') and n.input[0] != 'face' for n in qdq)
+
+
+def test_onnx_runtime_runs_every_conv_but_the_output_conv_as_an_int8_kernel(int8_repo, calib_dir, tmp_path):
+    """What ORT 1.30 really runs (its optimized graph): no FP32 island left in the core but the output conv."""
+    mel, face = _holdout(calib_dir)
+    optimized = str(tmp_path / 'optimized.onnx')
+    run_onnx(int8_repo['model'], {'mel': mel[:1], 'face': face[:1]}, optimized_out=optimized)
+    ops = [n.op_type for n in onnx.load(optimized).graph.node]
+    assert ops.count('QLinearConv') == 50
+    assert ops.count('Conv') + ops.count('FusedConv') == 1  # the output conv (with the sigmoid fused in)
+    assert 'ConvTranspose' not in ops and 'DepthToSpace' not in ops
+    # the adds, the skip concats and the interleave run on uint8; one DequantizeLinear feeds the output conv
+    assert ops.count('QLinearAdd') == 28 and ops.count('QLinearConcat') == 7
+    assert ops.count('DequantizeLinear') == 1 and 'Add' not in ops and 'Relu' not in ops
 
 
 def test_int8_demo_model_stays_above_the_psnr_floor_on_held_out_inputs(int8_repo, calib_dir):
