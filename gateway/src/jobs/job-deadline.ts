@@ -14,3 +14,13 @@ export function jobDeadlineMs(configuredSeconds: number | undefined, audioSecond
     typeof audioSeconds === 'number' && Number.isFinite(audioSeconds) && audioSeconds >= 0 ? audioSeconds : UNKNOWN_AUDIO_SECONDS;
   return Math.round((DEADLINE_BASE_SECONDS + DEADLINE_PER_AUDIO_SECOND * audio) * 1000);
 }
+
+/** Aborts `abort` once `ms` have passed; `passed()` tells whether the deadline is why it aborted. */
+export function armDeadline(abort: AbortController, ms: number): { passed: () => boolean; clear: () => void } {
+  let passed = false;
+  const timer = setTimeout(() => {
+    passed = true;
+    abort.abort();
+  }, ms);
+  return { passed: () => passed, clear: () => clearTimeout(timer) };
+}

@@ -1,20 +1,19 @@
 import { Logger } from '@nestjs/common';
-import { AsyncResource } from 'async_hooks';
 import { randomUUID } from 'crypto';
-import { EventEmitter } from 'events';
 import * as fs from 'fs';
 import * as path from 'path';
 import { GatewayError } from '../common/errors';
-import { withJobLogContext } from '../common/log-context';
 import type { Renderer } from '../render/render.types';
-import { DataLayout, removeAllBut } from './job-files';
+import { JobEvents } from './job-events';
+import { DataLayout } from './job-files';
 import { JobJournal, journalNeedsCompaction } from './job-journal';
-import { jobDeadlineMs } from './job-deadline';
 import { JobQueue } from './job-queue';
-import { applyResult, logJobFailure, newJobRecord, publicJobError, renderFailure, renderRequestOf } from './job-render';
-import { orphanJobDirs, rebaseReplayedJob, recoveryAction, RESULT_NAME } from './job-recovery';
+import { newJobRecord } from './job-render';
+import { RESULT_NAME } from './job-recovery';
+import { restoreJobs } from './job-restore';
+import { JobRunner } from './job-runner';
 import type { JobBuild, JobsDriver } from './jobs-driver';
-import { isTerminal, JobInput, JobOptions, JobRecord, JobStatus } from './job.types';
+import { isTerminal, JobOptions, JobRecord, JobStatus } from './job.types';
 
 export interface JobsSettings {
   dataDir: string;
@@ -41,69 +40,55 @@ export interface JobsObserver {
  * exist). A record still `running` at start was left by a crash: it runs again from the start,
  * up to MAX_JOB_ATTEMPTS renders in all, then fails with JOB_INTERRUPTED (so a job that crashes
  * the process cannot crash it on every start). See job-recovery.ts.
+ *
+ * Admission, records, waiters and cleanup live here; the renders in job-runner.ts, the start in
+ * job-restore.ts, the notifications in job-events.ts.
  */
 export class JobsService implements JobsDriver {
   readonly kind = 'embedded' as const;
   private readonly log = new Logger(JobsService.name);
-  private readonly rootScope = new AsyncResource('lipsync-job');
   private readonly layout: DataLayout;
   private readonly journal: JobJournal;
   private readonly queue: JobQueue;
   private readonly records = new Map<string, JobRecord>();
-  private readonly running = new Map<string, { abort: AbortController; done: Promise<void> }>();
-  private readonly events = new EventEmitter();
-  private readonly finalListeners = new Set<(job: JobRecord) => void>();
+  private readonly events = new JobEvents(this.log);
+  private readonly runner: JobRunner;
   private sweeper: NodeJS.Timeout | undefined;
   private closing = false;
 
   constructor(
     private readonly settings: JobsSettings,
-    private readonly renderer: Renderer,
+    renderer: Renderer,
     private readonly observer: JobsObserver = {},
   ) {
     this.layout = new DataLayout(settings.dataDir);
     this.journal = new JobJournal(this.layout.journal);
+    this.runner = new JobRunner({
+      journal: this.journal,
+      renderer,
+      events: this.events,
+      observer,
+      log: this.log,
+      jobTimeoutSeconds: settings.jobTimeoutSeconds,
+      isClosing: () => this.closing,
+    });
     this.queue = new JobQueue(
       settings.concurrency,
       settings.queueMax,
       (id) => this.run(id),
       (d) => observer.setQueueDepth?.(d),
     );
-    this.events.setMaxListeners(0);
   }
 
   /**
    * Replays the journal (every path re-derived from the job id), runs interrupted jobs again from
-   * the start (bounded attempts), removes job folders without a record and stray uploads, starts
-   * the sweeper. The rules are pure, in job-recovery.ts.
+   * the start (bounded attempts), removes job folders without a record and stray uploads
+   * (job-restore.ts), starts the sweeper.
    */
   start(): void {
-    this.layout.ensure();
-    fs.rmSync(this.layout.uploadsDir, { recursive: true, force: true });
-    fs.mkdirSync(this.layout.uploadsDir, { recursive: true });
-    const replayed = [...this.journal.open().values()].sort((a, b) => String(a.createdAt).localeCompare(String(b.createdAt)));
-    const resume: string[] = [];
-    for (const raw of replayed) {
-      const job = rebaseReplayedJob(raw, this.layout);
-      if (!job) {
-        // never act on paths a record names itself: drop it, touch nothing
-        this.log.warn(`journal record ${JSON.stringify(String(raw?.id).slice(0, 64))} dropped: its id or paths are not the server's own`);
-        if (typeof raw?.id === 'string') this.journal.remove(raw.id);
-        continue;
-      }
-      this.records.set(job.id, job);
-      const next = recoveryAction(job, inputsExist(job.input));
-      if (next.action === 'fail') this.finishInterrupted(job, next.message);
-      else if (next.action === 'resume') {
-        if (job.status === 'running') this.resetForRerun(job);
-        resume.push(job.id);
-      }
-    }
-    for (const name of orphanJobDirs(fs.readdirSync(this.layout.jobsDir), new Set(this.records.keys()))) {
-      fs.rmSync(path.join(this.layout.jobsDir, name), { recursive: true, force: true });
-    }
+    const { replayed, resume } = restoreJobs(this.layout, this.journal, this.records, this.observer, this.log);
     for (const id of resume) this.queue.enqueue(id, { force: true });
-    if (replayed.length) this.log.log(`restored ${this.records.size} job(s), resumed ${resume.length}`);
+    if (replayed) this.log.log(`restored ${this.records.size} job(s), resumed ${resume.length}`);
     const every = Math.min(60, Math.max(1, this.settings.resultTtlSeconds / 4)) * 1000;
     this.sweeper = setInterval(() => void this.sweep().catch((e) => this.log.warn(`sweep failed: ${String(e)}`)), every);
     this.sweeper.unref();
@@ -157,14 +142,10 @@ export class JobsService implements JobsDriver {
     const job = this.get(id);
     if (isTerminal(job.status)) throw new GatewayError('CONFLICT', `job ${id} already ${job.status}`, { jobId: id });
     if (this.queue.remove(id)) {
-      await this.finish(job, 'cancelled', new GatewayError('CANCELLED', 'cancelled by the client'));
+      await this.runner.finish(job, 'cancelled', new GatewayError('CANCELLED', 'cancelled by the client'));
       return job;
     }
-    const run = this.running.get(id);
-    if (run) {
-      run.abort.abort();
-      await run.done;
-    }
+    await this.runner.stop(id);
     return job;
   }
 
@@ -200,14 +181,12 @@ export class JobsService implements JobsDriver {
 
   /** Subscribes to a job's updates (progress, output started, final status); returns the unsubscribe function. */
   watch(id: string, listener: (job: JobRecord) => void): () => void {
-    this.events.on(id, listener);
-    return () => this.events.off(id, listener);
+    return this.events.watch(id, listener);
   }
 
   /** Calls `listener` with every job once its final status is recorded (webhooks); returns the unsubscribe function. */
   onFinal(listener: (job: JobRecord) => void): () => void {
-    this.finalListeners.add(listener);
-    return () => this.finalListeners.delete(listener);
+    return this.events.onFinal(listener);
   }
 
   /** Every job record (restored ones included). */
@@ -221,7 +200,7 @@ export class JobsService implements JobsDriver {
     if (!job) return false;
     change(job);
     this.journal.put(job);
-    this.emit(job);
+    this.events.emit(id, job);
     return true;
   }
 
@@ -267,139 +246,20 @@ export class JobsService implements JobsDriver {
     if (this.sweeper) clearInterval(this.sweeper);
     this.queue.pause();
     // Wake everyone waiting on a job (streams, one-shot requests) so their requests end now.
-    for (const id of this.events.eventNames()) {
-      const job = this.records.get(String(id));
-      if (job) this.emit(job);
+    for (const id of this.events.watchedIds()) {
+      const job = this.records.get(id);
+      if (job) this.events.emit(id, job);
     }
-    const runs = [...this.running.values()];
-    for (const r of runs) r.abort.abort();
-    await Promise.all(runs.map((r) => r.done));
+    await this.runner.stopAll();
     this.journal.close();
   }
 
   private run(id: string): Promise<void> {
     const job = this.records.get(id);
     if (!job || job.status !== 'queued') return Promise.resolve();
-    const abort = new AbortController();
-    // Run in the service's own async context (not that of the request or job that started the queue),
-    // and with the job id on every line the render writes (pipeline, backend, ffmpeg, its webhooks).
-    const done = this.rootScope.runInAsyncScope(() => withJobLogContext(id, () => this.execute(job, abort.signal)));
-    this.running.set(id, { abort, done });
-    return done.finally(() => this.running.delete(id));
-  }
-
-  private async execute(job: JobRecord, outer: AbortSignal): Promise<void> {
-    // the job's deadline aborts the render like a cancel, then reports DEADLINE_EXCEEDED
-    const abort = new AbortController();
-    const onOuter = () => abort.abort();
-    outer.addEventListener('abort', onOuter, { once: true });
-    const deadlineMs = jobDeadlineMs(this.settings.jobTimeoutSeconds, job.input.audioSeconds);
-    let pastDeadline = false;
-    const timer = setTimeout(() => {
-      pastDeadline = true;
-      abort.abort();
-    }, deadlineMs);
-    try {
-      await this.executeWithin(job, abort.signal, () => pastDeadline, deadlineMs);
-    } finally {
-      clearTimeout(timer);
-      outer.removeEventListener('abort', onOuter);
-    }
-  }
-
-  private async executeWithin(job: JobRecord, signal: AbortSignal, pastDeadline: () => boolean, deadlineMs: number): Promise<void> {
-    const started = Date.now();
-    job.status = 'running';
-    job.startedAt = new Date(started).toISOString();
-    job.timings.queue = started - Date.parse(job.createdAt);
-    job.attempts = (job.attempts ?? 0) + 1;
-    this.journal.put(job);
-    this.emit(job);
-    try {
-      const result = await this.renderer.render(renderRequestOf(job, path.join(job.workDir, RESULT_NAME)), {
-        signal,
-        onProgress: (p) => {
-          job.progress = p.progress;
-          job.framesDone = p.framesDone;
-          job.framesTotal = p.framesTotal;
-          this.emit(job);
-        },
-        onOutputStarted: () => {
-          job.outputStarted = true;
-          this.emit(job);
-        },
-      });
-      applyResult(job, result);
-      await this.finish(job, 'succeeded');
-    } catch (err) {
-      if (this.closing) return this.requeueInterrupted(job);
-      const gw = renderFailure(err, pastDeadline(), deadlineMs);
-      logJobFailure(this.log, job.id, gw);
-      await this.finish(job, gw.code === 'CANCELLED' ? 'cancelled' : 'failed', gw);
-    }
-  }
-
-  /** Records a final status; keeps only the result of a successful job, removes everything else. */
-  private async finish(job: JobRecord, status: JobStatus, err?: GatewayError): Promise<void> {
-    job.status = status;
-    job.finishedAt = new Date().toISOString();
-    if (err) job.error = publicJobError(err);
-    if (status === 'succeeded') await removeAllBut(job.workDir, [RESULT_NAME]);
-    else await fs.promises.rm(job.workDir, { recursive: true, force: true });
-    this.journal.put(job);
-    this.observer.jobFinished?.(status);
-    this.log.log(`job ${job.id} ${status}${err ? ` (${err.code})` : ''} timings=${JSON.stringify(job.timings)}`);
-    this.emit(job);
-    // After the final state is on disk; listeners (webhooks) work asynchronously and must not throw here.
-    for (const listener of this.finalListeners) {
-      try {
-        listener(job);
-      } catch (e) {
-        this.log.warn(`final-state listener failed for job ${job.id}: ${String(e)}`);
-      }
-    }
-  }
-
-  /** A render stopped by a clean shutdown: back to `queued` from scratch (journaled), so the next start runs it again. */
-  private async requeueInterrupted(job: JobRecord): Promise<void> {
-    this.resetForRerun(job);
-    // a clean stop is not the job's fault: it does not count as an attempt
-    job.attempts = Math.max(0, (job.attempts ?? 1) - 1);
-    await fs.promises.rm(path.join(job.workDir, RESULT_NAME), { force: true });
-    this.journal.put(job);
-    this.emit(job);
-  }
-
-  /** Back to `queued` with no progress and no partial output, to run again from the start. */
-  private resetForRerun(job: JobRecord): void {
-    job.status = 'queued';
-    job.progress = 0;
-    job.framesDone = 0;
-    job.framesTotal = 0;
-    delete job.startedAt;
-    delete job.outputStarted;
-    delete job.timings.queue;
-    fs.rmSync(path.join(job.workDir, RESULT_NAME), { force: true });
-  }
-
-  /** A job that cannot run after a restart: failed with JOB_INTERRUPTED and a reason, files removed. */
-  private finishInterrupted(job: JobRecord, reason: string): void {
-    job.status = 'failed';
-    job.finishedAt = new Date().toISOString();
-    job.error = { code: 'JOB_INTERRUPTED', message: reason };
-    fs.rmSync(job.workDir, { recursive: true, force: true });
-    this.journal.put(job);
-    this.observer.jobFinished?.('failed');
-  }
-
-  private emit(job: JobRecord): void {
-    this.events.emit(job.id, job);
+    return this.runner.run(job);
   }
 }
 
 const shuttingDown = (jobId: string) =>
   new GatewayError('BACKEND_UNAVAILABLE', 'the server is shutting down; the job resumes when it is back', { jobId });
-
-function inputsExist(input: JobInput): boolean {
-  return fs.existsSync(input.facePath) && fs.existsSync(input.audioPath);
-}

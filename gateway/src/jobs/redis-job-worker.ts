@@ -6,7 +6,7 @@ import { GatewayError } from '../common/errors';
 import { withJobLogContext } from '../common/log-context';
 import type { RedisConnections } from '../redis/redis-connections';
 import type { Renderer } from '../render/render.types';
-import { jobDeadlineMs } from './job-deadline';
+import { armDeadline, jobDeadlineMs } from './job-deadline';
 import { DataLayout, removeAllBut } from './job-files';
 import { applyResult, logJobFailure, publicJobError, renderFailure, renderRequestOf } from './job-render';
 import { isTerminal, JobRecord, JobStatus } from './job.types';
@@ -121,11 +121,7 @@ export class RedisJobWorker {
     this.running.set(id, abort);
     // the job's deadline aborts the render like a cancel, then reports DEADLINE_EXCEEDED
     const deadlineMs = jobDeadlineMs(this.settings.jobTimeoutSeconds, job.input.audioSeconds);
-    let pastDeadline = false;
-    const timer = setTimeout(() => {
-      pastDeadline = true;
-      abort.abort();
-    }, deadlineMs);
+    const deadline = armDeadline(abort, deadlineMs);
     try {
       await this.execute(job, bj, abort.signal);
     } catch (err) {
@@ -134,11 +130,11 @@ export class RedisJobWorker {
         await bj.moveToDelayed(Date.now(), token);
         throw new DelayedError();
       }
-      const gw = renderFailure(err, pastDeadline, deadlineMs);
+      const gw = renderFailure(err, deadline.passed(), deadlineMs);
       logJobFailure(this.log, id, gw);
       await this.finish(job, gw.code === 'CANCELLED' ? 'cancelled' : 'failed', gw);
     } finally {
-      clearTimeout(timer);
+      deadline.clear();
       this.running.delete(id);
     }
   }

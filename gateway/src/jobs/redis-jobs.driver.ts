@@ -1,12 +1,12 @@
 import { Logger } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { randomUUID } from 'crypto';
-import { EventEmitter } from 'events';
 import * as fs from 'fs';
 import * as path from 'path';
 import { GatewayError } from '../common/errors';
 import type { RedisConnections } from '../redis/redis-connections';
 import type { Renderer } from '../render/render.types';
+import { JobEvents } from './job-events';
 import { DataLayout, removeStaleFiles } from './job-files';
 import { newJobRecord } from './job-render';
 import { isTerminal, JobOptions, JobRecord } from './job.types';
@@ -49,8 +49,7 @@ export class RedisJobsDriver implements JobsDriver {
   private readonly store: RedisJobStore;
   private readonly queue: Queue;
   private readonly worker?: RedisJobWorker;
-  private readonly events = new EventEmitter();
-  private readonly finalListeners = new Set<(job: JobRecord) => void>();
+  private readonly events = new JobEvents(this.log);
   private depth = 0;
   private timers: NodeJS.Timeout[] = [];
   private closing = false;
@@ -65,7 +64,6 @@ export class RedisJobsDriver implements JobsDriver {
     this.store = new RedisJobStore(redis, settings.resultTtlSeconds, settings.webhookLeaseMs);
     this.queue = new Queue(QUEUE_NAME, { connection: redis.open('queue'), prefix: redis.key('bull') });
     this.queue.on('error', (e) => this.log.warn(`queue: ${e.message}`));
-    this.events.setMaxListeners(0);
     if (settings.role !== 'api') {
       this.worker = new RedisJobWorker(
         redis,
@@ -116,7 +114,7 @@ export class RedisJobsDriver implements JobsDriver {
     this.closing = true;
     for (const t of this.timers) clearInterval(t);
     // wake waiting streams / one-shot requests so their requests end now
-    for (const id of this.events.eventNames()) this.events.emit(id, undefined);
+    for (const id of this.events.watchedIds()) this.events.emit(id, undefined);
     await this.worker?.close();
     await this.queue.close().catch(() => undefined);
   }
@@ -212,14 +210,12 @@ export class RedisJobsDriver implements JobsDriver {
   }
 
   watch(id: string, listener: (job: JobRecord) => void): () => void {
-    this.events.on(id, listener);
-    return () => this.events.off(id, listener);
+    return this.events.watch(id, listener);
   }
 
   /** Calls `listener` with every job this process records as final (webhooks); returns the unsubscribe function. */
   onFinal(listener: (job: JobRecord) => void): () => void {
-    this.finalListeners.add(listener);
-    return () => this.finalListeners.delete(listener);
+    return this.events.onFinal(listener);
   }
 
   /**
@@ -270,14 +266,8 @@ export class RedisJobsDriver implements JobsDriver {
   }
 
   private finalized(job: JobRecord): void {
-    // after the final state is in Redis; listeners (webhooks) work asynchronously and must not throw here
-    for (const listener of this.finalListeners) {
-      try {
-        listener(job);
-      } catch (e) {
-        this.log.warn(`final-state listener failed for job ${job.id}: ${String(e)}`);
-      }
-    }
+    // after the final state is in Redis
+    this.events.finalized(job);
   }
 
   private async refreshDepth(): Promise<void> {

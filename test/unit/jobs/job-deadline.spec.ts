@@ -1,4 +1,4 @@
-import { jobDeadlineMs } from '../../../gateway/src/jobs/job-deadline';
+import { armDeadline, jobDeadlineMs } from '../../../gateway/src/jobs/job-deadline';
 
 describe(jobDeadlineMs.name, () => {
   it('should use JOB_TIMEOUT_SECONDS when set', () => {
@@ -9,5 +9,27 @@ describe(jobDeadlineMs.name, () => {
     expect(jobDeadlineMs(undefined, 60)).toBe(720_000);
     expect(jobDeadlineMs(0, 60)).toBeGreaterThan(jobDeadlineMs(0, 10));
     expect(jobDeadlineMs(0, null)).toBe(jobDeadlineMs(0, 600));
+  });
+});
+
+describe(armDeadline.name, () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  it('should abort and report passed() once the time is up', () => {
+    const abort = new AbortController();
+    const deadline = armDeadline(abort, 1000);
+    jest.advanceTimersByTime(999);
+    expect([abort.signal.aborted, deadline.passed()]).toEqual([false, false]);
+    jest.advanceTimersByTime(1);
+    expect([abort.signal.aborted, deadline.passed()]).toEqual([true, true]);
+  });
+  it('should neither abort nor report passed() when cleared first, or when aborted for another reason', () => {
+    const abort = new AbortController();
+    const deadline = armDeadline(abort, 1000);
+    abort.abort();
+    deadline.clear();
+    jest.advanceTimersByTime(5000);
+    expect(deadline.passed()).toBe(false);
   });
 });
