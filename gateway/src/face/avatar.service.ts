@@ -1,24 +1,22 @@
-import { createHash, randomBytes } from 'crypto';
-import { createReadStream, promises as fs } from 'fs';
+import { randomBytes } from 'crypto';
+import { promises as fs } from 'fs';
 import * as path from 'path';
 import { performance } from 'perf_hooks';
 import { LRUCache } from 'lru-cache';
 import { GatewayError, throwIfAborted } from '../common/errors';
 import type { AppConfig } from '../config/config';
 import { FfmpegRunner } from '../media/ffmpeg-runner';
+import type { SniffResult } from '../media/media-sniff';
+import { sniffBuffer } from '../media/sniff-file';
+import { AvatarSource, avatarFileSource, classifyAvatar, decodeAvatar, DecodedAvatar, sha256 } from './avatar-source';
 import { AVATAR_RECORD_VERSION, AvatarRecord, AvatarStore, boxToTuple, tupleToBox } from './avatar-store';
-import { blendMask } from './blend-mask';
+import { AvatarEntry, nearestBoxes, viewAvatar } from './avatar-view';
 import { manualBox, validatePads } from './face-box';
-import { cropFace, cropToEven } from './face-crop';
 import { FaceApiDetector, FaceDetector } from './face-detector';
 import { trackFaces } from './face-track';
-import type { AvatarTimings, FaceBox, FaceReport, PreparedAvatar, PrepareOptions } from './face.types';
+import type { FaceBox, FaceReport, PreparedAvatar, PrepareOptions } from './face.types';
 import { ImageAdapter } from './image.adapter';
-import { PinnedFormat, requirePinnedFormat } from '../media/demuxer-allowlist';
-import type { SniffResult } from '../media/media-sniff';
-import { sniffBuffer, sniffFile } from '../media/sniff-file';
-import { avatarMediaOf, SniffedMedia } from './media-sniff';
-import { decodeVideo, probeVideo } from './video-frames';
+import { probeVideo } from './video-frames';
 
 export interface AvatarServiceOptions {
   /** where the box records (JSON) live */
@@ -35,35 +33,6 @@ export interface AvatarServiceOptions {
   maxVideoBytes?: number;
   /** detections per video (others interpolated); default 50 */
   maxDetections?: number;
-}
-
-/** A prepared avatar as held in memory, shared by every call that hits it. */
-interface AvatarEntry {
-  key: string;
-  /** sha256 of the source bytes (= the REST avatarId), so a delete can find every entry of a face */
-  hash: string;
-  width: number;
-  height: number;
-  isVideo: boolean;
-  fps?: number;
-  frames: Uint8Array[];
-  /** undefined where the chosen face was not found */
-  boxes: (FaceBox | undefined)[];
-  /** per frame: the frame's box, or the nearest frame's box where it has none (crops stay valid) */
-  nearest: FaceBox[];
-  face: FaceReport;
-  crops: (Uint8Array | undefined)[];
-}
-
-type Source = { kind: SniffedMedia; bytes?: Buffer; path?: string; hash: string; pinned?: PinnedFormat };
-
-const UNSUPPORTED_AVATAR = 'the avatar must be a PNG, JPEG or WebP image or a video';
-
-/** Avatar kind of a sniff result, with the pinned demuxer for a video (UNSUPPORTED_MEDIA otherwise). */
-function classify(found: SniffResult | null): { kind: SniffedMedia; pinned?: PinnedFormat } {
-  const kind = avatarMediaOf(found);
-  if (kind === 'unknown') throw new GatewayError('UNSUPPORTED_MEDIA', UNSUPPORTED_AVATAR);
-  return kind === 'video' ? { kind, pinned: requirePinnedFormat(found, 'the avatar video') } : { kind };
 }
 
 /**
@@ -93,20 +62,13 @@ export class AvatarService {
   /** Prepares the avatar in a file (image or short video, recognised by content). */
   async prepare(file: string, o: PrepareOptions = {}): Promise<PreparedAvatar> {
     const t0 = performance.now();
-    const { kind, pinned } = classify(await sniffAvatarFile(file));
-    let src: Source;
-    if (kind === 'video') src = { kind, pinned, path: file, hash: await hashFile(file) };
-    else {
-      const bytes = await fs.readFile(file);
-      src = { kind, bytes, hash: sha256(bytes) };
-    }
-    return this.prepareSource(src, o, t0);
+    return this.prepareSource(await avatarFileSource(file), o, t0);
   }
 
   /** Same as prepare() for bytes in memory (a video is written to a temp file for ffmpeg, then removed). */
   async prepareBuffer(bytes: Buffer, o: PrepareOptions = {}): Promise<PreparedAvatar> {
     const t0 = performance.now();
-    const { kind, pinned } = classify(sniffBuffer(bytes));
+    const { kind, pinned } = classifyAvatar(sniffBuffer(bytes));
     if (kind !== 'video') return this.prepareSource({ kind, bytes, hash: sha256(bytes) }, o, t0);
     await fs.mkdir(this.opts.cacheDir, { recursive: true });
     const tmp = path.join(this.opts.cacheDir, `upload-${randomBytes(8).toString('hex')}.tmp`);
@@ -140,7 +102,7 @@ export class AvatarService {
     return removed.length;
   }
 
-  private async prepareSource(src: Source, o: PrepareOptions, t0: number): Promise<PreparedAvatar> {
+  private async prepareSource(src: AvatarSource, o: PrepareOptions, t0: number): Promise<PreparedAvatar> {
     throwIfAborted(o.signal);
     const pads = o.pads === undefined ? undefined : validatePads(o.pads);
     const smooth = src.kind === 'video' && o.smooth !== false;
@@ -162,7 +124,7 @@ export class AvatarService {
       ]),
     );
     const hit = this.memory.get(key);
-    if (hit) return view(hit, 'memory', { decode: 0, detect: 0, prepare: performance.now() - t0 });
+    if (hit) return viewAvatar(hit, 'memory', { decode: 0, detect: 0, prepare: performance.now() - t0 });
     let job = this.inFlight.get(key);
     if (!job) {
       job = this.build(key, src, { ...o, pads, smooth }).finally(() => this.inFlight.delete(key));
@@ -178,10 +140,10 @@ export class AvatarService {
     }
     throwIfAborted(o.signal);
     const { entry, source, decode, detect } = built;
-    return view(entry, source, { decode, detect, prepare: performance.now() - t0 });
+    return viewAvatar(entry, source, { decode, detect, prepare: performance.now() - t0 });
   }
 
-  private async build(key: string, src: Source, o: PrepareOptions & { smooth: boolean }) {
+  private async build(key: string, src: AvatarSource, o: PrepareOptions & { smooth: boolean }) {
     const tDecode = performance.now();
     const decoded = await this.decode(src, o.signal);
     const decode = performance.now() - tDecode;
@@ -250,61 +212,20 @@ export class AvatarService {
 
   /** Refuses a face video a job would fail on (pinned demuxer, size, duration), without decoding it. */
   async checkFaceFile(file: string, found: SniffResult): Promise<void> {
-    const { kind, pinned } = classify(found);
+    const { kind, pinned } = classifyAvatar(found);
     if (kind !== 'video') return;
     await probeVideo(this.runner, file, { maxVideoSeconds: this.opts.maxVideoSeconds, maxPixels: this.opts.maxImagePixels }, pinned!);
   }
 
-  private async decode(src: Source, signal?: AbortSignal): Promise<{ width: number; height: number; fps?: number; frames: Uint8Array[] }> {
-    if (src.kind === 'video') {
-      return decodeVideo(
-        this.runner,
-        src.path!,
-        {
-          maxVideoSeconds: this.opts.maxVideoSeconds,
-          maxVideoFrames: this.opts.maxVideoFrames ?? 1500,
-          maxVideoBytes: this.opts.maxVideoBytes ?? 1 << 30,
-          maxPixels: this.opts.maxImagePixels,
-        },
-        src.pinned!,
-        signal,
-      );
-    }
-    const img = cropToEven(await this.images.decode(src.bytes!, this.opts.maxImagePixels));
-    if (img.width < 32 || img.height < 32) {
-      throw new GatewayError('VALIDATION_FAILED', `the image is ${img.width}x${img.height}; at least 32x32 is needed`);
-    }
-    return { width: img.width, height: img.height, frames: [img.data] };
+  private decode(src: AvatarSource, signal?: AbortSignal): Promise<DecodedAvatar> {
+    const limits = {
+      maxImagePixels: this.opts.maxImagePixels,
+      maxVideoSeconds: this.opts.maxVideoSeconds,
+      maxVideoFrames: this.opts.maxVideoFrames ?? 1500,
+      maxVideoBytes: this.opts.maxVideoBytes ?? 1 << 30,
+    };
+    return decodeAvatar(src, this.runner, this.images, limits, signal);
   }
-}
-
-function view(e: AvatarEntry, source: PreparedAvatar['source'], timings: AvatarTimings): PreparedAvatar {
-  const check = (i: number): number => {
-    if (!Number.isInteger(i) || i < 0 || i >= e.frames.length) {
-      throw new RangeError(`avatar frame ${i} out of range 0..${e.frames.length - 1} (map it with avatarFrameIndex)`);
-    }
-    return i;
-  };
-  return {
-    key: e.key,
-    width: e.width,
-    height: e.height,
-    frameCount: e.frames.length,
-    isVideo: e.isVideo,
-    fps: e.fps,
-    frame: (i) => e.frames[check(i)],
-    box: (i) => e.nearest[check(i)],
-    hasFace: (i) => e.boxes[check(i)] !== undefined,
-    face: e.face,
-    crop: (i) => (e.crops[check(i)] ??= cropFace(e.frames[i], e.width, e.nearest[i])),
-    mask: (i) => {
-      const b = e.nearest[check(i)];
-      return blendMask(b.x2 - b.x1, b.y2 - b.y1);
-    },
-    cached: source === 'memory' || source === 'disk',
-    source,
-    timings,
-  };
 }
 
 /** The service wired from the app config: face-api detector, sharp, boxes cached under DATA_DIR/avatars. */
@@ -317,41 +238,5 @@ export function createAvatarService(
     cacheDir: path.join(config.dataDir, 'avatars'),
     maxImagePixels: config.limits.maxImagePixels,
     maxVideoSeconds: config.limits.maxVideoSeconds,
-  });
-}
-
-/** Each frame's box, or the nearest frame's (the earlier on a tie) where it has none; needs at least one box. */
-export function nearestBoxes(boxes: (FaceBox | undefined)[]): FaceBox[] {
-  const n = boxes.length;
-  const prevAt = new Array<number>(n);
-  for (let i = 0, p = -1; i < n; i++) prevAt[i] = boxes[i] ? (p = i) : p;
-  const out = new Array<FaceBox>(n);
-  for (let i = n - 1, q = -1; i >= 0; i--) {
-    if (boxes[i]) q = i;
-    const p = prevAt[i];
-    out[i] = boxes[p < 0 || (q >= 0 && q - i < i - p) ? q : p]!;
-  }
-  return out;
-}
-
-const sha256 = (b: Uint8Array | string): string => createHash('sha256').update(b).digest('hex');
-
-async function sniffAvatarFile(file: string): Promise<SniffResult | null> {
-  const res = await sniffFile(file).catch((err: NodeJS.ErrnoException) => {
-    throw new GatewayError(
-      err.code === 'ENOENT' ? 'NOT_FOUND' : 'UNSUPPORTED_MEDIA',
-      `cannot open the avatar file: ${err.code ?? 'error'}`,
-    );
-  });
-  return res.found;
-}
-
-function hashFile(file: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const h = createHash('sha256');
-    createReadStream(file)
-      .on('data', (c) => h.update(c))
-      .on('error', reject)
-      .on('end', () => resolve(h.digest('hex')));
   });
 }
