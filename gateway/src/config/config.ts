@@ -1,197 +1,26 @@
 import 'reflect-metadata';
-import { plainToInstance, Transform } from 'class-transformer';
-import { IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, Min, validateSync } from 'class-validator';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { plainToInstance } from 'class-transformer';
+import { validateSync } from 'class-validator';
 import { defaultDataDir } from '../common/data-dir';
 import { REMOTE_INFER_DEPTH } from '../inference/inference-backend';
 import { AllowEntry, literalHostRefusal, parseAllowHosts } from '../outbound/allow-hosts';
-import { parseTrustProxy, type TrustProxy } from './trust-proxy';
+import { AppConfig, DEFAULT_SESSIONS_CONFIG, type ModelPrecision } from './app-config';
+import { EnvDto } from './env.dto';
+import { parseTrustProxy } from './trust-proxy';
+
+export { DEFAULT_SESSIONS_CONFIG, type AppConfig, type ModelPrecision, type SessionsConfig, type WebhookConfig } from './app-config';
+export { EnvDto } from './env.dto';
 
 /**
- * Environment configuration, validated once at boot. This is the only file that reads
- * `process.env`: everything else receives an `AppConfig`.
+ * Environment configuration, validated once at boot (the rules: env.dto.ts; the result:
+ * app-config.ts). This is the only file that reads `process.env`: everything else receives an
+ * `AppConfig`.
  */
-// Standard Webhooks secrets: "whsec_" + base64 of 24–64 random bytes (32–88 base64 characters).
-const WEBHOOK_SECRET_PATTERN = /^whsec_(?=[A-Za-z0-9+/=]{32,88}$)[A-Za-z0-9+/]+={0,2}$/;
-const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
-
-export class EnvDto {
-  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(65535) PORT?: number;
-  @IsOptional() @IsIn(['onnx', 'triton', 'fake']) INFERENCE_BACKEND?: 'onnx' | 'triton' | 'fake';
-  @IsOptional() @IsString() MODEL_PATH?: string;
-  @IsOptional() @IsString() MODEL_CHECKPOINT_TABLE?: string;
-  // INT8 on the CPU (issue 13): which model file the embedded backend loads by default
-  @IsOptional() @IsIn(['fp32', 'int8']) MODEL_PRECISION?: ModelPrecision;
-  @IsOptional() @Transform(toInt) @IsNumber() @Min(-100) @Max(0) SILENCE_THRESHOLD_DB?: number;
-  @IsOptional() @IsString() TRITON_URL?: string;
-  @IsOptional() @IsString() TRITON_MODEL?: string;
-  @IsOptional() @Transform(toInt) @IsInt() @Min(100) @Max(600_000) TRITON_DEADLINE_MS?: number;
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(4096) TRITON_MAX_IN_FLIGHT?: number;
-  @IsOptional() @Transform(toInt) @IsInt() @Min(100) @Max(600_000) TRITON_READY_POLL_MS?: number;
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(10) TRITON_MAX_ATTEMPTS?: number;
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(128) BATCH_SIZE?: number;
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(16) ONNX_THREADS?: number;
-  @IsOptional() @IsIn(['auto', 'libx264', 'h264_nvenc']) ENCODER?: 'auto' | 'libx264' | 'h264_nvenc';
-  @IsOptional() @IsString() FFMPEG_PATH?: string;
-  @IsOptional() @IsString() FFPROBE_PATH?: string;
-  @IsOptional() @IsString() DATA_DIR?: string;
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(7200) MAX_AUDIO_SECONDS?: number;
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(600) MAX_VIDEO_SECONDS?: number;
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1024) MAX_UPLOAD_BYTES?: number;
-  @IsOptional() @Transform(toInt) @IsInt() @Min(64 * 64) MAX_IMAGE_PIXELS?: number;
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(64) JOB_CONCURRENCY?: number;
-  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(100_000) QUEUE_MAX?: number;
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1) RESULT_TTL_SECONDS?: number;
-  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(7 * 24 * 3600) JOB_TIMEOUT_SECONDS?: number;
-  @IsOptional() @IsString() API_KEYS?: string;
-  @IsOptional() @IsString() TRUST_PROXY?: string;
-  @IsOptional() @Transform(toInt) @IsInt() @Min(0) AVATAR_TTL_SECONDS?: number;
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(64) AVATAR_CONCURRENCY?: number;
-  @IsOptional() @IsString() ESPEAK_PATH?: string;
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(100_000) TTS_MAX_CHARS?: number;
-  @IsOptional() @IsString() @Matches(/^[A-Za-z][A-Za-z0-9_/-]{0,39}(\+[A-Za-z0-9_-]{1,20})?$/) TTS_DEFAULT_VOICE?: string;
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1) RATE_LIMIT_PER_MINUTE?: number;
-  @IsOptional() @IsIn(['error', 'warn', 'log', 'debug', 'verbose']) LOG_LEVEL?: string;
-  @IsOptional() @IsIn(['json', 'pretty']) LOG_FORMAT?: 'json' | 'pretty';
-  @IsOptional() @IsString() OUTBOUND_ALLOW_HOSTS?: string;
-  @IsOptional() @Transform(toInt) @IsInt() @Min(100) @Max(600_000) URL_FETCH_TIMEOUT_MS?: number;
-  @IsOptional()
-  @IsString()
-  @Matches(WEBHOOK_SECRET_PATTERN, { message: 'WEBHOOK_SECRET must be whsec_ followed by base64 (24–64 bytes)' })
-  WEBHOOK_SECRET?: string;
-  @IsOptional() @IsString() @Matches(/^https?:\/\/\S+$/, { message: 'WEBHOOK_URL must be an http(s) URL' }) WEBHOOK_URL?: string;
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(20) WEBHOOK_MAX_ATTEMPTS?: number;
-  @IsOptional() @Transform(toInt) @IsInt() @Min(100) @Max(120_000) WEBHOOK_TIMEOUT_MS?: number;
-  @IsOptional() @Transform(toInt) @IsInt() @Min(10) @Max(3_600_000) WEBHOOK_RETRY_BASE_MS?: number;
-  @IsOptional() @Transform(toInt) @IsInt() @Min(10) @Max(86_400_000) WEBHOOK_RETRY_MAX_MS?: number;
-  @IsOptional() @Transform(toInt) @IsInt() @Min(60) @Max(30 * 86_400) IDEMPOTENCY_TTL_SECONDS?: number;
-  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(1000) MAX_SESSIONS?: number;
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(3600) SESSION_IDLE_TIMEOUT_SECONDS?: number;
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(7200) SESSION_MAX_SECONDS?: number;
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(64) SESSION_BATCH_SIZE?: number;
-  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(60_000) SESSION_IDLE_AFTER_MS?: number;
-  @IsOptional() @Transform(toInt) @IsInt() @Min(100) @Max(600_000) SESSION_MAX_LAG_MS?: number;
-  @IsOptional() @Transform(toInt) @IsInt() @Min(64 * 1024) SESSION_MAX_BUFFERED_BYTES?: number;
-  @IsOptional() @IsIn(['embedded', 'redis']) QUEUE?: 'embedded' | 'redis';
-  @IsOptional() @IsString() @Matches(/^rediss?:\/\/[^\s]+$/) REDIS_URL?: string;
-  @IsOptional() @IsString() @Matches(/^[A-Za-z0-9_:-]{1,40}$/) REDIS_PREFIX?: string;
-  @IsOptional() @IsIn(['all', 'api', 'worker']) ROLE?: 'all' | 'api' | 'worker';
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(20) JOB_MAX_ATTEMPTS?: number;
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1000) @Max(600_000) JOB_LOCK_MS?: number;
-  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(60_000) FAKE_BATCH_DELAY_MS?: number;
-}
-
-export interface AppConfig {
-  port: number;
-  backend: 'onnx' | 'triton' | 'fake';
-  modelPath: string;
-  /** dBFS below which a frame's audio window counts as silent (render/silence.ts); optional so hand-built test configs stay valid */
-  silenceThresholdDb?: number;
-  /** a JSON table of checkpoints {name, file, sha256, bytes} to identify instead of the published ones (tests) */
-  modelCheckpointTable?: string;
-  /** precision the embedded backend must serve (MODEL_PRECISION); optional so hand-built test configs stay valid (fp32) */
-  modelPrecision?: ModelPrecision;
-  triton: {
-    url: string;
-    model: string;
-    deadlineMs: number;
-    maxInFlight: number;
-    /** readiness poll period (ServerReady/ModelReady/ModelMetadata); optional so hand-built test configs stay valid */
-    readyPollMs?: number;
-    /** attempts per batch when Triton answers UNAVAILABLE (1 = no retry) */
-    maxAttempts?: number;
-  };
-  batchSize: number;
-  onnxThreads: number;
-  encoder: 'auto' | 'libx264' | 'h264_nvenc';
-  ffmpegPath: string;
-  ffprobePath: string;
-  dataDir: string;
-  limits: {
-    maxAudioSeconds: number;
-    maxVideoSeconds: number;
-    maxUploadBytes: number;
-    maxImagePixels: number;
-  };
-  /** timeoutSeconds 0: each job's deadline scales with its audio (jobs/job-deadline.ts) */
-  jobs: { concurrency: number; queueMax: number; resultTtlSeconds: number; timeoutSeconds: number };
-  apiKeys: string[];
-  /** Express `trust proxy`: false, a hop count or trusted proxy addresses/CIDRs (config/trust-proxy.ts) */
-  trustProxy: TrustProxy;
-  /** uploaded avatars: kept ttlSeconds (0 = for ever), prepared `concurrency` at once */
-  avatars: { ttlSeconds: number; concurrency: number };
-  rateLimitPerMinute: number;
-  /** text-to-speech (espeak-ng); optional so hand-built test configs stay valid */
-  speech?: { espeakPath: string; maxChars: number; defaultVoice: string };
-  logLevel: string;
-  /** server logs: one JSON object a line (default) or pino-pretty for a terminal; optional for hand-built test configs */
-  logFormat?: 'json' | 'pretty';
-  /** URL inputs and webhooks (optional so hand-built test configs stay valid) */
-  outbound?: { allowHosts: AllowEntry[]; fetchTimeoutMs: number };
-  webhooks?: WebhookConfig;
-  idempotency?: { ttlSeconds: number };
-  /** live sessions; optional so hand-built test configs stay valid (defaults: DEFAULT_SESSIONS_CONFIG) */
-  sessions?: SessionsConfig;
-  /** job queue driver, process role and Redis; optional so hand-built test configs stay valid (embedded, all) */
-  queue?: {
-    driver: 'embedded' | 'redis';
-    role: 'all' | 'api' | 'worker';
-    redisUrl: string;
-    /** key prefix of everything the gateway keeps in Redis */
-    prefix: string;
-    /** runs of a job whose worker died (stalled) before it fails with JOB_ATTEMPTS_EXHAUSTED */
-    maxAttempts: number;
-    /** BullMQ lock: a worker that stops renewing it for this long is presumed dead (its job runs again) */
-    lockMs: number;
-  };
-  /** per-batch latency of the fake backend (tests, the GPU stand-in of the scale bench) */
-  fakeBatchDelayMs?: number;
-}
-
-export interface WebhookConfig {
-  /** whsec_… (Standard Webhooks); webhooks are off without it */
-  secret?: string;
-  /** sent for jobs that name no webhookUrl of their own */
-  defaultUrl?: string;
-  maxAttempts: number;
-  timeoutMs: number;
-  retryBaseMs: number;
-  retryMaxMs: number;
-}
-
-export interface SessionsConfig {
-  maxSessions: number;
-  /** no client message (or no connection) for this long ends a session */
-  idleTimeoutSeconds: number;
-  /** longest session (wall time and timeline) */
-  maxSeconds: number;
-  batchSize: number;
-  /** how long the timeline waits for audio before it plays idle frames */
-  idleAfterMs: number;
-  /** speech frames later than this for the model are shown without it (counted as dropped) */
-  maxLagMs: number;
-  /** bytes a slow reader may leave unread before the session is closed (SLOW_CONSUMER) */
-  maxBufferedBytes: number;
-}
-
-export const DEFAULT_SESSIONS_CONFIG: SessionsConfig = {
-  maxSessions: 4,
-  idleTimeoutSeconds: 30,
-  maxSeconds: 600,
-  batchSize: 4,
-  idleAfterMs: 300,
-  maxLagMs: 3000,
-  maxBufferedBytes: 8 * 1024 * 1024,
-};
-
 export class ConfigError extends Error {}
 
-/** Precisions the embedded backend can serve: the FP32 export or the QDQ int8 one (scripts/setup-model.sh --int8). */
-export type ModelPrecision = 'fp32' | 'int8';
-
-/** Where scripts/setup-model.sh puts each precision's model (Triton model names wav2lip / wav2lip_int8). */
 /**
  * TRITON_MAX_IN_FLIGHT when unset: every request this process can have open at once (each job and each
  * live session keeps REMOTE_INFER_DEPTH in flight), so the bound never holds back the requests Triton's
@@ -202,6 +31,7 @@ export function defaultTritonInFlight(jobConcurrency: number, maxSessions: numbe
   return Math.max(1, REMOTE_INFER_DEPTH * (jobConcurrency + maxSessions));
 }
 
+/** Where scripts/setup-model.sh puts each precision's model (Triton model names wav2lip / wav2lip_int8). */
 export function defaultModelPath(precision: ModelPrecision): string {
   return path.join(REPO_ROOT, 'model_repository', precision === 'int8' ? 'wav2lip_int8' : 'wav2lip', '1', 'model.onnx');
 }
