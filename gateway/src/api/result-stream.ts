@@ -19,19 +19,71 @@ export function assertResultReady(job: JobRecord, path: string): void {
   if (!fs.existsSync(path)) throw new GatewayError('NOT_FOUND', `the result of job ${job.id} is gone (expired)`, { jobId: job.id });
 }
 
-/** Resolves on the job's next update (close() wakes every watcher), when the client leaves, or after `ms`. */
-function nextChange(jobs: JobsDriver, id: string, ms: number, res: Response): Promise<void> {
+/**
+ * Resolves on the job's next update (close() wakes every watcher), when the client leaves, after
+ * `ms`, or when `grown` fires (the file being tailed was written).
+ */
+function nextChange(jobs: JobsDriver, id: string, ms: number, res: Response, grown?: FileGrowth): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(done, ms);
     const off = jobs.watch(id, done);
+    const offGrown = grown?.once(done);
     res.once('close', done);
     function done() {
       clearTimeout(timer);
       off();
+      offGrown?.();
       res.off('close', done);
       resolve();
     }
   });
+}
+
+/**
+ * Wakes a tailing reader as soon as the renderer's ffmpeg writes to the file (inotify through
+ * fs.watch), instead of at its next poll: a stream's first bytes leave when they are written.
+ * Where watching fails (no inotify, file system limits) the poll alone remains.
+ */
+class FileGrowth {
+  private readonly listeners = new Set<() => void>();
+  private readonly watcher: fs.FSWatcher | undefined;
+  /** written since the last read (a write between a read and the next wait must not be missed) */
+  private dirty = false;
+
+  constructor(file: string) {
+    try {
+      this.watcher = fs.watch(file, { persistent: false }, () => {
+        this.dirty = true;
+        for (const l of [...this.listeners]) l();
+      });
+      this.watcher.on('error', () => this.close());
+    } catch {
+      this.watcher = undefined;
+    }
+  }
+
+  /** Call before each read: later writes wake the next wait. */
+  reading(): void {
+    this.dirty = false;
+  }
+
+  once(listener: () => void): () => void {
+    if (this.dirty) {
+      queueMicrotask(listener);
+      return () => undefined;
+    }
+    const l = () => {
+      this.listeners.delete(l);
+      listener();
+    };
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+
+  close(): void {
+    this.listeners.clear();
+    this.watcher?.close();
+  }
 }
 
 function writeChunk(res: Response, chunk: Buffer): Promise<void> {
@@ -83,6 +135,7 @@ export async function streamJobOutput(jobs: JobsDriver, id: string, res: Respons
 
   const file = jobs.outputPath(job);
   const fh = await fs.promises.open(file, 'r');
+  const grown = isTerminal(job.status) ? undefined : new FileGrowth(file);
   try {
     setStreamHeaders(res, id);
     res.flushHeaders();
@@ -91,6 +144,7 @@ export async function streamJobOutput(jobs: JobsDriver, id: string, res: Respons
     for (;;) {
       if (gone) return;
       const finished = isTerminal((await jobs.get(id)).status);
+      grown?.reading();
       const { bytesRead } = await fh.read(buf, 0, CHUNK, pos);
       if (bytesRead > 0) {
         pos += bytesRead;
@@ -108,9 +162,10 @@ export async function streamJobOutput(jobs: JobsDriver, id: string, res: Respons
         res.destroy();
         return;
       }
-      await nextChange(jobs, id, POLL_MS, res);
+      await nextChange(jobs, id, POLL_MS, res, grown);
     }
   } finally {
+    grown?.close();
     await fh.close();
   }
 }

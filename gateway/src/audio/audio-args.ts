@@ -1,6 +1,7 @@
 import { GatewayError } from '../common/errors';
 import { SAMPLE_RATE } from './audio.constants';
 import { PinnedFormat, pinnedInputArgs, pinnedProbeInput } from '../media/demuxer-allowlist';
+import type { PlainWav } from './plain-wav';
 
 /**
  * Pure ffprobe/ffmpeg argument builders and probe interpretation for the audio front end. The
@@ -19,6 +20,8 @@ export interface AudioProbe {
   audioIndex: number;
   /** the demuxer every later reader of this file must use (media/demuxer-allowlist.ts) */
   pinned: PinnedFormat;
+  /** set for a plain 16 kHz mono s16le WAV: read in-process, without ffprobe/ffmpeg (plain-wav.ts) */
+  plainWav?: PlainWav;
 }
 
 /** ffprobe with the demuxer pinned to the sniffed format (never ffmpeg's own content probing). */

@@ -7,6 +7,7 @@ import { buildDecodeArgs, buildProbeArgs, checkProbe, parseProbe, AudioProbe } f
 import { DEFAULT_MAX_AUDIO_SECONDS, SAMPLE_RATE } from './audio.constants';
 import { melSpectrogram, MelSpectrogram } from './mel-spectrogram';
 import { PcmCollector } from './pcm-collector';
+import { probePlainWav, readPlainWav } from './plain-wav';
 
 export interface AudioLimits {
   maxAudioSeconds: number;
@@ -45,6 +46,24 @@ export class AudioService {
     const { found } = await sniffFile(file);
     if (found?.kind === 'image') throw new GatewayError('UNSUPPORTED_MEDIA', `${name} is an image, not audio`);
     const pinned = requirePinnedFormat(found, name);
+    if (pinned.format === 'wav') {
+      // the model's own format needs no ffprobe (plain-wav.ts); the same limits apply
+      const plain = await probePlainWav(file);
+      if (plain) {
+        const probe: AudioProbe = {
+          durationSec: plain.samples / SAMPLE_RATE,
+          formatName: 'wav',
+          codec: 'pcm_s16le',
+          sampleRate: SAMPLE_RATE,
+          channels: 1,
+          audioIndex: 0,
+          pinned,
+          plainWav: plain.wav,
+        };
+        checkProbe(probe, this.limits.maxAudioSeconds, name);
+        return probe;
+      }
+    }
     let stdout: Buffer;
     try {
       ({ stdout } = await this.runner.probe(buildProbeArgs(file, pinned), {
@@ -66,15 +85,31 @@ export class AudioService {
     return (await this.load(file, opts)).pcm;
   }
 
-  /** probe + decode, with the post-decode checks (nothing decoded, longer than the limit). */
-  async load(file: string, opts: { signal?: AbortSignal } = {}): Promise<DecodedAudio> {
+  /**
+   * probe + decode, with the post-decode checks (nothing decoded, longer than the limit). `probe`:
+   * this file's probe from earlier (the job's submission), so it is not probed twice.
+   */
+  async load(file: string, opts: { signal?: AbortSignal; probe?: AudioProbe } = {}): Promise<DecodedAudio> {
     const name = ROLE;
-    const probe = await this.probe(file, opts);
+    const probe = opts.probe ?? (await this.probe(file, opts));
     throwIfAborted(opts.signal);
+    const max = this.limits.maxAudioSeconds;
+    // one second of slack past the limit: enough to tell "too long" from "exactly the limit"
+    const samples = probe.plainWav
+      ? await readPlainWav(file, probe.plainWav, (max + 1) * SAMPLE_RATE)
+      : await this.decodeWithFfmpeg(file, probe, opts.signal);
+    if (samples.length === 0) throw new GatewayError('AUDIO_EMPTY', `${name} contains no audio samples`);
+    const durationSec = samples.length / SAMPLE_RATE;
+    if (durationSec > max) {
+      throw new GatewayError('AUDIO_TOO_LONG', `${name} is longer than the limit of ${max} s`, { maxAudioSeconds: max });
+    }
+    return { pcm: samples, probe, durationSec };
+  }
+
+  private async decodeWithFfmpeg(file: string, probe: AudioProbe, signal?: AbortSignal): Promise<Float32Array> {
     const max = this.limits.maxAudioSeconds;
     const expected = Math.min(probe.durationSec ?? 10, max + 1) * SAMPLE_RATE + SAMPLE_RATE;
     const pcm = new PcmCollector(expected);
-    // one second of slack past the limit: enough to tell "too long" from "exactly the limit"
     const args = buildDecodeArgs(file, {
       maxSeconds: max + 1,
       channels: probe.channels,
@@ -82,17 +117,11 @@ export class AudioService {
       pinned: probe.pinned,
     });
     try {
-      await this.runner.stream(args, (chunk) => pcm.push(chunk), { signal: opts.signal, timeoutMs: DECODE_TIMEOUT_MS });
+      await this.runner.stream(args, (chunk) => pcm.push(chunk), { signal, timeoutMs: DECODE_TIMEOUT_MS });
     } catch (err) {
-      throw asUndecodable(err, name);
+      throw asUndecodable(err, ROLE);
     }
-    const samples = pcm.result();
-    if (samples.length === 0) throw new GatewayError('AUDIO_EMPTY', `${name} contains no audio samples`);
-    const durationSec = samples.length / SAMPLE_RATE;
-    if (durationSec > max) {
-      throw new GatewayError('AUDIO_TOO_LONG', `${name} is longer than the limit of ${max} s`, { maxAudioSeconds: max });
-    }
-    return { pcm: samples, probe, durationSec };
+    return pcm.result();
   }
 
   /** decode + melSpectrogram. */

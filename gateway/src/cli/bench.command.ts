@@ -35,6 +35,8 @@ interface BenchOpts {
   sessionSeconds: number;
   sessionBatches: string;
   precisions?: string;
+  jobStreams: number;
+  skipSessions?: boolean;
 }
 
 export function registerBenchCommand(program: Command): void {
@@ -50,6 +52,13 @@ export function registerBenchCommand(program: Command): void {
     .option('--mode <mode>', 'standard (mel, model, renders), realtime (job stream first bytes, live session latency), or all', 'standard')
     .option('--session-seconds <n>', 'seconds of speech per live session (realtime mode)', parseIntOption('--session-seconds', 1, 600), 8)
     .option('--session-batches <list>', 'live session batch sizes (realtime mode)', '1,2,3,4,5,6,7,8')
+    .option(
+      '--job-streams <n>',
+      'streamed jobs in a row (realtime mode; the first also pays the first inference)',
+      parseIntOption('--job-streams', 1, 20),
+      3,
+    )
+    .option('--skip-sessions', 'realtime mode: job streams only')
     .action(async (opts: BenchOpts) => {
       try {
         process.exitCode = await runBench(opts);
@@ -88,7 +97,9 @@ async function runRealtime(opts: BenchOpts): Promise<void> {
             },
     };
     print(`realtime (${config.backend} backend; the first job also pays the avatar's face detection in its upload, not in the figures):`);
-    print(formatJobStream(await benchJobStream(o)));
+    const streams = await benchJobStream(o, opts.jobStreams);
+    streams.forEach((f, k) => print(formatJobStream(f, ` ${k + 1}/${streams.length}`)));
+    if (opts.skipSessions) return;
     const long = path.join(work, 'speech-session.wav');
     await makeSpeech(long, opts.sessionSeconds);
     const { stdout: pcm } = await new FfmpegRunner().run([

@@ -38,9 +38,28 @@ async function load(modelPath: string, threads: number): Promise<void> {
       interOpNumThreads: 1,
       executionMode: 'sequential',
     });
+    await warmUp(session);
     send({ type: 'loaded', inputs: session.inputMetadata.map(plainMetadata), outputs: session.outputMetadata.map(plainMetadata) });
   } catch (e) {
     send({ type: 'load-failed', message: errorText(e) });
+  }
+}
+
+/**
+ * One batch of one zero frame before the model is reported loaded: ORT allocates its arenas and
+ * prepares its kernels on the first run (about twice a later run here), which would otherwise delay
+ * the first job's first frame. A graph outside the contract fails here silently and is refused by
+ * the parent's contract check.
+ */
+async function warmUp(s: ort.InferenceSession): Promise<void> {
+  if (!s.inputNames.includes(MEL_NAME) || !s.inputNames.includes(FACE_NAME)) return;
+  try {
+    await s.run({
+      [MEL_NAME]: new ort.Tensor('float32', new Float32Array(MEL_BANDS * MEL_WINDOW), [1, 1, MEL_BANDS, MEL_WINDOW]),
+      [FACE_NAME]: new ort.Tensor('uint8', new Uint8Array(FACE_SIZE * FACE_SIZE * 3), [1, FACE_SIZE, FACE_SIZE, 3]),
+    });
+  } catch {
+    // see above
   }
 }
 

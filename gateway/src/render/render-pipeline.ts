@@ -16,9 +16,16 @@ import { StageClock } from './stage-clock';
 import type { PipelineObserver, RenderHooks, RenderRequest, RenderResult, RenderTimings, Renderer, Tblr } from './render.types';
 
 /** What the pipeline needs from the audio front end (gateway/src/audio). */
+/** What the pipeline keeps of an audio probe: the demuxer the encoder must read the file with, and what load() needs back. */
+export interface ProbedAudio {
+  pinned: PinnedFormat;
+}
+
 export interface AudioPort {
-  /** probes (refusing bad input early), then decodes to 16 kHz mono float32 */
-  load(path: string, signal?: AbortSignal): Promise<{ pcm: Float32Array; durationSec: number; pinned: PinnedFormat }>;
+  /** probes (refusing bad input early); fast, so the encoder can start while the audio decodes */
+  probe(path: string, signal?: AbortSignal): Promise<ProbedAudio>;
+  /** decodes a probed file to 16 kHz mono float32 */
+  load(path: string, probe: ProbedAudio, signal?: AbortSignal): Promise<{ pcm: Float32Array; durationSec: number }>;
   /** [80, T] row-major */
   mel(pcm: Float32Array): { data: Float32Array; frames: number };
   frameCount(melFrames: number, fps: number): number;
@@ -116,17 +123,26 @@ export class RenderPipeline implements Renderer {
       // the backend's own reading of the served file's precision wins over the stamp's claim
       const model = this.opts.model && ready.precision ? { ...this.opts.model, precision: ready.precision } : this.opts.model;
 
-      // Audio decode and avatar preparation are independent: run them together.
-      const [{ pcm, durationSec: audioSeconds, pinned: audioFormat }, avatar] = await Promise.all([
-        clock.time('decode', () => this.audio.load(req.audioPath, signal)),
-        this.avatars.prepare(req.facePath, {
-          box: req.box,
-          pads: req.pads,
-          smooth: req.smooth,
-          faceIndex: req.faceIndex,
-          facePoint: req.facePoint,
-          signal,
-        }),
+      // Critical path of a stream's first bytes: the avatar (cached: ms) and the audio's probe run
+      // together; the encoder (an ffmpeg start, ~100 ms) then starts while the audio is decoded and
+      // its mel computed, so it is ready when the first batch comes back from the model.
+      const probed = clock.time('decode', () => this.audio.probe(req.audioPath, signal));
+      const decoded = probed.then((probe) =>
+        clock.time('decode', () => this.audio.load(req.audioPath, probe, signal)).finally(() => clock.mark('audioReady')),
+      );
+      decoded.catch(() => undefined); // awaited below; a failure before then is reported by the first await
+      const [probe, avatar] = await Promise.all([
+        probed,
+        this.avatars
+          .prepare(req.facePath, {
+            box: req.box,
+            pads: req.pads,
+            smooth: req.smooth,
+            faceIndex: req.faceIndex,
+            facePoint: req.facePoint,
+            signal,
+          })
+          .finally(() => clock.mark('avatarReady')),
       ]);
       // The avatar's `prepare` is its whole call (decode and detect included): count detect once, under 'detect'.
       clock.add('detect', avatar.timings.detect);
@@ -134,19 +150,13 @@ export class RenderPipeline implements Renderer {
       throwIfAborted(signal);
       // Like upstream Wav2Lip, a video avatar keeps its own frame rate unless the request sets one.
       const fps = req.fps ?? (avatar.fps ? Math.min(avatar.fps, MAX_FPS) : DEFAULT_FPS);
-      const mel = clock.timeSync('mel', () => this.audio.mel(pcm));
-      const total = this.audio.frameCount(mel.frames, fps);
-      if (total < 1) throw new GatewayError('AUDIO_EMPTY', 'the audio is too short to make a single frame');
-      // Pauses show the source mouth, faded in and out (silence.ts); 'model' pastes every frame.
-      const weights = req.silence === 'model' ? undefined : clock.timeSync('mel', () => silenceWeights(pcm, total, fps, this.opts.silence));
-
       enc = this.runner.open(
         buildEncodeArgs({
           width: avatar.width,
           height: avatar.height,
           fps,
           audioPath: req.audioPath,
-          audioFormat,
+          audioFormat: probe.pinned,
           outPath: writePath,
           encoder,
           quality: req.quality,
@@ -156,6 +166,15 @@ export class RenderPipeline implements Renderer {
         }),
         { signal },
       );
+      clock.mark('encoderStarted');
+      const { pcm, durationSec: audioSeconds } = await decoded;
+      throwIfAborted(signal);
+      const mel = clock.timeSync('mel', () => this.audio.mel(pcm));
+      const total = this.audio.frameCount(mel.frames, fps);
+      if (total < 1) throw new GatewayError('AUDIO_EMPTY', 'the audio is too short to make a single frame');
+      // Pauses show the source mouth, faded in and out (silence.ts); 'model' pastes every frame.
+      const weights = req.silence === 'model' ? undefined : clock.timeSync('mel', () => silenceWeights(pcm, total, fps, this.opts.silence));
+
       let firstFrame: number | undefined;
       const onFirstFrame = () => {
         firstFrame = clock.elapsed();
@@ -183,6 +202,7 @@ export class RenderPipeline implements Renderer {
       if (!req.fragmented) await fs.rename(writePath, req.outPath);
       const timings: RenderTimings = clock.finish();
       if (firstFrame !== undefined) timings.firstFrame = Math.round(firstFrame * 10) / 10;
+      timings.marks = clock.marks;
       return {
         outPath: req.outPath,
         frames: total,
@@ -282,6 +302,7 @@ export class RenderPipeline implements Renderer {
     for (let b = 0; b < nBatches; b++) {
       const head = inflight.shift()!;
       const mouth = await head.result;
+      clock.mark('firstBatch');
       // Batches run one after another in the backend: count only the time not already counted.
       const now = performance.now();
       const execMs = now - Math.max(head.start, inferBusyUntil);
@@ -313,7 +334,11 @@ export class RenderPipeline implements Renderer {
       done += head.n;
       if (!started && a.hooks.onOutputStarted) {
         started = true;
-        whenFileExists(a.writePath, a.isOver, a.hooks.onOutputStarted);
+        const onStarted = a.hooks.onOutputStarted;
+        whenFileExists(a.writePath, a.isOver, (file) => {
+          clock.mark('outputStarted');
+          onStarted(file);
+        });
       }
       a.hooks.onProgress?.({ framesDone: done, framesTotal: total, progress: done / total });
     }
@@ -342,17 +367,17 @@ function whenFileExists(file: string, isOver: () => boolean, then: (file: string
 }
 
 /**
- * Batch sizes covering `total` frames: all `batchSize`, or with `ramp` a first batch of 2 that
- * doubles up to `batchSize` (a streamed render shows its first frames after a small batch).
+ * Batch sizes covering `total` frames: all `batchSize`, or with `ramp` 1, 1, 2, 4 … up to
+ * `batchSize` (a streamed render): ffmpeg writes the init segment (a stream's first bytes) once it
+ * has frame 0, and frame 0's fragment once frame 1 arrives, so each of them is its own batch.
  */
 export function batchPlan(total: number, batchSize: number, ramp: boolean): number[] {
   const sizes: number[] = [];
-  let next = ramp ? Math.min(2, batchSize) : batchSize;
-  for (let done = 0; done < total;) {
+  for (let done = 0, k = 0; done < total; k++) {
+    const next = ramp ? Math.min(batchSize, k < 2 ? 1 : 2 ** (k - 1)) : batchSize;
     const n = Math.min(next, total - done);
     sizes.push(n);
     done += n;
-    next = Math.min(batchSize, next * 2);
   }
   return sizes;
 }

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AudioModule } from '../audio/audio.module';
+import type { AudioProbe } from '../audio/audio-args';
 import { AudioService } from '../audio/audio.service';
 import { melSpectrogram } from '../audio/mel-spectrogram';
 import { fillWindows, frameCount } from '../audio/mel-windows';
@@ -20,10 +21,9 @@ import type { PipelineObserver, Renderer } from './render.types';
 
 function audioPort(audio: AudioService): AudioPort {
   return {
-    load: async (p, signal) => {
-      const { pcm, durationSec, probe } = await audio.load(p, { signal });
-      return { pcm, durationSec, pinned: probe.pinned };
-    },
+    probe: (p, signal) => audio.probe(p, { signal }),
+    // the pipeline hands back the probe this port made
+    load: (p, probe: AudioProbe, signal) => audio.load(p, { signal, probe }),
     mel: (pcm) => melSpectrogram(pcm),
     frameCount,
     fillWindows: (mel, from, to, fps, out) => void fillWindows(mel, from, to, fps, out),

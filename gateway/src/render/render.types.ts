@@ -6,8 +6,14 @@ export type Tblr = [top: number, bottom: number, left: number, right: number];
 
 export type StageName = 'decode' | 'mel' | 'detect' | 'prepare' | 'infer' | 'composite' | 'encode' | 'total';
 export type StageTimings = Partial<Record<StageName, number>>; // milliseconds
-/** Stage times plus `firstFrame`: ms from the render's start until its first frame went to the encoder. */
-export type RenderTimings = StageTimings & { firstFrame?: number };
+/** Milestones of a render's critical path (ms from its start): what a stream's first bytes wait for. */
+export type MilestoneName = 'avatarReady' | 'audioReady' | 'encoderStarted' | 'firstBatch' | 'outputStarted';
+export type RenderMilestones = Partial<Record<MilestoneName, number>>;
+/**
+ * Stage times plus `firstFrame` (ms from the render's start until its first frame went to the
+ * encoder) and `marks` (RenderMilestones, the same clock).
+ */
+export type RenderTimings = StageTimings & { firstFrame?: number; marks?: RenderMilestones };
 
 export interface RenderRequest {
   /** avatar image (PNG/JPEG/WebP) or short video file on local disk */

@@ -1,15 +1,25 @@
-import type { PipelineObserver, StageName, StageTimings } from './render.types';
+import type { MilestoneName, PipelineObserver, RenderMilestones, StageName, StageTimings } from './render.types';
 
 /** Accumulates per-stage busy time (ms). Overlapping stages each count their own time; `total` is wall time. */
 export class StageClock {
   private readonly t0 = performance.now();
   private readonly acc: StageTimings = {};
+  private readonly marked: RenderMilestones = {};
 
   constructor(private readonly observer: PipelineObserver = {}) {}
 
   /** ms since the clock started */
   elapsed(): number {
     return performance.now() - this.t0;
+  }
+
+  /** Records when a milestone was first reached (later calls keep the first time). */
+  mark(name: MilestoneName): void {
+    this.marked[name] ??= Math.round(this.elapsed() * 10) / 10;
+  }
+
+  get marks(): RenderMilestones {
+    return { ...this.marked };
   }
 
   add(stage: StageName, ms: number): void {

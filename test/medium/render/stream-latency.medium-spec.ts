@@ -8,20 +8,26 @@ import { FakeBackend } from '../../../gateway/src/inference/fake.backend';
 import type { Wav2LipBatch, InferOptions } from '../../../gateway/src/inference/inference-backend';
 import { ASTRONAUT, ffprobe, makeSpeech } from '../../helpers/media';
 
-/** A fake backend that holds every batch after the first until released: the test looks at the file in between. */
+/**
+ * A fake backend that holds its second batch until `release(1)` and every later one until
+ * `release(2)`: the test looks at the file in between. `done[k]` resolves when batch k returned.
+ */
 class GatedBackend extends FakeBackend {
-  private release!: () => void;
-  readonly gate = new Promise<void>((r) => (this.release = r));
-  firstDone!: () => void;
-  readonly firstBatchDone = new Promise<void>((r) => (this.firstDone = r));
+  private readonly releases: (() => void)[] = [];
+  private readonly gates = [1, 2].map((k) => new Promise<void>((r) => (this.releases[k] = r)));
+  private readonly dones: (() => void)[] = [];
+  readonly done = [0, 1].map((k) => new Promise<void>((r) => (this.dones[k] = r)));
   private n = 0;
-  open(): void {
-    this.release();
+  release(k: 1 | 2): void {
+    this.releases[k]();
+    if (k === 2) this.releases[1]();
   }
   async infer(batch: Wav2LipBatch, opts?: InferOptions): Promise<Uint8Array> {
-    if (this.n++ > 0) await this.gate;
-    else setTimeout(() => this.firstDone(), 0);
-    return super.infer(batch, opts);
+    const k = this.n++;
+    if (k > 0) await this.gates[Math.min(k, 2) - 1];
+    const out = await super.infer(batch, opts);
+    if (k < 2) setTimeout(() => this.dones[k](), 0);
+    return out;
   }
 }
 
@@ -54,26 +60,35 @@ describe('streamed render (fragmented MP4, real ffmpeg)', () => {
   });
 
   afterAll(async () => {
-    backend.open();
+    backend.release(2);
     await core?.close();
     await fs.rm(work, { recursive: true, force: true });
   });
 
-  it('should write ftyp, moov and a first moof+mdat before the second batch is inferred', async () => {
+  /** waits (generously) for ffmpeg to flush what it has, until `until` holds */
+  const boxesOf = async (file: string, until: (b: string[]) => boolean): Promise<string[]> => {
+    let boxes: string[] = [];
+    for (let i = 0; i < 300 && !until(boxes); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      boxes = await fs.readFile(file).then(topLevelBoxes, () => []);
+    }
+    return boxes;
+  };
+
+  it('should write the init segment after the first 1-frame batch and the first fragment after the second', async () => {
     const out = path.join(work, 'stream.mp4');
     const render = core.renderer.render({ facePath: ASTRONAUT, audioPath: speech, outPath: out, fragmented: true, batchSize: 16 });
-    await backend.firstBatchDone;
-    // The second batch is held: wait (generously) for ffmpeg to flush the first frame's fragment.
-    let boxes: string[] = [];
-    for (let i = 0; i < 300 && !boxes.includes('moof'); i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      boxes = await fs.readFile(out).then(topLevelBoxes, () => []);
-    }
-    expect(boxes.slice(0, 4)).toEqual(['ftyp', 'moov', 'moof', 'mdat']);
-    backend.open();
+    await backend.done[0];
+    // one frame in: ftyp + moov leave (a stream's first bytes); the muxer cuts frame 0's fragment when frame 1 comes
+    expect(await boxesOf(out, (b) => b.includes('moov'))).toEqual(['ftyp', 'moov']);
+    backend.release(1);
+    await backend.done[1];
+    expect((await boxesOf(out, (b) => b.includes('moof'))).slice(0, 4)).toEqual(['ftyp', 'moov', 'moof', 'mdat']);
+    backend.release(2);
     const r = await render;
-    expect(r.batchSizes.slice(0, 4)).toEqual([2, 4, 8, 16]);
+    expect(r.batchSizes.slice(0, 6)).toEqual([1, 1, 2, 4, 8, 16]);
     expect(r.timings.firstFrame).toBeGreaterThan(0);
+    expect(r.timings.marks?.encoderStarted).toBeLessThan(r.timings.marks!.firstBatch!);
     const probe = await ffprobe(out);
     expect(probe.streams.map((s) => s.codec_name).sort()).toEqual(['aac', 'h264']);
     // fragmented: no nb_frames in the header; -count_frames decodes them all

@@ -70,7 +70,8 @@ function fakeAvatar(n = 3, fps?: number): AvatarView {
 /** T mel frames of constant value v per frame index, so windows are easy to check. */
 function fakeAudio(melFrames: number, seconds: number): AudioPort {
   return {
-    load: async () => ({ pcm: new Float32Array(16), durationSec: seconds, pinned: pinnedFormatOf({ kind: 'audio', format: 'wav' })! }),
+    probe: async () => ({ pinned: pinnedFormatOf({ kind: 'audio', format: 'wav' })! }),
+    load: async () => ({ pcm: new Float32Array(16), durationSec: seconds }),
     mel: () => ({ data: new Float32Array(80 * melFrames), frames: melFrames }),
     frameCount: (T, fps) => Math.ceil((T * fps) / 80),
     fillWindows: (_mel, from, to, _fps, out) => {
@@ -200,7 +201,7 @@ describe(RenderPipeline.name, () => {
     expect(encoders[0].frames.map((f) => f[(box.y1 * W + box.x1) * 3])).toEqual(encoders[0].frames.map((_, k) => 10 + (k % 3)));
   });
 
-  it('should start a streamed render with a batch of 2 that doubles up to B and report firstFrame', async () => {
+  it('should start a streamed render with two 1-frame batches that then double up to B, and report firstFrame', async () => {
     const { backend, sut } = await make(new FakeBackend({ maxBatch: 4 }));
     const firsts: [number, boolean][] = [];
     const observed = new RenderPipeline(
@@ -218,7 +219,7 @@ describe(RenderPipeline.name, () => {
       fps: 25,
       fragmented: true,
     });
-    expect(r.batchSizes).toEqual([2, 4, 4, 4, 4, 4, 3]);
+    expect(r.batchSizes).toEqual([1, 1, 2, 4, 4, 4, 4, 4, 1]);
     expect(encoders[0].frames.map((f) => f[0]).slice(0, 7)).toEqual([10, 11, 12, 10, 11, 12, 10]); // still in order across uneven batches
     expect(r.timings.firstFrame).toBeGreaterThanOrEqual(0);
     expect(r.timings.firstFrame!).toBeLessThanOrEqual(r.timings.total!);
@@ -312,9 +313,10 @@ describe(RenderPipeline.name, () => {
 });
 
 describe(batchPlan.name, () => {
-  it('should double from 2 up to the batch size when ramping', () => {
-    expect(batchPlan(100, 32, true)).toEqual([2, 4, 8, 16, 32, 32, 6]);
-    expect(batchPlan(3, 32, true)).toEqual([2, 1]);
+  it('should start with two 1-frame batches, then double up to the batch size, when ramping', () => {
+    expect(batchPlan(100, 32, true)).toEqual([1, 1, 2, 4, 8, 16, 32, 32, 4]);
+    expect(batchPlan(3, 32, true)).toEqual([1, 1, 1]);
+    expect(batchPlan(6, 32, true)).toEqual([1, 1, 2, 2]);
     expect(batchPlan(5, 1, true)).toEqual([1, 1, 1, 1, 1]);
   });
 

@@ -65,6 +65,14 @@ export class AvatarDto {
   @ApiProperty({ example: '2025-01-01T12:00:00.000Z' }) createdAt!: string;
 }
 
+export class RenderMilestonesDto {
+  @ApiPropertyOptional({ description: 'the avatar was ready (cached: its frames and crops in memory)' }) avatarReady?: number;
+  @ApiPropertyOptional({ description: 'the audio was decoded' }) audioReady?: number;
+  @ApiPropertyOptional({ description: 'the encoder (ffmpeg) was started' }) encoderStarted?: number;
+  @ApiPropertyOptional({ description: 'the first batch came back from the model' }) firstBatch?: number;
+  @ApiPropertyOptional({ description: 'the output file had its first bytes (what GET /stream waits for)' }) outputStarted?: number;
+}
+
 export class StageTimingsDto {
   @ApiPropertyOptional({ description: 'ms waiting in the queue' }) queue?: number;
   @ApiPropertyOptional({ description: 'ms of text-to-speech' }) speech?: number;
@@ -77,6 +85,8 @@ export class StageTimingsDto {
   @ApiPropertyOptional() encode?: number;
   @ApiPropertyOptional({ description: 'wall ms of the render' }) total?: number;
   @ApiPropertyOptional({ description: 'ms from the start of the render until its first frame went to the encoder' }) firstFrame?: number;
+  @ApiPropertyOptional({ type: RenderMilestonesDto, description: 'ms from the start of the render until each step of its critical path' })
+  marks?: RenderMilestonesDto;
 }
 
 export class ModelProvenanceDto {

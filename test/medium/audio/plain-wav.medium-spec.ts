@@ -1,0 +1,121 @@
+import { promises as fs } from 'fs';
+import * as path from 'path';
+import { buildDecodeArgs } from '../../../gateway/src/audio/audio-args';
+import { AudioService } from '../../../gateway/src/audio/audio.service';
+import { pinnedFormatOf } from '../../../gateway/src/media/demuxer-allowlist';
+import { FfmpegRunner } from '../../../gateway/src/media/ffmpeg-runner';
+import { speech16k, tempDir } from '../../helpers/audio-clips';
+
+/** A RIFF WAV of 16 kHz mono s16le samples with optional extra chunks before the data and a declared data size. */
+function wavFile(samples: Int16Array, o: { before?: Buffer[]; declared?: number; trailing?: Buffer } = {}): Buffer {
+  const fmt = Buffer.alloc(24);
+  fmt.write('fmt ', 0, 'latin1');
+  fmt.writeUInt32LE(16, 4);
+  fmt.writeUInt16LE(1, 8);
+  fmt.writeUInt16LE(1, 10);
+  fmt.writeUInt32LE(16000, 12);
+  fmt.writeUInt32LE(32000, 16);
+  fmt.writeUInt16LE(2, 20);
+  fmt.writeUInt16LE(16, 22);
+  const data = Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength);
+  const dataHead = Buffer.alloc(8);
+  dataHead.write('data', 0, 'latin1');
+  dataHead.writeUInt32LE(o.declared ?? data.length, 4);
+  const body = Buffer.concat([Buffer.from('WAVE', 'latin1'), ...(o.before ?? []), fmt, dataHead, data, o.trailing ?? Buffer.alloc(0)]);
+  const riff = Buffer.alloc(8);
+  riff.write('RIFF', 0, 'latin1');
+  riff.writeUInt32LE(body.length, 4);
+  return Buffer.concat([riff, body]);
+}
+
+/** A chunk with `size` bytes of body, padded to an even length as RIFF wants. */
+function chunk(id: string, size: number): Buffer {
+  const b = Buffer.alloc(8 + size + (size % 2), 0x41);
+  b.write(id, 0, 'latin1');
+  b.writeUInt32LE(size, 4);
+  return b;
+}
+
+/** What ffmpeg itself makes of the file (the decode the in-process reader replaces). */
+async function ffmpegPcm(runner: FfmpegRunner, file: string): Promise<Buffer> {
+  const pinned = pinnedFormatOf({ kind: 'audio', format: 'wav' })!;
+  const parts: Buffer[] = [];
+  await runner.stream(buildDecodeArgs(file, { maxSeconds: 601, channels: 1, pinned }), (c) => parts.push(c));
+  return Buffer.concat(parts);
+}
+
+describe('plain 16 kHz mono WAV read in-process (no ffprobe, no ffmpeg)', () => {
+  let dir: string;
+  const runner = new FfmpegRunner();
+  const probeSpy = jest.spyOn(runner, 'probe');
+  const streamSpy = jest.spyOn(runner, 'stream');
+  const sut = new AudioService(runner, { maxAudioSeconds: 600 });
+
+  beforeAll(async () => (dir = await tempDir('plain-wav-')));
+  afterAll(() => fs.rm(dir, { recursive: true, force: true }));
+
+  const noise = () => {
+    const s = new Int16Array(16000 * 2 + 123);
+    let x = 12345;
+    for (let i = 0; i < s.length; i++) s[i] = ((x = (x * 1103515245 + 12345) >>> 0) >>> 8) & 0xffff;
+    s[0] = -32768;
+    s[1] = 32767;
+    return s;
+  };
+
+  const cases: [string, () => Promise<Buffer>][] = [
+    ['espeak speech converted by ffmpeg', async () => fs.readFile(await speech16k(dir, 'Plain samples need no decoder.'))],
+    ['full-scale noise', async () => wavFile(noise())],
+    ['LIST and fact chunks before the data', async () => wavFile(noise(), { before: [chunk('LIST', 26), chunk('fact', 4)] })],
+    ['a chunk after the data (not samples)', async () => wavFile(noise(), { trailing: chunk('LIST', 10) })],
+    ['a streamed WAV (data size 0xFFFFFFFF)', async () => wavFile(noise(), { declared: 0xffffffff })],
+    ['a data size longer than the file', async () => wavFile(noise(), { declared: 10_000_000 })],
+    ['a trailing odd byte', async () => Buffer.concat([wavFile(noise(), { declared: 0xffffffff }), Buffer.from([7])])],
+  ];
+
+  it.each(cases)('should give the floats ffmpeg gives, bit for bit: %s', async (name, make) => {
+    const file = path.join(dir, `${name.replace(/\W+/g, '-')}.wav`);
+    await fs.writeFile(file, await make());
+    const expected = await ffmpegPcm(runner, file);
+    probeSpy.mockClear();
+    streamSpy.mockClear();
+    const probe = await sut.probe(file);
+    expect(probe.plainWav).toBeDefined();
+    const { pcm, durationSec } = await sut.load(file, { probe });
+    expect(probeSpy).not.toHaveBeenCalled();
+    expect(streamSpy).not.toHaveBeenCalled();
+    expect(pcm.length).toBe(expected.length / 4);
+    expect(Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength).equals(expected)).toBe(true);
+    expect(durationSec).toBeCloseTo(expected.length / 4 / 16000, 9);
+    expect(probe.durationSec).toBeCloseTo(durationSec, 9);
+  });
+
+  it('should leave other WAVs (another rate, stereo, an odd chunk) to ffprobe and ffmpeg', async () => {
+    const odd = wavFile(noise(), { before: [chunk('LIST', 25)] });
+    const stereo = wavFile(noise());
+    stereo.writeUInt16LE(2, 22);
+    stereo.writeUInt32LE(64000, 28);
+    stereo.writeUInt16LE(4, 32);
+    const rate = wavFile(noise());
+    rate.writeUInt32LE(22050, 24);
+    rate.writeUInt32LE(44100, 28);
+    for (const [name, bytes] of Object.entries({ odd, stereo, rate })) {
+      const file = path.join(dir, `other-${name}.wav`);
+      await fs.writeFile(file, bytes);
+      probeSpy.mockClear();
+      const probe = await sut.probe(file);
+      expect(probe.plainWav).toBeUndefined();
+      expect(probeSpy).toHaveBeenCalledTimes(1);
+      expect((await sut.load(file, { probe })).pcm.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('should apply the same limits: too long and empty', async () => {
+    const long = path.join(dir, 'long.wav');
+    await fs.writeFile(long, wavFile(new Int16Array(16000 * 3)));
+    await expect(new AudioService(runner, { maxAudioSeconds: 2 }).probe(long)).rejects.toMatchObject({ code: 'AUDIO_TOO_LONG' });
+    const empty = path.join(dir, 'empty.wav');
+    await fs.writeFile(empty, wavFile(new Int16Array(0)));
+    await expect(sut.load(empty)).rejects.toMatchObject({ code: 'AUDIO_EMPTY' });
+  });
+});
