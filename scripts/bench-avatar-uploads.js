@@ -9,31 +9,16 @@
 //
 // The server is always stopped and the temp folder removed.
 'use strict';
-const { execFileSync, spawn } = require('child_process');
+const { execFileSync } = require('child_process');
 const fs = require('fs');
 const http = require('http');
-const net = require('net');
 const os = require('os');
 const path = require('path');
+const { ROOT, arg, freePort, requireBuild, startGateway, stopProcess } = require('./lib/bench-util');
 
-const ROOT = path.resolve(__dirname, '..');
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : dflt;
-};
 const uploads = Number(arg('uploads', '20'));
 const seconds = Number(arg('seconds', '4'));
 const PORTRAIT = path.join(ROOT, 'test', 'fixtures', 'faces', 'astronaut.png');
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 // multipart POST /v1/avatars over node:http: fetch gives up on headers after 300 s, and a queued
 // preparation (AVATAR_CONCURRENCY) may wait longer than that on this CPU
@@ -68,8 +53,7 @@ const peakRssMb = (pid) => {
 };
 
 async function main() {
-  const main = path.join(ROOT, 'dist', 'main.js');
-  if (!fs.existsSync(main)) throw new Error('run `npm run build` first');
+  requireBuild();
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lipsync-bench-avatars-'));
   const video = path.join(tmp, 'presenter.mp4');
   // the portrait centred in a 16:9 frame, slowly zooming, so every frame decodes to new pixels
@@ -95,32 +79,12 @@ async function main() {
     video,
   ]);
   const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const server = spawn(process.execPath, [main], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      PORT: String(port),
-      INFERENCE_BACKEND: 'fake',
-      DATA_DIR: path.join(tmp, 'data'),
-      LOG_LEVEL: 'warn',
-      RATE_LIMIT_PER_MINUTE: '100000',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  let server;
   try {
-    for (let i = 0; ; i++) {
-      if (server.exitCode !== null) throw new Error(`the gateway exited (${server.exitCode})`);
-      if (
-        await fetch(`${url}/readyz`).then(
-          (r) => r.ok,
-          () => false,
-        )
-      )
-        break;
-      if (i > 900) throw new Error('the gateway did not become ready');
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    server = await startGateway({
+      port,
+      env: { INFERENCE_BACKEND: 'fake', DATA_DIR: path.join(tmp, 'data'), LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '100000' },
+    });
     const idle = peakRssMb(server.pid);
     const files = [fs.readFileSync(PORTRAIT), fs.readFileSync(video)];
     const started = Date.now();
@@ -137,8 +101,7 @@ async function main() {
     console.log(`answers by status: ${JSON.stringify(byStatus)}; wall ${((Date.now() - started) / 1000).toFixed(1)} s`);
     console.log(`server peak RSS: ${peakRssMb(server.pid).toFixed(0)} MB (idle after start: ${idle.toFixed(0)} MB; goal < 2048 MB)`);
   } finally {
-    server.kill('SIGTERM');
-    await new Promise((r) => (server.exitCode !== null ? r() : server.once('exit', r)));
+    await stopProcess(server);
     fs.rmSync(tmp, { recursive: true, force: true });
   }
 }

@@ -9,17 +9,10 @@
 //
 // The server and chromium are always stopped. Speed figures vary with the shared CPU: run it twice.
 'use strict';
-const { spawn } = require('child_process');
 const fs = require('fs');
-const net = require('net');
 const os = require('os');
 const path = require('path');
-
-const ROOT = path.resolve(__dirname, '..');
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : dflt;
-};
+const { ROOT, arg, freePort, requireBuild, startGateway, stopProcess } = require('./lib/bench-util');
 const backend = arg('backend', 'fake');
 const seconds = Number(arg('seconds', '20'));
 const chromium = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
@@ -30,41 +23,16 @@ const TEXT =
   'The avatar keeps talking for about twenty seconds, so that the measurement covers a realistic stretch of speech, ' +
   'with pauses between the sentences and a steady stream of fragments from the encoder. That is all for now, thank you.';
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
-
 async function main() {
   const puppeteer = require('puppeteer-core');
-  const main = path.join(ROOT, 'dist', 'main.js');
-  if (!fs.existsSync(main)) throw new Error('run `npm run build` first');
+  requireBuild();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lipsync-bench-live-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const server = spawn(process.execPath, [main], {
-    cwd: ROOT,
-    env: { ...process.env, PORT: String(port), INFERENCE_BACKEND: backend, DATA_DIR: dataDir, LOG_LEVEL: 'warn', TTS_MAX_CHARS: '2000' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  let server;
   let browser;
   try {
-    for (let i = 0; i < 900; i++) {
-      if (server.exitCode !== null) throw new Error(`the gateway exited (${server.exitCode})`);
-      if (
-        await fetch(`${url}/readyz`).then(
-          (r) => r.ok,
-          () => false,
-        )
-      )
-        break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    server = await startGateway({ port, env: { INFERENCE_BACKEND: backend, DATA_DIR: dataDir, LOG_LEVEL: 'warn', TTS_MAX_CHARS: '2000' } });
     const form = new FormData();
     form.append('file', new Blob([fs.readFileSync(path.join(ROOT, 'test', 'fixtures', 'faces', 'astronaut.png'))]), 'face.png');
     const avatar = await (await fetch(`${url}/v1/avatars`, { method: 'POST', body: form })).json();
@@ -141,12 +109,7 @@ async function main() {
       await Promise.race([browser.close().catch(() => undefined), new Promise((r) => setTimeout(r, 10_000).unref())]);
       if (proc && proc.exitCode === null) proc.kill('SIGKILL');
     }
-    server.kill('SIGTERM');
-    await new Promise((r) => {
-      const t = setTimeout(() => (server.kill('SIGKILL'), r()), 20_000);
-      server.once('exit', () => (clearTimeout(t), r()));
-      if (server.exitCode !== null) (clearTimeout(t), r());
-    });
+    await stopProcess(server);
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }
