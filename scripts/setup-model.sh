@@ -21,7 +21,8 @@
 #      the random mouth visibly follows the audio; 0 = torch's default BN stats, a near-static patch),
 #      WAV2LIP_PYTHON (default /usr/bin/python3), MODEL_REPOSITORY (default <repo>/model_repository),
 #      WAV2LIP_INT8=1 (same as --int8), WAV2LIP_CALIBRATION (default <repo>/.cache/int8-calibration; made
-#      with `node bin/lipsync.js calib-data` when missing).
+#      with `node bin/lipsync.js calib-data` when missing), WAV2LIP_INT8_FP32_BLOCKS (generator blocks the int8
+#      model keeps FP32, comma separated, or none; default: the exporter's, audio_encoder).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -83,7 +84,7 @@ int8_stamp() {
   local data flags
   data="$(cat "$CALIB_DIR"/calibration/*.npy "$CALIB_DIR"/holdout/*.npy | sha256sum | cut -c1-16)"
   flags="$(grep -o -w -E 'avx512_vnni|avx_vnni|amx_int8' /proc/cpuinfo 2>/dev/null | sort -u | tr '\n' ',' || true)"
-  echo "calibration=$data int8-cpu=${flags:-none}"
+  echo "calibration=$data int8-cpu=${flags:-none}${WAV2LIP_INT8_FP32_BLOCKS+ fp32-blocks=$WAV2LIP_INT8_FP32_BLOCKS}"
 }
 
 
@@ -180,8 +181,10 @@ main() {
     ensure_calibration
     local int8_dir="$REPO_DIR/wav2lip_int8/1"
     mkdir -p "$int8_dir"
+    local blocks=()
+    [[ -z "${WAV2LIP_INT8_FP32_BLOCKS+x}" ]] || blocks=(--int8-fp32-blocks "$WAV2LIP_INT8_FP32_BLOCKS")
     build_one "$int8_dir/model.onnx" "$int8_dir/SOURCE" "$source exporter=$version precision=int8 $(int8_stamp)" "$prov" \
-      --int8 --calibration "$CALIB_DIR"
+      --int8 --calibration "$CALIB_DIR" "${blocks[@]}"
   fi
   print_notice
 }

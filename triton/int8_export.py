@@ -15,8 +15,13 @@ from parity_check import run_onnx, torch_reference
 from conv_transpose_rewrite import rewrite_conv_transposes
 from quantize_int8 import FP32_KEPT, QuantizeError, activations_to_quantize, calibrate, fold_conv_transpose_bn, \
     insert_qdq, weight_bits_for_cpu
+from onnx_fp16 import CORE_PREFIX
 from wav2lip_model import FACE_SIZE, MASK_FROM_ROW, MEL_BANDS, MEL_WINDOW
 
+# Generator blocks kept FP32 (--int8-fp32-blocks); none by default. The audio encoder is 2.3 % of the
+# multiply-adds, but its 512-d embedding drives the whole decoder: FP32 there buys the demo model +1.2 dB mouth
+# PSNR for ~10-20 % of the int8 speed (README "INT8 on the CPU" has the measured trade-offs).
+DEFAULT_FP32_BLOCKS = ()
 # Below this mouth-half PSNR (int8 vs FP32, held-out inputs) the export fails: a wrong range, a broken
 # graph or u8s8 saturation land far below it; README "INT8" lists what real models reach.
 PSNR_FLOOR_DB = 30.0
@@ -60,10 +65,34 @@ def resolve_weight_bits(choice):
     return weight_bits_for_cpu() if choice == 'auto' else int(choice)
 
 
-def build_int8(fp32_model, calib, weight_bits, log=print, keep_fp32=()):
+def generator_blocks(model):
+    """Names of the generator's blocks in an exported graph: audio_encoder, face_encoder_blocks.0, ..."""
+    blocks = []
+    for n in model.graph.node:
+        parts = n.name.split('/')
+        if n.name.startswith(CORE_PREFIX) and len(parts) > 3 and parts[2] not in blocks:
+            blocks.append(parts[2])
+    return blocks
+
+
+def parse_fp32_blocks(text, model):
+    """'none' or a comma-separated list of generator blocks (audio_encoder, face_decoder_blocks.3, ...)."""
+    if text.strip() in ('', 'none'):
+        return ()
+    known = generator_blocks(model)
+    names = tuple(b.strip() for b in text.split(',') if b.strip())
+    bad = [b for b in names if b not in known]
+    if bad:
+        raise QuantizeError(f'--int8-fp32-blocks: unknown block {bad[0]!r} (blocks: none, {", ".join(known)})')
+    return names
+
+
+def build_int8(fp32_model, calib, weight_bits, log=print, fp32_blocks=DEFAULT_FP32_BLOCKS):
     """The QDQ ModelProto and a description of what was quantized."""
     model = fold_conv_transpose_bn(onnx.ModelProto.FromString(fp32_model.SerializeToString()))
     rewritten = rewrite_conv_transposes(model)
+    keep_fp32 = {n.name for n in model.graph.node
+                 if any(n.name.startswith(f'{CORE_PREFIX}{b}/') for b in fp32_blocks)}
     tensors = activations_to_quantize(model, keep_fp32)
     mel, face = calib['calibration']
     log(f'int8: calibrating {len(tensors)} activation tensors on {mel.shape[0]} frames (onnxruntime-node) ...')
@@ -73,9 +102,11 @@ def build_int8(fp32_model, calib, weight_bits, log=print, keep_fp32=()):
     log(f'int8: {len(rewritten)} ConvTranspose rewritten as Conv + phase interleave (exact; ORT has no int8 '
         'ConvTranspose)')
     log(f'int8: {len(convs)} Conv nodes int8 (weights {weight_bits}-bit per channel, activations uint8 per tensor); '
-        'FP32: ' + '; '.join(f'{k} ({v})' for k, v in FP32_KEPT.items()))
+        'FP32: ' + '; '.join([f'{k} ({v})' for k, v in FP32_KEPT.items()] +
+                             [f'{b} (--int8-fp32-blocks: quality)' for b in fp32_blocks]))
     return qdq, {'quantized_convs': len(convs), 'conv_transposes_rewritten': len(rewritten),
-                 'activations': len(tensors), 'weight_bits': weight_bits, 'calibration_frames': int(mel.shape[0])}
+                 'activations': len(tensors), 'weight_bits': weight_bits, 'calibration_frames': int(mel.shape[0]),
+                 'fp32_blocks': ','.join(fp32_blocks) or 'none'}
 
 
 def grey_metrics(got, want):

@@ -46,7 +46,7 @@ def test_int8_file_keeps_the_contract_and_quantizes_every_conv_but_the_output_co
     meta = {p.key: p.value for p in model.metadata_props}
     assert meta['precision'] == 'int8' and meta['wav2lip_source'] == 'random-seed:0 bn-calibrated'
     assert meta['int8_weight_bits'] in ('7', '8') and int(meta['int8_calibration_frames']) == 12
-    assert meta['int8_conv_transposes_rewritten'] == '6'
+    assert meta['int8_conv_transposes_rewritten'] == '6' and meta['int8_fp32_blocks'] == 'none'
     types = _conv_weight_types(model)
     # the 6 ConvTranspose layers became Conv (+ phase interleave), their BatchNorm folded in first
     assert len(types) == 45 + 6 and not [k for k in types if k.endswith('ConvTranspose')]
@@ -72,6 +72,25 @@ def test_onnx_runtime_runs_every_conv_but_the_output_conv_as_an_int8_kernel(int8
     # the adds, the skip concats and the interleave run on uint8; one DequantizeLinear feeds the output conv
     assert ops.count('QLinearAdd') == 28 and ops.count('QLinearConcat') == 7
     assert ops.count('DequantizeLinear') == 1 and 'Add' not in ops and 'Relu' not in ops
+
+
+def test_fp32_blocks_stay_fp32_and_an_unknown_block_is_bad_input(tmp_path, calib_dir, capsys):
+    out = tmp_path / 'mixed.onnx'
+    assert export_onnx.main(['--random-seed', '0', '--calibrate-bn', '--int8', '--calibration', str(calib_dir),
+                             '--int8-fp32-blocks', 'audio_encoder', '--out', str(out)]) == 0
+    assert 'audio_encoder (--int8-fp32-blocks: quality)' in capsys.readouterr().out
+    model = onnx.load(str(out))
+    assert {p.key: p.value for p in model.metadata_props}['int8_fp32_blocks'] == 'audio_encoder'
+    types = _conv_weight_types(model)
+    fp32 = sorted(k for k, v in types.items() if v == TensorProto.FLOAT)
+    assert len(fp32) == 13 + 1 and OUTPUT_CONV in fp32 and len(types) == 51
+    assert all(k.startswith('/generator/audio_encoder/') for k in fp32 if k != OUTPUT_CONV)
+    bad = tmp_path / 'bad.onnx'
+    rc = export_onnx.main(['--random-seed', '0', '--int8', '--calibration', str(calib_dir),
+                           '--int8-fp32-blocks', 'audio_encoder,mouth_block', '--out', str(bad)])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(lines) == 1 and "unknown block 'mouth_block'" in lines[0] and 'audio_encoder' in lines[0]
+    assert not bad.exists() and [p.name for p in tmp_path.iterdir()] == ['mixed.onnx']
 
 
 def test_int8_demo_model_stays_above_the_psnr_floor_on_held_out_inputs(int8_repo, calib_dir):
