@@ -6,6 +6,7 @@ import { toGatewayError } from '../common/errors';
 import type { LiveSession, SessionSink } from './live-session';
 import { closeCodeFor, SessionEvent } from './session-protocol';
 import type { SessionsService } from './sessions.service';
+import { clientAddress, TrustFn, UpgradeThrottle } from './upgrade-throttle';
 
 const WS_PATH = /^\/v1\/sessions\/([A-Za-z0-9-]{1,64})\/ws$/;
 /** largest client message: 1 s of PCM is 32 KiB; a say text is small */
@@ -16,6 +17,8 @@ const CLOSE_GRACE_MS = 3000;
 export interface SessionsSocketOptions {
   apiKeys: readonly string[];
   maxBufferedBytes: number;
+  /** the REST rate limit, applied to upgrades before they are accepted (absent: none) */
+  throttle?: UpgradeThrottle;
 }
 
 /** The API key of an upgrade request: headers as for REST, or `?key=` (browsers cannot set WebSocket headers). */
@@ -32,15 +35,18 @@ export function upgradeApiKey(req: Pick<IncomingMessage, 'headers'>, url: URL): 
 export class SessionsSocket {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PAYLOAD, perMessageDeflate: false });
   private server?: Server;
-  private readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head);
+  private trust: TrustFn = () => false;
+  private readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.upgrade(req, socket, head);
 
   constructor(
     private readonly sessions: SessionsService,
     private readonly opts: SessionsSocketOptions,
   ) {}
 
-  attach(server: Server): void {
+  /** `trust`: Express's compiled `trust proxy` (TRUST_PROXY), so an upgrade's client address is the one REST sees. */
+  attach(server: Server, trust?: TrustFn): void {
     this.server = server;
+    if (trust) this.trust = trust;
     server.on('upgrade', this.onUpgrade);
   }
 
@@ -50,12 +56,33 @@ export class SessionsSocket {
     await new Promise<void>((r) => this.wss.close(() => r()));
   }
 
-  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const m = WS_PATH.exec(url.pathname);
     if (!m) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
+    }
+    if (this.opts.throttle) {
+      // the rate limit runs before authentication, as for REST: upgrades with bad keys are limited too
+      const onError = () => socket.destroy(); // a client gone while the limiter answers
+      socket.on('error', onError);
+      let verdict;
+      try {
+        verdict = await this.opts.throttle.check(upgradeApiKey(req, url), clientAddress(req, this.trust));
+      } catch {
+        verdict = undefined; // the limiter's store is unreachable (Redis down): refuse, as REST does
+      } finally {
+        socket.off('error', onError);
+      }
+      if (socket.destroyed) return;
+      if (!verdict) return refuse(socket, 503, 'Service Unavailable', 'BACKEND_UNAVAILABLE', 'the rate limiter is unavailable');
+      if (!verdict.allowed) {
+        const s = verdict.retryAfterSeconds;
+        return refuse(socket, 429, 'Too Many Requests', 'RATE_LIMITED', `too many requests; retry after ${s} s`, {
+          'Retry-After': String(s),
+        });
+      }
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => this.connect(ws, m[1], req, url));
   }
@@ -108,6 +135,19 @@ export class SessionsSocket {
       },
     };
   }
+}
+
+/** An HTTP answer instead of the upgrade, with the REST error body ({ error: { code, message } }). */
+function refuse(socket: Duplex, status: number, reason: string, code: string, message: string, headers: Record<string, string> = {}): void {
+  const body = JSON.stringify({ error: { code, message } });
+  const lines = [
+    `HTTP/1.1 ${status} ${reason}`,
+    'Connection: close',
+    'Content-Type: application/json; charset=utf-8',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+  ];
+  socket.end(`${lines.join('\r\n')}\r\n\r\n${body}`);
 }
 
 function toBuffer(data: RawData): Buffer {

@@ -1,5 +1,6 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Module, OnApplicationBootstrap } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
+import { ThrottlerStorageService } from '@nestjs/throttler';
 import type { Server } from 'http';
 import { AvatarStore } from '../api/avatar-store.service';
 import { AudioService } from '../audio/audio.service';
@@ -19,6 +20,12 @@ import type { SpeechSynthesizer } from '../speech/speech-synthesizer';
 import { SessionsController } from './sessions.controller';
 import { SessionsService } from './sessions.service';
 import { SessionsSocket } from './sessions-socket';
+import { TrustFn, UpgradeThrottle } from './upgrade-throttle';
+import { REDIS } from '../redis/redis.module';
+import type { RedisConnections } from '../redis/redis-connections';
+import { RedisThrottlerStorage } from '../redis/redis-throttler.storage';
+
+const UPGRADE_THROTTLE_STORAGE = Symbol('UPGRADE_THROTTLE_STORAGE');
 
 /** Puts the WebSocket endpoint on the HTTP server once it exists; ends every session before the server closes. */
 @Injectable()
@@ -30,7 +37,10 @@ export class SessionsLifecycle implements OnApplicationBootstrap, BeforeApplicat
   ) {}
 
   onApplicationBootstrap(): void {
-    this.socket.attach(this.http.httpAdapter.getHttpServer() as Server);
+    // Express compiles TRUST_PROXY into this function (configureApp sets 'trust proxy'); REST's req.ip uses the same
+    const express = this.http.httpAdapter.getInstance<{ get?: (name: string) => unknown }>();
+    const trust = express.get?.('trust proxy fn');
+    this.socket.attach(this.http.httpAdapter.getHttpServer() as Server, typeof trust === 'function' ? (trust as TrustFn) : undefined);
   }
 
   async beforeApplicationShutdown(): Promise<void> {
@@ -90,13 +100,20 @@ export class SessionsLifecycle implements OnApplicationBootstrap, BeforeApplicat
           },
         }),
     },
+    // the REST limiter's kind of storage: Redis with QUEUE=redis (limits across API replicas), else in memory
+    {
+      provide: UPGRADE_THROTTLE_STORAGE,
+      inject: [REDIS],
+      useFactory: (redis: RedisConnections | null) => (redis ? new RedisThrottlerStorage(redis) : new ThrottlerStorageService()),
+    },
     {
       provide: SessionsSocket,
-      inject: [SessionsService, APP_CONFIG],
-      useFactory: (sessions: SessionsService, config: AppConfig) =>
+      inject: [SessionsService, APP_CONFIG, UPGRADE_THROTTLE_STORAGE],
+      useFactory: (sessions: SessionsService, config: AppConfig, storage: RedisThrottlerStorage | ThrottlerStorageService) =>
         new SessionsSocket(sessions, {
           apiKeys: config.apiKeys,
           maxBufferedBytes: (config.sessions ?? DEFAULT_SESSIONS_CONFIG).maxBufferedBytes,
+          throttle: new UpgradeThrottle(storage, config.rateLimitPerMinute, config.apiKeys),
         }),
     },
     SessionsLifecycle,
