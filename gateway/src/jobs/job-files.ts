@@ -66,6 +66,16 @@ export async function removeAllBut(dir: string, keep: string[]): Promise<void> {
 }
 
 /**
+ * What a final job's folder keeps: a succeeded job its result (`resultName`), any other nothing.
+ * Run after the final record is stored, and again by whoever finds a final record whose cleanup a
+ * crash interrupted.
+ */
+export async function tidyFinishedJobDir(dir: string, succeeded: boolean, resultName: string): Promise<void> {
+  if (succeeded) await removeAllBut(dir, [resultName]);
+  else await fs.promises.rm(dir, { recursive: true, force: true });
+}
+
+/**
  * Removes the files directly in `dir` not modified for `maxAgeMs` (an upload or download grows,
  * so its mtime moves, until its request ends and it is moved out); returns how many went.
  */

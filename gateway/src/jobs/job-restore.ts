@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { DataLayout } from './job-files';
 import type { JobJournal } from './job-journal';
-import { orphanJobDirs, rebaseReplayedJob, recoveryAction } from './job-recovery';
+import { orphanJobDirs, rebaseReplayedJob, recoveryAction, RESULT_NAME } from './job-recovery';
 import { resetForRerun } from './job-runner';
 import type { JobInput, JobRecord } from './job.types';
 import type { JobsObserver } from './jobs.service';
@@ -41,7 +41,7 @@ export function restoreJobs(
     else if (next.action === 'resume') {
       if (job.status === 'running') resetForRerun(job);
       resume.push(job.id);
-    }
+    } else tidyFinished(job);
   }
   for (const name of orphanJobDirs(fs.readdirSync(layout.jobsDir), new Set(records.keys()))) {
     fs.rmSync(path.join(layout.jobsDir, name), { recursive: true, force: true });
@@ -57,6 +57,16 @@ function finishInterrupted(job: JobRecord, reason: string, journal: JobJournal, 
   fs.rmSync(job.workDir, { recursive: true, force: true });
   journal.put(job);
   observer.jobFinished?.('failed');
+}
+
+/** What a final job keeps: a succeeded one its result, the others nothing (a crash may have left inputs behind). */
+function tidyFinished(job: JobRecord): void {
+  if (job.status !== 'succeeded') {
+    fs.rmSync(job.workDir, { recursive: true, force: true });
+    return;
+  }
+  const names = fs.existsSync(job.workDir) ? fs.readdirSync(job.workDir) : [];
+  for (const name of names) if (name !== RESULT_NAME) fs.rmSync(path.join(job.workDir, name), { recursive: true, force: true });
 }
 
 function inputsExist(input: JobInput): boolean {

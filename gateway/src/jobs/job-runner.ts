@@ -7,7 +7,7 @@ import { withJobLogContext } from '../common/log-context';
 import type { Renderer } from '../render/render.types';
 import { armDeadline, jobDeadlineMs } from './job-deadline';
 import type { JobEvents } from './job-events';
-import { removeAllBut } from './job-files';
+import { tidyFinishedJobDir } from './job-files';
 import type { JobJournal } from './job-journal';
 import { RESULT_NAME } from './job-recovery';
 import { applyResult, logJobFailure, publicJobError, renderFailure, renderRequestOf } from './job-render';
@@ -68,9 +68,10 @@ export class JobRunner {
     job.status = status;
     job.finishedAt = new Date().toISOString();
     if (err) job.error = publicJobError(err);
-    if (status === 'succeeded') await removeAllBut(job.workDir, [RESULT_NAME]);
-    else await fs.promises.rm(job.workDir, { recursive: true, force: true });
+    // journaled before the files go: a crash in between must not leave a 'running' record without inputs
+    // (the restart would fail a job that had rendered); the restart tidies what a crash left (job-restore.ts)
     this.deps.journal.put(job);
+    await tidyFinishedJobDir(job.workDir, status === 'succeeded', RESULT_NAME);
     this.deps.observer.jobFinished?.(status);
     this.deps.log.log(`job ${job.id} ${status}${err ? ` (${err.code})` : ''} timings=${JSON.stringify(job.timings)}`);
     this.deps.events.emit(job.id, job);

@@ -7,7 +7,7 @@ import { withJobLogContext } from '../common/log-context';
 import type { RedisConnections } from '../redis/redis-connections';
 import type { Renderer } from '../render/render.types';
 import { armDeadline, jobDeadlineMs } from './job-deadline';
-import { DataLayout, removeAllBut } from './job-files';
+import { DataLayout, tidyFinishedJobDir } from './job-files';
 import { applyResult, logJobFailure, publicJobError, renderFailure, renderRequestOf } from './job-render';
 import { isTerminal, JobRecord, JobStatus } from './job.types';
 import type { JobsObserver } from './jobs.service';
@@ -107,7 +107,9 @@ export class RedisJobWorker {
   private async runJob(bj: Job<{ id: string }>, token?: string): Promise<void> {
     const id = bj.data.id;
     const job = await this.store.get(id);
-    if (!job || isTerminal(job.status)) return; // deleted, or finished by a run whose completion was lost
+    if (!job) return; // deleted
+    // finished by a run whose completion was lost: only its cleanup may be left to do
+    if (isTerminal(job.status)) return tidyFinishedJobDir(this.layout.jobDir(id), job.status === 'succeeded', RESULT_NAME);
     if ((await this.store.cancelRequested([id])).length)
       return this.finish(job, 'cancelled', new GatewayError('CANCELLED', 'cancelled by the client'));
     if (bj.stalledCounter >= this.settings.maxAttempts) {
@@ -186,9 +188,9 @@ export class RedisJobWorker {
     job.finishedAt = new Date().toISOString();
     if (err) job.error = publicJobError(err);
     delete job.renderPath;
-    if (status === 'succeeded') await removeAllBut(this.layout.jobDir(job.id), [RESULT_NAME]);
-    else await fs.promises.rm(this.layout.jobDir(job.id), { recursive: true, force: true });
+    // stored before the files go: a worker killed in between leaves a final record, and the re-run tidies up
     await this.store.put(job);
+    await tidyFinishedJobDir(this.layout.jobDir(job.id), status === 'succeeded', RESULT_NAME);
     this.observer.jobFinished?.(status);
     this.log.log(`job ${job.id} ${status}${err ? ` (${err.code})` : ''} timings=${JSON.stringify(job.timings)}`);
     this.finalized(job);

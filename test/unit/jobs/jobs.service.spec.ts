@@ -2,7 +2,12 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { GatewayError } from '../../../gateway/src/common/errors';
+import { JobJournal } from '../../../gateway/src/jobs/job-journal';
+import type { JobRecord } from '../../../gateway/src/jobs/job.types';
 import { JobsService, JobsSettings } from '../../../gateway/src/jobs/jobs.service';
+
+// eslint-disable-next-line @typescript-eslint/unbound-method -- called with the journal as `this`
+const put = JobJournal.prototype.put;
 import type { RenderHooks, RenderRequest, RenderResult, Renderer } from '../../../gateway/src/render/render.types';
 
 /** A renderer the test drives: each render waits until released (or aborted). */
@@ -161,6 +166,41 @@ describe(JobsService.name, () => {
       expect(renderer2.calls.map((c) => c.req.audioPath)).toEqual([path.join(job.workDir, 'audio.wav')]);
       renderer2.calls[0].release();
       expect((await restarted.waitForEnd(job.id)).status).toBe('succeeded');
+    } finally {
+      await restarted.close();
+    }
+  });
+
+  it('should journal the final state before removing the inputs, and tidy what a crash between the two left behind', async () => {
+    const ok = await addJob(sut);
+    const bad = await addJob(sut);
+    // when the succeeded record reaches the journal, the inputs are still there (they go after it)
+    const journal = path.join(settings.dataDir, 'jobs.jsonl');
+    const seen: string[][] = [];
+    const spy = jest.spyOn(JobJournal.prototype, 'put').mockImplementation(function (this: JobJournal, job: JobRecord) {
+      if (job.status === 'succeeded') seen.push(fs.readdirSync(job.workDir).sort());
+      return put.call(this, job);
+    });
+    renderer.calls[0].release();
+    await sut.waitForEnd(ok.id);
+    spy.mockRestore();
+    expect(seen).toEqual([['audio.wav', 'face.png', 'result.mp4']]);
+    expect(fs.readdirSync(ok.workDir)).toEqual(['result.mp4']);
+    // a crash after the final record and before the cleanup: a succeeded record beside its inputs, a failed one with its folder
+    const lines = [
+      { op: 'put', job: { ...sut.get(ok.id) } },
+      { op: 'put', job: { ...sut.get(bad.id), status: 'failed', error: { code: 'INFERENCE_FAILED', message: 'x' } } },
+    ];
+    await sut.close();
+    fs.writeFileSync(path.join(ok.workDir, 'audio.wav'), 'a');
+    fs.appendFileSync(journal, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+    const restarted = new JobsService(settings, new ManualRenderer());
+    restarted.start();
+    try {
+      expect(restarted.get(ok.id).status).toBe('succeeded');
+      expect(fs.readdirSync(ok.workDir)).toEqual(['result.mp4']);
+      expect(restarted.get(bad.id).status).toBe('failed');
+      expect(fs.existsSync(bad.workDir)).toBe(false);
     } finally {
       await restarted.close();
     }
