@@ -63,8 +63,8 @@ describe('QUEUE=redis in one process', () => {
       DATA_DIR: dataDir,
       INFERENCE_BACKEND: 'fake',
       JOB_CONCURRENCY: '1',
-      // long enough for a held job to be cancelled by the tests on a busy CI machine, short enough to wait for
-      JOB_TIMEOUT_SECONDS: '6',
+      // long enough for a held job to be cancelled, and for the next job to render, on a busy 2-core machine; short enough to wait for
+      JOB_TIMEOUT_SECONDS: '12',
       WEBHOOK_SECRET: SECRET,
       WEBHOOK_URL: receiver.url('/default'),
       OUTBOUND_ALLOW_HOSTS: receiver.hostPort,
@@ -103,7 +103,7 @@ describe('QUEUE=redis in one process', () => {
     const late = (await submit().expect(202)).body.id as string;
     const next = (await submit().expect(202)).body.id as string;
     const failed = await pollJob(t.server, late);
-    expect(failed).toMatchObject({ status: 'failed', error: { code: 'DEADLINE_EXCEEDED', message: expect.stringMatching(/6 s/) } });
+    expect(failed).toMatchObject({ status: 'failed', error: { code: 'DEADLINE_EXCEEDED', message: expect.stringMatching(/12 s/) } });
     expect(fs.existsSync(path.join(dataDir, 'jobs', late))).toBe(false);
     // JOB_CONCURRENCY=1: the next job only runs once the stopped one gave its slot back
     expect((await pollJob(t.server, next)).status).toBe('succeeded');
