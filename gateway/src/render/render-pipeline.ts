@@ -22,7 +22,9 @@ export interface ProbedAudio {
 }
 
 export interface AudioPort {
-  /** probes (refusing bad input early); fast, so the encoder can start while the audio decodes */
+  /** the demuxer the file's content calls for (a sniff: one small read), undefined when unsure; the probe decides */
+  pinned?(path: string): Promise<PinnedFormat | undefined>;
+  /** probes (refusing bad input early) */
   probe(path: string, signal?: AbortSignal): Promise<ProbedAudio>;
   /** decodes a probed file to 16 kHz mono float32 */
   load(path: string, probe: ProbedAudio, signal?: AbortSignal): Promise<{ pcm: Float32Array; durationSec: number }>;
@@ -123,16 +125,17 @@ export class RenderPipeline implements Renderer {
       // the backend's own reading of the served file's precision wins over the stamp's claim
       const model = this.opts.model && ready.precision ? { ...this.opts.model, precision: ready.precision } : this.opts.model;
 
-      // Critical path of a stream's first bytes: the avatar (cached: ms) and the audio's probe run
-      // together; the encoder (an ffmpeg start, ~100 ms) then starts while the audio is decoded and
-      // its mel computed, so it is ready when the first batch comes back from the model.
+      // Critical path of a stream's first bytes: the encoder (an ffmpeg start, ~100 ms) starts as
+      // soon as the avatar (cached: ms) and the audio's demuxer are known, while the audio is probed,
+      // decoded and its mel computed, so it is ready when the first batch comes back from the model.
       const probed = clock.time('decode', () => this.audio.probe(req.audioPath, signal));
       const decoded = probed.then((probe) =>
         clock.time('decode', () => this.audio.load(req.audioPath, probe, signal)).finally(() => clock.mark('audioReady')),
       );
-      decoded.catch(() => undefined); // awaited below; a failure before then is reported by the first await
-      const [probe, avatar] = await Promise.all([
-        probed,
+      decoded.catch(() => undefined); // awaited below, after the encoder started (which a bad file then stops)
+      const sniffed = this.audio.pinned ? this.audio.pinned(req.audioPath).catch(() => undefined) : Promise.resolve(undefined);
+      const [pinned, avatar] = await Promise.all([
+        sniffed.then(async (p) => p ?? (await probed).pinned),
         this.avatars
           .prepare(req.facePath, {
             box: req.box,
@@ -156,7 +159,7 @@ export class RenderPipeline implements Renderer {
           height: avatar.height,
           fps,
           audioPath: req.audioPath,
-          audioFormat: probe.pinned,
+          audioFormat: pinned,
           outPath: writePath,
           encoder,
           quality: req.quality,

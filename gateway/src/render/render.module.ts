@@ -13,7 +13,9 @@ import { InferenceModule } from '../inference/inference.module';
 import { INFERENCE_BACKEND, type InferenceBackend } from '../inference/inference-backend';
 import type { ModelProvenance } from '../inference/model-provenance';
 import { FfmpegRunner } from '../media/ffmpeg-runner';
+import { pinnedFormatOf } from '../media/demuxer-allowlist';
 import { MediaModule } from '../media/media.module';
+import { sniffFile } from '../media/sniff-file';
 import type { VideoEncoder } from './encoder-args';
 import { chooseEncoder } from './encoder-probe';
 import { AudioPort, AvatarPort, RenderPipeline } from './render-pipeline';
@@ -21,6 +23,7 @@ import type { PipelineObserver, Renderer } from './render.types';
 
 function audioPort(audio: AudioService): AudioPort {
   return {
+    pinned: async (p) => pinnedFormatOf((await sniffFile(p)).found) ?? undefined,
     probe: (p, signal) => audio.probe(p, { signal }),
     // the pipeline hands back the probe this port made
     load: (p, probe: AudioProbe, signal) => audio.load(p, { signal, probe }),
