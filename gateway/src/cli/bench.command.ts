@@ -33,10 +33,17 @@ interface BenchOpts {
   skipModel?: boolean;
   mode: string;
   sessionSeconds: number;
+  sessionFps: number;
   sessionBatches: string;
   precisions?: string;
   jobStreams: number;
   skipSessions?: boolean;
+}
+
+function parseFpsOption(v: string): number {
+  const fps = Number(v);
+  if (![10, 16, 20, 25, 32, 40, 50].includes(fps)) throw new Error(`--session-fps must be 10, 16, 20, 25, 32, 40 or 50, got ${v}`);
+  return fps;
 }
 
 export function registerBenchCommand(program: Command): void {
@@ -59,6 +66,7 @@ export function registerBenchCommand(program: Command): void {
       3,
     )
     .option('--skip-sessions', 'realtime mode: job streams only')
+    .option('--session-fps <n>', 'live sessions: fps (10, 16, 20, 25, 32, 40 or 50: whole samples per frame)', parseFpsOption, 25)
     .action(async (opts: BenchOpts) => {
       try {
         process.exitCode = await runBench(opts);
@@ -87,6 +95,7 @@ async function runRealtime(opts: BenchOpts): Promise<void> {
       work,
       batchSizes: opts.sessionBatches.split(',').map(Number),
       sessionSeconds: opts.sessionSeconds,
+      sessionFps: opts.sessionFps,
       // 24 frames in batches of b through a fresh backend: the ceiling a session at batch b can reach
       modelOnlyFps:
         config.backend === 'fake'

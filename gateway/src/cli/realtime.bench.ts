@@ -19,6 +19,8 @@ export interface RealtimeBenchOptions {
   work: string;
   batchSizes: number[];
   sessionSeconds: number;
+  /** live sessions' fps (default 25); 16000 / fps must be whole samples */
+  sessionFps?: number;
   /** frames/s of the backend alone at a batch size (measured right after each session, same load) */
   modelOnlyFps?: (batch: number) => Promise<number>;
 }
@@ -41,6 +43,7 @@ export interface JobStreamFigures {
 
 export interface SessionFigures {
   batch: number;
+  fps: number;
   frames: number;
   p50: number;
   p95: number;
@@ -143,10 +146,15 @@ export async function benchSessions(o: RealtimeBenchOptions, pcm: Buffer, log: (
       const res = await fetch(`http://${base}/v1/sessions`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ avatarId }),
+        body: JSON.stringify({ avatarId, fps: o.sessionFps ?? 25 }),
       });
       const session = (await res.json()) as { id: string };
-      row = await runSession(`ws://${base}/v1/sessions/${session.id}/ws`, pcm.subarray(0, Math.round(o.sessionSeconds * 16000) * 2), batch);
+      row = await runSession(
+        `ws://${base}/v1/sessions/${session.id}/ws`,
+        pcm.subarray(0, Math.round(o.sessionSeconds * 16000) * 2),
+        batch,
+        o.sessionFps ?? 25,
+      );
     } finally {
       await app.close();
     }
@@ -157,11 +165,12 @@ export async function benchSessions(o: RealtimeBenchOptions, pcm: Buffer, log: (
   return rows;
 }
 
-function runSession(url: string, pcm: Buffer, batch: number): Promise<SessionFigures> {
+function runSession(url: string, pcm: Buffer, batch: number, fps: number): Promise<SessionFigures> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url);
     const scanner = new Fmp4Scanner();
-    const frameBytes = 1280; // 25 fps
+    const frameBytes = (2 * 16000) / fps; // one frame's PCM (1280 bytes at 25 fps)
+    const frameMs = 1000 / fps;
     const sentAt: number[] = []; // frame i's audio complete at this time
     const latencies: number[] = [];
     let t0 = 0;
@@ -177,6 +186,7 @@ function runSession(url: string, pcm: Buffer, batch: number): Promise<SessionFig
           const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
           resolve({
             batch,
+            fps,
             frames: e.speechFrames ?? 0,
             p50: q(0.5),
             p95: q(0.95),
@@ -199,7 +209,7 @@ function runSession(url: string, pcm: Buffer, batch: number): Promise<SessionFig
       for (let k = 0, o = 0; o < pcm.length; k++, o += frameBytes) {
         ws.send(pcm.subarray(o, o + frameBytes));
         sentAt[k] = performance.now();
-        await new Promise((r) => setTimeout(r, Math.max(0, t0 + (k + 1) * 40 - performance.now())));
+        await new Promise((r) => setTimeout(r, Math.max(0, t0 + (k + 1) * frameMs - performance.now())));
       }
       ws.send(JSON.stringify({ type: 'end' }));
     };
@@ -225,7 +235,7 @@ export function formatJobStream(f: JobStreamFigures, label = ''): string {
 export function formatSession(r: SessionFigures): string {
   return (
     `live session, batch ${r.batch}: ${r.frames} speech frames, audio-in → video-out p50 ${r.p50.toFixed(0)} ms, p95 ${r.p95.toFixed(0)} ms ` +
-    `(200 ms of it is the mel look-ahead), sustained ${r.framesPerSecond.toFixed(1)} frames/s (real time = 25), dropped ${r.dropped}` +
+    `(200 ms of it is the mel look-ahead), sustained ${r.framesPerSecond.toFixed(1)} frames/s (real time = ${r.fps}), dropped ${r.dropped}` +
     (r.modelOnlyFps
       ? `; model alone ${r.modelOnlyFps.toFixed(1)} frames/s → session / model-only ${(r.framesPerSecond / r.modelOnlyFps).toFixed(2)}`
       : '')
