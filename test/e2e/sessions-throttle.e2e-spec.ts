@@ -1,6 +1,8 @@
 import type { AddressInfo } from 'net';
+import * as path from 'path';
 import WebSocket from 'ws';
 import { FakeBackend } from '../../gateway/src/inference/fake.backend';
+import { freePort, RedisServer } from '../helpers/scale-cluster';
 import { startApp, tempDataDir, TestApp } from './e2e-helpers';
 
 const GHOST = '00000000-0000-0000-0000-000000000000';
@@ -34,17 +36,23 @@ function tryUpgrade(base: string, o: { key?: string; query?: string; forwardedFo
 
 // The REST rate limit runs before authentication; the same limit (per valid key, else per client
 // address under TRUST_PROXY) holds for WebSocket upgrades, refused with HTTP 429 before the upgrade.
+async function listening(env: Record<string, string>): Promise<{ app: TestApp; base: string }> {
+  const app = await startApp(
+    { DATA_DIR: tempDataDir('ws-throttle'), INFERENCE_BACKEND: 'fake', API_KEYS: 'good', ...env },
+    { backend: new FakeBackend() },
+  );
+  await new Promise<void>((r) => app.server.listen(0, '127.0.0.1', () => r()));
+  return { app, base: `ws://127.0.0.1:${(app.server.address() as AddressInfo).port}` };
+}
+
 describe('WebSocket upgrades are rate-limited like REST', () => {
   let t: TestApp;
   afterEach(() => t?.close());
 
   const start = async (env: Record<string, string>) => {
-    t = await startApp(
-      { DATA_DIR: tempDataDir('ws-throttle'), INFERENCE_BACKEND: 'fake', API_KEYS: 'good', ...env },
-      { backend: new FakeBackend() },
-    );
-    await new Promise<void>((r) => t.server.listen(0, '127.0.0.1', () => r()));
-    return `ws://127.0.0.1:${(t.server.address() as AddressInfo).port}`;
+    const { app, base } = await listening(env);
+    t = app;
+    return base;
   };
 
   it('should answer 429 RATE_LIMITED before the upgrade to a client that keeps trying bad keys', async () => {
@@ -76,5 +84,38 @@ describe('WebSocket upgrades are rate-limited like REST', () => {
 
     base = await start({ RATE_LIMIT_PER_MINUTE: '2' });
     expect([await from('127.0.0.2'), await from('127.0.0.3'), await from('127.0.0.4')]).toEqual([4401, 4401, 429]);
+  });
+});
+
+// QUEUE=redis: the limit is counted in Redis, so it holds across API replicas (two apps, one redis-server).
+describe('WebSocket upgrade rate limit with QUEUE=redis', () => {
+  const work = tempDataDir('ws-throttle-redis');
+  let redis: RedisServer;
+  const apps: TestApp[] = [];
+
+  beforeAll(async () => {
+    redis = new RedisServer(await freePort(), path.join(work, 'redis'));
+    await redis.start();
+  });
+  afterAll(async () => {
+    for (const a of apps) await a.close();
+    await redis?.stop();
+  });
+
+  it('should count one client address across two API replicas', async () => {
+    const env = { QUEUE: 'redis', REDIS_URL: redis.url, RATE_LIMIT_PER_MINUTE: '2' };
+    const a = await listening(env);
+    apps.push(a.app);
+    const b = await listening(env);
+    apps.push(b.app);
+    expect(await tryUpgrade(a.base, { key: 'wrong' })).toMatchObject({ upgraded: true, code: 4401 });
+    expect(await tryUpgrade(b.base, { key: 'wrong' })).toMatchObject({ upgraded: true, code: 4401 });
+    expect(await tryUpgrade(a.base, { key: 'wrong' })).toMatchObject({
+      upgraded: false,
+      status: 429,
+      body: { error: { code: 'RATE_LIMITED' } },
+    });
+    expect(await tryUpgrade(b.base)).toMatchObject({ upgraded: false, status: 429 });
+    expect(await tryUpgrade(b.base, { key: 'good' })).toMatchObject({ upgraded: true, code: 4404 });
   });
 });
