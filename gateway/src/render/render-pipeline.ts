@@ -1,89 +1,21 @@
 import { promises as fs } from 'fs';
-import type { FaceReport } from '../face/face.types';
 import * as path from 'path';
 import { GatewayError, throwIfAborted, toGatewayError } from '../common/errors';
 import { assertWritableDirFor } from '../common/fs-util';
 import { FACE_ELEMENTS, MEL_WINDOW_ELEMENTS } from '../inference/model-contract';
 import { REMOTE_INFER_DEPTH, type InferenceBackend } from '../inference/inference-backend';
-import type { ModelProvenance } from '../inference/model-provenance';
-import type { PinnedFormat } from '../media/demuxer-allowlist';
 import { FfmpegProcess, FfmpegRunner } from '../media/ffmpeg-runner';
 import { buildEncodeArgs, VideoEncoder } from './encoder-args';
 import { compositeInto } from './compositor';
 import { outputMetadata } from './output-metadata';
-import { SilenceOptions, silenceWeights } from './silence';
+import { silenceWeights } from './silence';
 import { StageClock } from './stage-clock';
-import type { PipelineObserver, RenderHooks, RenderRequest, RenderResult, RenderTimings, Renderer, Tblr } from './render.types';
+import { batchPlan, DEFAULT_FPS, evenWidthFor, MAX_FPS, sourceFrameAt, validateRequest, whenFileExists } from './render-plan';
+import type { AudioPort, AvatarPort, AvatarView, PipelineOptions } from './render-ports';
+import type { PipelineObserver, RenderHooks, RenderRequest, RenderResult, RenderTimings, Renderer } from './render.types';
 
-/** What the pipeline needs from the audio front end (gateway/src/audio). */
-/** What the pipeline keeps of an audio probe: the demuxer the encoder must read the file with, and what load() needs back. */
-export interface ProbedAudio {
-  pinned: PinnedFormat;
-}
-
-export interface AudioPort {
-  /** the demuxer the file's content calls for (a sniff: one small read), undefined when unsure; the probe decides */
-  pinned?(path: string): Promise<PinnedFormat | undefined>;
-  /** probes (refusing bad input early) */
-  probe(path: string, signal?: AbortSignal): Promise<ProbedAudio>;
-  /** decodes a probed file to 16 kHz mono float32 */
-  load(path: string, probe: ProbedAudio, signal?: AbortSignal): Promise<{ pcm: Float32Array; durationSec: number }>;
-  /** [80, T] row-major */
-  mel(pcm: Float32Array): { data: Float32Array; frames: number };
-  frameCount(melFrames: number, fps: number): number;
-  /** writes windows of frames [from, to) into out (length (to-from)*1280) */
-  fillWindows(mel: { data: Float32Array; frames: number }, from: number, to: number, fps: number, out: Float32Array): void;
-}
-
-export interface FaceBoxLike {
-  x1: number;
-  y1: number;
-  x2: number;
-  y2: number;
-}
-
-/** What the pipeline needs from a prepared avatar (gateway/src/face). */
-export interface AvatarView {
-  width: number;
-  height: number;
-  frameCount: number;
-  cached: boolean;
-  /** the clip's frame rate (videos only) */
-  fps?: number;
-  timings: { decode: number; detect: number; prepare: number };
-  frame(i: number): Uint8Array;
-  box(i: number): FaceBoxLike;
-  /** false where the chosen face is not in frame i: the frame is written unchanged (absent = always true) */
-  hasFace?(i: number): boolean;
-  /** the faces found and the one used (reported in avatar metadata) */
-  readonly face?: FaceReport;
-  crop(i: number): Uint8Array;
-  mask(i: number): Float32Array;
-}
-
-export interface AvatarPort {
-  prepare(
-    facePath: string,
-    o: { box?: Tblr; pads?: Tblr; smooth?: boolean; faceIndex?: number; facePoint?: [number, number]; signal?: AbortSignal },
-  ): Promise<AvatarView>;
-  frameIndex(i: number, frameCount: number, mode: 'loop' | 'pingpong'): number;
-}
-
-export interface PipelineOptions {
-  defaultBatchSize: number;
-  /** encoder chosen at start by chooseEncoder() */
-  encoder: VideoEncoder;
-  /** batches in inference at once (1 = no overlap); 2 keeps the model busy while we composite */
-  inferDepth?: number;
-  inferDeadlineMs?: number;
-  /** the served model: tagged into every MP4 and reported with the result */
-  model?: ModelProvenance;
-  /** silence detection (threshold from SILENCE_THRESHOLD_DB) */
-  silence?: SilenceOptions;
-}
-
-const MAX_FPS = 60;
-const DEFAULT_FPS = 25;
+export * from './render-ports';
+export { batchPlan, evenWidthFor, sourceFrameAt } from './render-plan';
 
 export class RenderPipeline implements Renderer {
   constructor(
@@ -347,68 +279,4 @@ export class RenderPipeline implements Renderer {
     }
     return sizes;
   }
-}
-
-const OUTPUT_POLL_MS = 20;
-
-/**
- * Calls `then(file)` once `file` exists, polling without holding up the caller: ffmpeg creates the
- * output some time after its first input frames, and a reader must not open a missing file. Gives
- * up silently once `isOver()` (the render ended first).
- */
-function whenFileExists(file: string, isOver: () => boolean, then: (file: string) => void): void {
-  const tick = () => {
-    if (isOver()) return;
-    fs.stat(file).then(
-      () => {
-        if (!isOver()) then(file);
-      },
-      () => void setTimeout(tick, OUTPUT_POLL_MS).unref(),
-    );
-  };
-  tick();
-}
-
-/**
- * Batch sizes covering `total` frames: all `batchSize`, or with `ramp` 1, 1, 2, 4 … up to
- * `batchSize` (a streamed render): ffmpeg writes the init segment (a stream's first bytes) once it
- * has frame 0, and frame 0's fragment once frame 1 arrives, so each of them is its own batch.
- */
-export function batchPlan(total: number, batchSize: number, ramp: boolean): number[] {
-  const sizes: number[] = [];
-  for (let done = 0, k = 0; done < total; k++) {
-    const next = ramp ? Math.min(batchSize, k < 2 ? 1 : 2 ** (k - 1)) : batchSize;
-    const n = Math.min(next, total - done);
-    sizes.push(n);
-    done += n;
-  }
-  return sizes;
-}
-
-/** Source clip frame shown at output frame i: the clip plays at its own speed whatever the output fps. */
-export function sourceFrameAt(i: number, fps: number, avatarFps: number | undefined): number {
-  if (!avatarFps || avatarFps === fps) return i;
-  // the epsilon keeps exact ratios (e.g. 30→25 fps) from landing one frame early through rounding
-  return Math.floor((i * avatarFps) / fps + 1e-9);
-}
-
-export function evenWidthFor(width: number, height: number, outHeight: number): number {
-  return Math.max(2, 2 * Math.round((width * outHeight) / height / 2));
-}
-
-function validateRequest(req: RenderRequest): void {
-  const bad = (m: string) => new GatewayError('VALIDATION_FAILED', m);
-  if (req.fps !== undefined && !(Number.isFinite(req.fps) && req.fps > 0 && req.fps <= MAX_FPS))
-    throw bad(`fps must be in (0, ${MAX_FPS}], got ${req.fps}`);
-  if (req.batchSize !== undefined && !(Number.isInteger(req.batchSize) && req.batchSize >= 1 && req.batchSize <= 128)) {
-    throw bad(`batch size must be an integer in 1..128, got ${req.batchSize}`);
-  }
-  if (
-    req.outputHeight !== undefined &&
-    !(Number.isInteger(req.outputHeight) && req.outputHeight >= 32 && req.outputHeight <= 4320 && req.outputHeight % 2 === 0)
-  ) {
-    throw bad(`output height must be an even integer in 32..4320, got ${req.outputHeight}`);
-  }
-  if (req.quality !== undefined && !(Number.isInteger(req.quality) && req.quality >= 0 && req.quality <= 51))
-    throw bad(`quality must be an integer in 0..51, got ${req.quality}`);
 }
