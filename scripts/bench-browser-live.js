@@ -3,18 +3,21 @@
 // speech). Starts the built gateway (dist/main.js) on a free loopback port, opens the web page in
 // Debian's headless chromium (puppeteer-core), starts a live session that speaks ~20 s of text
 // and reports, after `--seconds` of playback: stalls (`waiting` events after playback began),
-// time from click to first frame, decoded/dropped frames and how much media was buffered ahead of playback.
+// time from click to first frame and to playback, decoded/dropped frames, how much media was buffered
+// ahead of playback, the server's frame counts by kind (`dropped`: sent without the model) and every
+// media event (waiting/playing/seeking…) with its wall time since the click, currentTime and buffered ranges.
 //
-//   npm run build && node scripts/bench-browser-live.js [--backend fake|onnx] [--seconds 20]
+//   npm run build && node scripts/bench-browser-live.js [--backend fake|onnx] [--seconds 20] [--trace]
 //
 // The server and chromium are always stopped. Speed figures vary with the shared CPU: run it twice.
 'use strict';
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { ROOT, arg, freePort, requireBuild, startGateway, stopProcess } = require('./lib/bench-util');
+const { ROOT, arg, flag, freePort, requireBuild, startGateway, stopProcess } = require('./lib/bench-util');
 const backend = arg('backend', 'fake');
 const seconds = Number(arg('seconds', '20'));
+const trace = flag('trace'); // also print the buffered end every 250 ms for the first 10 s
 const chromium = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const TEXT =
   'This is a live session from the lip sync gateway. The browser plays the video while it is being made, ' +
@@ -56,21 +59,47 @@ async function main() {
     await page.goto(url, { waitUntil: 'load' });
     await page.waitForFunction(() => document.getElementById('avatar-select').value.length === 64, { timeout: 60_000 });
     await page.$eval('#speech-text', (el, text) => (el.value = text), TEXT);
-    // a sampler of the media buffered ahead of playback (say renders speech faster than real time)
+    // samplers of the media buffered ahead of playback and of the media events, times from the click
     await page.evaluate(() => {
       const v = document.getElementById('player');
       window.__behind = [];
+      window.__t0 = undefined;
+      window.__waits = [];
+      const ranges = (r) => Array.from({ length: r.length }, (_, i) => [r.start(i), r.end(i)].map((x) => Math.round(x * 1000) / 1000));
+      const note = (type) => () =>
+        window.__t0 !== undefined &&
+        window.__waits.push({
+          type,
+          wallMs: Math.round(performance.now() - window.__t0),
+          currentTime: v.currentTime,
+          buffered: ranges(v.buffered),
+          readyState: v.readyState,
+        });
+      for (const t of ['waiting', 'playing', 'seeking', 'seeked', 'stalled']) v.addEventListener(t, note(t));
+      window.__grow = [];
+      setInterval(() => {
+        if (window.__t0 !== undefined && window.__grow.length < 40 && v.buffered.length)
+          window.__grow.push([
+            Math.round(performance.now() - window.__t0),
+            Math.round(v.buffered.end(v.buffered.length - 1) * 1000),
+            Math.round(v.currentTime * 1000),
+          ]);
+      }, 250);
       setInterval(() => {
         if (v.buffered.length && !v.paused) window.__behind.push(v.buffered.end(v.buffered.length - 1) - v.currentTime);
       }, 250);
     });
     const t0 = Date.now();
+    await page.evaluate(() => (window.__t0 = performance.now()));
     await page.click('#start-live');
     await page.waitForFunction(() => document.getElementById('player').getVideoPlaybackQuality().totalVideoFrames > 0, {
       timeout: 300_000,
       polling: 50,
     });
     const firstFrameMs = Date.now() - t0;
+    // playback itself begins once the player's start margin is buffered (the first frame shows before)
+    await page.waitForFunction(() => document.getElementById('player').currentTime > 0, { timeout: 300_000, polling: 50 });
+    const firstMotionMs = Date.now() - t0;
     await page.waitForFunction(
       (s) => document.getElementById('player').currentTime >= s,
       { timeout: (seconds * 4 + 120) * 1000, polling: 200 },
@@ -81,8 +110,12 @@ async function main() {
       const s = window.lipsyncPage.liveStats();
       const b = window.__behind.slice().sort((x, y) => x - y);
       const pick = (q) => (b.length ? Math.round(b[Math.min(b.length - 1, Math.floor(q * b.length))] * 1000) : null);
-      return { ...s, behindP50Ms: pick(0.5), behindP95Ms: pick(0.95) };
+      return { ...s, behindP50Ms: pick(0.5), behindP95Ms: pick(0.95), mediaEvents: window.__waits, grow: window.__grow };
     });
+    // the server's frame counts (speech frames later than SESSION_MAX_LAG_MS are sent without the model: `dropped`)
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    const serverFrames = {};
+    for (const m of metrics.matchAll(/^lipsync_session_frames_total\{kind="(\w+)"\} (\d+)/gm)) serverFrames[m[1]] = Number(m[2]);
     console.log(
       JSON.stringify(
         {
@@ -91,12 +124,16 @@ async function main() {
           wallSeconds: Math.round(wallS * 10) / 10,
           stalls: r.stalls,
           clickToFirstFrameMs: firstFrameMs,
+          clickToPlaybackMs: firstMotionMs,
           decodedFrames: r.decodedFrames,
           droppedFrames: r.droppedFrames,
           bufferedAheadP50Ms: r.behindP50Ms,
           bufferedAheadP95Ms: r.behindP95Ms,
           mime: r.mime,
           events: r.events,
+          serverFrames,
+          mediaEvents: r.mediaEvents,
+          ...(trace ? { growth: r.grow.map(([wallMs, endMs, currentMs]) => ({ wallMs, endMs, currentMs })) } : {}),
         },
         null,
         2,

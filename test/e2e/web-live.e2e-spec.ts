@@ -64,9 +64,20 @@ describe('web page: live session (MSE)', () => {
       '#speech-text',
       (el) => ((el as HTMLTextAreaElement).value = 'Hello from the live session in the browser, speaking for a few seconds.'),
     );
+    // media buffered ahead when playback first begins: the player holds the element until its 1 s start margin
+    await b.page.$eval('#player', (v) => {
+      const video = v as HTMLVideoElement;
+      video.addEventListener(
+        'playing',
+        () =>
+          ((window as any).__aheadAtStart = video.buffered.length ? video.buffered.end(video.buffered.length - 1) - video.currentTime : 0),
+        { once: true },
+      );
+    });
     await b.page.click('#start-live');
     const played = await waitForPlayback(b.page, '#player', 1, 180_000);
     expect(played.currentTime).toBeGreaterThan(1);
+    expect(await b.page.evaluate(() => (window as any).__aheadAtStart)).toBeGreaterThanOrEqual(1);
     expect(played.decoded).toBeGreaterThan(0);
     const s = (await stats())!;
     expect(s).toMatchObject({

@@ -23,8 +23,8 @@ export class LiveSession {
     this.state = 'creating';
     this.session = await this.client.createSession({ avatarId, voice: voice || undefined, fps, outputHeight });
     this.player = new MsePlayer(this.video);
-    // called inside the click's task chain: lets playback start later without another gesture
-    this.video.play().catch(() => undefined);
+    // inside the click's task chain: lets playback start later (after the start margin) without another gesture
+    this.player.unlock();
     const ws = new WebSocket(this.client.sessionSocketUrl(this.session.id));
     ws.binaryType = 'arraybuffer';
     this.ws = ws;
