@@ -84,3 +84,17 @@ export function deferred<T = void>(): { promise: Promise<T>; resolve: (v: T) => 
   const promise = new Promise<T>((r) => (resolve = r));
   return { promise, resolve };
 }
+
+/**
+ * Waits until `file` no longer exists, up to `ms`; true when it is gone. A job's final state is
+ * stored before its files are removed (so a crash between the two cannot fail a finished job), so
+ * a client may see the state a few ms before the folder goes.
+ */
+export async function untilGone(file: string, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (fs.existsSync(file)) {
+    if (Date.now() > end) return false;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return true;
+}

@@ -10,7 +10,7 @@ import { RedisWebhookSchedule } from '../../gateway/src/webhooks/webhook-schedul
 import { LocalServer, startLocalServer } from '../helpers/local-http';
 import { makeSpeech } from '../helpers/media';
 import { freePort, RedisServer } from '../helpers/scale-cluster';
-import { ASTRONAUT, getJob, pollJob, startApp, tempDataDir, TestApp } from './e2e-helpers';
+import { ASTRONAUT, getJob, pollJob, startApp, tempDataDir, TestApp, untilGone } from './e2e-helpers';
 
 // QUEUE=redis in one process (ROLE=all) against a real redis-server: what the embedded queue does
 // and the Redis driver must do the same way (deadline, log context, queue position, webhooks).
@@ -104,7 +104,7 @@ describe('QUEUE=redis in one process', () => {
     const next = (await submit().expect(202)).body.id as string;
     const failed = await pollJob(t.server, late);
     expect(failed).toMatchObject({ status: 'failed', error: { code: 'DEADLINE_EXCEEDED', message: expect.stringMatching(/12 s/) } });
-    expect(fs.existsSync(path.join(dataDir, 'jobs', late))).toBe(false);
+    expect(await untilGone(path.join(dataDir, 'jobs', late), 2000)).toBe(true);
     // JOB_CONCURRENCY=1: the next job only runs once the stopped one gave its slot back
     expect((await pollJob(t.server, next)).status).toBe('succeeded');
     expect(renderContexts).toEqual([late, next]);

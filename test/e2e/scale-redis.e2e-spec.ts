@@ -5,7 +5,7 @@ import { Webhook } from 'standardwebhooks';
 import { LocalServer, startLocalServer } from '../helpers/local-http';
 import { ffprobe, makeSpeech } from '../helpers/media';
 import { freePort, GatewayProcess, RedisServer } from '../helpers/scale-cluster';
-import { ASTRONAUT, tempDataDir } from './e2e-helpers';
+import { ASTRONAUT, tempDataDir, untilGone } from './e2e-helpers';
 
 // QUEUE=redis end to end: a real redis-server, 2 API and 2 worker processes (node dist/main.js) on
 // one DATA_DIR, the fake backend with a fixed per-batch latency. Lean on purpose (CI has 2 cores):
@@ -186,11 +186,13 @@ describe('QUEUE=redis: 2 API + 2 worker processes', () => {
     const t0 = Date.now();
     const res = await fetch(`${apiB.url}/v1/jobs/${id}`, { method: 'DELETE' });
     const after = await until(apiA, id, () => false, 10_000);
+    // within 1 s of the DELETE: the final state on the other replica, and the job's folder removed
+    const gone = await untilGone(path.join(dataDir, 'jobs', id), 5_000);
     const ms = Date.now() - t0;
     expect(res.status).toBe(200);
     expect(after).toMatchObject({ status: 'cancelled', error: { code: 'CANCELLED' } });
+    expect(gone).toBe(true);
     expect(ms).toBeLessThanOrEqual(1000);
-    expect(fs.existsSync(path.join(dataDir, 'jobs', id))).toBe(false);
   }, 180_000);
 
   it('should lose no job when redis-server restarts mid-run', async () => {
