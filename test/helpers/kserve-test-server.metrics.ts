@@ -16,6 +16,25 @@ export interface ServerCounters {
   batchSizes: Map<number, number>;
 }
 
+/** All counters at zero (a fresh server, or a test that renders metrics without one). */
+export function newServerCounters(): ServerCounters {
+  return {
+    success: 0,
+    failure: 0,
+    inferenceCount: 0,
+    execCount: 0,
+    requestNs: 0,
+    queueNs: 0,
+    computeInputNs: 0,
+    computeInferNs: 0,
+    computeOutputNs: 0,
+    pending: 0,
+    busyNs: 0,
+    lastInferenceMs: 0,
+    batchSizes: new Map(),
+  };
+}
+
 /**
  * Renders the counters as Prometheus text with Triton's metric names and labels
  * (shared/docs/triton.md §3), so the load test and dashboards can be exercised without a GPU.

@@ -6,7 +6,7 @@ import { CONTRACT_INPUTS, CONTRACT_OUTPUTS, FACE_ELEMENTS } from '../../gateway/
 import { loadInferenceProto, ModelMetadataResponse } from '../../gateway/src/inference/triton/triton-proto';
 import { concatInputs, DynamicBatcher, Execution, sliceOutput } from './kserve-dynamic-batcher';
 import { decodeInputs, grpcError, ModelInput } from './kserve-test-server.inputs';
-import { modelStatistics, renderTritonMetrics, ServerCounters } from './kserve-test-server.metrics';
+import { modelStatistics, newServerCounters, renderTritonMetrics, ServerCounters } from './kserve-test-server.metrics';
 
 /** Faults the server can inject; change them at any time through `server.faults`. */
 export interface KServeFaults {
@@ -67,21 +67,7 @@ const contractSignature = (name: string): ModelMetadataResponse => ({
  */
 export class KServeTestServer {
   faults: KServeFaults = {};
-  readonly counters: ServerCounters = {
-    success: 0,
-    failure: 0,
-    inferenceCount: 0,
-    execCount: 0,
-    requestNs: 0,
-    queueNs: 0,
-    computeInputNs: 0,
-    computeInferNs: 0,
-    computeOutputNs: 0,
-    pending: 0,
-    busyNs: 0,
-    lastInferenceMs: 0,
-    batchSizes: new Map(),
-  };
+  readonly counters: ServerCounters = newServerCounters();
   /** ModelInfer calls being handled right now, and the most ever seen at once */
   inFlight = 0;
   maxInFlight = 0;

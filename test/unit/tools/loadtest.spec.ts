@@ -13,7 +13,7 @@ import {
   tritonCounters,
   tritonWindow,
 } from '../../../gateway/src/tools/loadtest-report';
-import { renderTritonMetrics, ServerCounters } from '../../helpers/kserve-test-server.metrics';
+import { newServerCounters, renderTritonMetrics, ServerCounters } from '../../helpers/kserve-test-server.metrics';
 
 const TEXT = `# HELP nv_inference_count Number of inferences
 # TYPE nv_inference_count counter
@@ -127,21 +127,7 @@ describe('runLoadtest against a fake gateway', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadtest-'));
     fs.writeFileSync(path.join(dir, 'face.png'), 'FACE');
     fs.writeFileSync(path.join(dir, 'audio.wav'), 'AUDIO');
-    const counters: ServerCounters = {
-      success: 0,
-      failure: 0,
-      inferenceCount: 0,
-      execCount: 0,
-      requestNs: 0,
-      queueNs: 0,
-      computeInputNs: 0,
-      computeInferNs: 0,
-      computeOutputNs: 0,
-      pending: 0,
-      busyNs: 0,
-      lastInferenceMs: 0,
-      batchSizes: new Map(),
-    };
+    const counters: ServerCounters = newServerCounters();
     const polls = new Map<string, number>();
     let posts = 0;
     let rateLimited = false;

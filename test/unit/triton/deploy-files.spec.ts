@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parse } from 'yaml';
-import { renderTritonMetrics } from '../../helpers/kserve-test-server.metrics';
+import { newServerCounters, renderTritonMetrics } from '../../helpers/kserve-test-server.metrics';
 import { parsePrometheusText } from '../../../gateway/src/tools/loadtest-report';
 
 const ROOT = path.resolve(__dirname, '../../..');
@@ -19,21 +19,7 @@ const exprs = panels.flatMap((p) => p.targets.map((t) => t.expr));
 const metricNames = new Set(exprs.flatMap((e) => e.match(/\b(lipsync|nv)_[a-z0-9_]+/g) ?? []).map((m) => m.replace(/_bucket$/, '')));
 
 // Triton names the dashboard may use: what the test server renders (Triton's names, triton.md §3) + GPU gauges
-const counters = {
-  success: 0,
-  failure: 0,
-  inferenceCount: 0,
-  execCount: 0,
-  requestNs: 0,
-  queueNs: 0,
-  computeInputNs: 0,
-  computeInferNs: 0,
-  computeOutputNs: 0,
-  pending: 0,
-  busyNs: 0,
-  lastInferenceMs: 0,
-  batchSizes: new Map(),
-};
+const counters = newServerCounters();
 const TRITON_NAMES = new Set([...parsePrometheusText(renderTritonMetrics('wav2lip', counters)).map((s) => s.name), 'nv_gpu_utilization']);
 
 describe('deploy/ (Prometheus and Grafana provisioning)', () => {
