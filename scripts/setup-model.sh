@@ -17,12 +17,13 @@
 # gateway/src/inference/official-checkpoints.json; the gateway shows it in /readyz and jobs).
 #   bash scripts/setup-model.sh --describe    # print the stamp for the current settings, build nothing
 # Env: WAV2LIP_CHECKPOINT, MODEL_CHECKPOINT_TABLE (another checkpoint table, tests), WAV2LIP_SEED (default 0), WAV2LIP_FP16=1,
-#      WAV2LIP_DEMO_BN_CALIBRATE (default 1: demo only, re-estimates BN stats on seeded random inputs so
-#      the random mouth visibly follows the audio; 0 = torch's default BN stats, a near-static patch),
+#      WAV2LIP_DEMO_BN_CALIBRATE (default 1: demo only, scales the residual branches to 0.3 and re-estimates BN
+#      stats on seeded random inputs so the random mouth visibly follows the audio without amplifying noise;
+#      0 = torch's default BN stats, a near-static patch),
 #      WAV2LIP_PYTHON (default /usr/bin/python3), MODEL_REPOSITORY (default <repo>/model_repository),
 #      WAV2LIP_INT8=1 (same as --int8), WAV2LIP_CALIBRATION (default <repo>/.cache/int8-calibration; made
 #      with `node bin/lipsync.js calib-data` when missing), WAV2LIP_INT8_FP32_BLOCKS (generator blocks the int8
-#      model keeps FP32, comma separated, or none; default: the exporter's, audio_encoder).
+#      model keeps FP32, comma separated, or none; default: the exporter's, none).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

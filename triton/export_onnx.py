@@ -26,8 +26,9 @@ import onnx  # noqa: E402
 import torch  # noqa: E402
 
 from checkpoint_loader import CheckpointError, load_generator  # noqa: E402
-from int8_export import (DEFAULT_FP32_BLOCKS, PSNR_FLOOR_DB, build_int8, check_int8, load_calibration,  # noqa: E402
-                         parse_fp32_blocks, resolve_weight_bits)
+from int8_equalize import DEFAULT_ALPHA  # noqa: E402
+from int8_export import (DEFAULT_FP32_BLOCKS, PSNR_FLOOR_DB, build_int8, check_int8, equalized,  # noqa: E402
+                         load_calibration, parse_fp32_blocks, resolve_weight_bits)
 from onnx_fp16 import convert_core_to_fp16  # noqa: E402
 from quantize_int8 import QuantizeError  # noqa: E402
 from parity_check import (OrtRunError, half_emulated_reference, max_grey_diff, random_inputs, run_onnx,  # noqa: E402
@@ -63,6 +64,9 @@ def parse_args(argv):
     p.add_argument('--int8-fp32-blocks', default=','.join(DEFAULT_FP32_BLOCKS) or 'none',
                    help='--int8: generator blocks kept FP32 for quality, comma separated (e.g. audio_encoder), '
                         f'or none (default {",".join(DEFAULT_FP32_BLOCKS) or "none"})')
+    p.add_argument('--int8-equalize', type=float, default=DEFAULT_ALPHA, metavar='ALPHA',
+                   help='--int8: equalize per-channel activation ranges with this strength before quantizing, 0 = off '
+                        f'(default {DEFAULT_ALPHA:g}; exact in FP32, see triton/int8_equalize.py)')
     p.add_argument('--int8-psnr-floor', type=float, default=PSNR_FLOOR_DB,
                    help=f'--int8: fail below this mouth PSNR vs FP32 on the held-out set (default {PSNR_FLOOR_DB} dB)')
     p.add_argument('--check-frames', type=int, default=2, help='frames in the parity check batch (default 2)')
@@ -130,6 +134,9 @@ def main(argv=None):
     args = parse_args(argv)
     out = os.path.abspath(args.out)
     out_dir = os.path.dirname(out)
+    if args.int8_equalize < 0 or args.int8_equalize > 1:
+        print('error: --int8-equalize must be between 0 (off) and 1', file=sys.stderr)
+        return EXIT_BAD_INPUT
     if args.check_frames < 1:
         print('error: --check-frames must be >= 1', file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -183,13 +190,14 @@ def export_int8_checked(args, served, source, calib, out):
     fd, tmp = tempfile.mkstemp(prefix='.export-int8-', suffix='.onnx', dir=os.path.dirname(out))
     os.close(fd)
     try:
-        fp32 = export_fp32(served)
+        fp32 = export_fp32(equalized(served, calib, args.int8_equalize))
         try:
             blocks = parse_fp32_blocks(args.int8_fp32_blocks, fp32)
         except QuantizeError as err:
             print(f'error: {err}', file=sys.stderr)
             return EXIT_BAD_INPUT
         model, info = build_int8(fp32, calib, bits, fp32_blocks=blocks)
+        info['equalize_alpha'] = f'{args.int8_equalize:g}'
         extra = [(f'int8_{k}', str(v)) for k, v in info.items()]
         onnx.save(add_metadata(model, source, 'int8', extra), tmp)
         m = check_int8(tmp, served, calib['holdout'])

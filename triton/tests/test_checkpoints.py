@@ -12,9 +12,11 @@ from conftest import run_export
 from wav2lip_model import build_random
 
 
-def official_checkpoint(path, seed=0):
-    """The layout wav2lip_train.py saves: DataParallel keys plus optimizer state and counters."""
-    sd = {f'module.{k}': v for k, v in build_random(seed).state_dict().items()}
+def official_checkpoint(path, seed=0, generator=None):
+    """The layout wav2lip_train.py saves: DataParallel keys plus optimizer state and counters (of `generator`, else
+    of build_random(seed))."""
+    generator = build_random(seed) if generator is None else generator
+    sd = {f'module.{k}': v for k, v in generator.state_dict().items()}
     adam = {'state': {0: {'step': 250000, 'exp_avg': torch.zeros(16), 'exp_avg_sq': torch.zeros(16)}},
             'param_groups': [{'lr': 1e-4, 'betas': (0.5, 0.999), 'eps': 1e-8, 'weight_decay': 0,
                               'amsgrad': False, 'params': list(range(len(sd)))}]}
