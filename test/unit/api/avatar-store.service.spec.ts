@@ -46,26 +46,30 @@ describe(`${AvatarStore.name} on a shared DATA_DIR`, () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'avatars-'));
     const layout = new DataLayout(dataDir);
     layout.ensure();
-    let calls = 0;
     let firstDone!: () => void;
     const first = new Promise<void>((r) => (firstDone = r));
     let secondArrived!: () => void;
     const second = new Promise<void>((r) => (secondArrived = r));
     const forgotten: string[] = [];
     const prepared = { width: 8, height: 8, frameCount: 1, cached: false, face: undefined, box: () => ({ x1: 1, y1: 2, x2: 7, y2: 8 }) };
-    const port = {
+    const forgetContent = async (hash: string) => void forgotten.push(hash);
+    // one port per replica (which of the two reaches prepare() first is up to the event loop)
+    const succeeding = {
       prepare: async () => {
-        if (++calls === 1) {
-          await second; // both replicas are preparing: neither found the other's meta.json
-          return prepared;
-        }
+        await second; // both replicas are preparing: neither found the other's meta.json
+        return prepared;
+      },
+      forgetContent,
+    };
+    const failing = {
+      prepare: async () => {
         secondArrived();
         await first; // the other replica's creation finished (meta.json written) before this one fails
         throw new Error('the client went away');
       },
-      forgetContent: async (hash: string) => void forgotten.push(hash),
+      forgetContent,
     };
-    const [a, b] = [new AvatarStore(layout, port as never), new AvatarStore(layout, port as never)];
+    const [a, b] = [new AvatarStore(layout, succeeding as never), new AvatarStore(layout, failing)];
     const uploads = [0, 1].map((i) => {
       const p = path.join(layout.uploadsDir, `u${i}`);
       fs.writeFileSync(p, 'one face');
