@@ -23,7 +23,8 @@
 #      WAV2LIP_PYTHON (default /usr/bin/python3), MODEL_REPOSITORY (default <repo>/model_repository),
 #      WAV2LIP_INT8=1 (same as --int8), WAV2LIP_CALIBRATION (default <repo>/.cache/int8-calibration; made
 #      with `node bin/lipsync.js calib-data` when missing), WAV2LIP_INT8_FP32_BLOCKS (generator blocks the int8
-#      model keeps FP32, comma separated, or none; default: the exporter's, none).
+#      model keeps FP32, comma separated, or none; default: the exporter's, none), WAV2LIP_INT8_PSNR_FLOOR (the
+#      export check's floor in dB, default the exporter's, 35).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -184,6 +185,8 @@ main() {
     mkdir -p "$int8_dir"
     local blocks=()
     [[ -z "${WAV2LIP_INT8_FP32_BLOCKS+x}" ]] || blocks=(--int8-fp32-blocks "$WAV2LIP_INT8_FP32_BLOCKS")
+    # the floor only decides whether the export check passes, not what is built: not in the stamp
+    [[ -z "${WAV2LIP_INT8_PSNR_FLOOR:-}" ]] || blocks+=(--int8-psnr-floor "$WAV2LIP_INT8_PSNR_FLOOR")
     build_one "$int8_dir/model.onnx" "$int8_dir/SOURCE" "$source exporter=$version precision=int8 $(int8_stamp)" "$prov" \
       --int8 --calibration "$CALIB_DIR" "${blocks[@]}"
   fi

@@ -12,6 +12,7 @@ small random batch. Exit 0 = written and checked; 2 = bad checkpoint/arguments/c
 checked against PyTorch FP32 on DIR/holdout (max/mean grey error, mouth PSNR; fails below the floor).
 """
 import argparse
+import contextlib
 import hashlib
 import io
 import os
@@ -133,7 +134,6 @@ def build_served(args):
 def main(argv=None):
     args = parse_args(argv)
     out = os.path.abspath(args.out)
-    out_dir = os.path.dirname(out)
     if args.int8_equalize < 0 or args.int8_equalize > 1:
         print('error: --int8-equalize must be between 0 (off) and 1', file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -153,72 +153,81 @@ def main(argv=None):
         return EXIT_BAD_INPUT
     if args.int8:
         return export_int8_checked(args, served, source, calib, out)
-    precision = 'fp16' if args.fp16 else 'fp32'
-    os.makedirs(out_dir, exist_ok=True)
-    started = time.time()
-    # temp files in the target dir so the final rename is atomic; removed on any failure
-    fd, tmp = tempfile.mkstemp(prefix='.export-', suffix='.onnx', dir=out_dir)
+    return export_float_checked(args, served, source, out)
+
+
+@contextlib.contextmanager
+def staged_file(out, prefix):
+    """A temp file beside `out` (same folder, so publish()'s rename is atomic); removed on any failure."""
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=prefix, suffix='.onnx', dir=os.path.dirname(out))
     os.close(fd)
     try:
-        model = add_metadata(export_fp32(served), source, precision)
-        if args.fp16:
-            model = convert_core_to_fp16(model)
-        onnx.save(model, tmp)
-        diff = check(tmp, served, args.check_frames, args.fp16)
-        limit = FP16_TOLERANCE if args.fp16 else FP32_TOLERANCE
-        print(f'check: {precision} ONNX (onnxruntime-node) vs PyTorch FP32 on {args.check_frames} frames: '
-              f'max diff {diff} grey level(s) (limit {limit})')
-        if diff > limit:
-            print(f'error: exported graph differs from PyTorch by {diff} > {limit} grey levels', file=sys.stderr)
-            return EXIT_CHECK_FAILED
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; Triton runs as a non-root user
-        os.replace(tmp, out)
-    except (OrtRunError, onnx.checker.ValidationError) as err:
-        print(f'error: check of the exported graph failed: {str(err).splitlines()[0]}', file=sys.stderr)
-        return EXIT_CHECK_FAILED
+        yield tmp
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def publish(tmp, out, precision, source, started):
+    os.chmod(tmp, 0o644)  # mkstemp makes 0600; Triton runs as a non-root user
+    os.replace(tmp, out)
     print(f'wrote {out} ({precision}, {source}, {os.path.getsize(out) / 1e6:.0f} MB) in {time.time() - started:.1f} s')
     return 0
+
+
+def export_float_checked(args, served, source, out):
+    precision = 'fp16' if args.fp16 else 'fp32'
+    started = time.time()
+    try:
+        with staged_file(out, '.export-') as tmp:
+            model = add_metadata(export_fp32(served), source, precision)
+            if args.fp16:
+                model = convert_core_to_fp16(model)
+            onnx.save(model, tmp)
+            diff = check(tmp, served, args.check_frames, args.fp16)
+            limit = FP16_TOLERANCE if args.fp16 else FP32_TOLERANCE
+            print(f'check: {precision} ONNX (onnxruntime-node) vs PyTorch FP32 on {args.check_frames} frames: '
+                  f'max diff {diff} grey level(s) (limit {limit})')
+            if diff > limit:
+                print(f'error: exported graph differs from PyTorch by {diff} > {limit} grey levels', file=sys.stderr)
+                return EXIT_CHECK_FAILED
+            return publish(tmp, out, precision, source, started)
+    except (OrtRunError, onnx.checker.ValidationError) as err:
+        print(f'error: check of the exported graph failed: {str(err).splitlines()[0]}', file=sys.stderr)
+        return EXIT_CHECK_FAILED
 
 
 def export_int8_checked(args, served, source, calib, out):
     started = time.time()
     bits = resolve_weight_bits(args.int8_weight_bits)
-    os.makedirs(os.path.dirname(out), exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix='.export-int8-', suffix='.onnx', dir=os.path.dirname(out))
-    os.close(fd)
     try:
-        fp32 = export_fp32(equalized(served, calib, args.int8_equalize))
-        try:
-            blocks = parse_fp32_blocks(args.int8_fp32_blocks, fp32)
-        except QuantizeError as err:
-            print(f'error: {err}', file=sys.stderr)
-            return EXIT_BAD_INPUT
-        model, info = build_int8(fp32, calib, bits, fp32_blocks=blocks)
-        info['equalize_alpha'] = f'{args.int8_equalize:g}'
-        extra = [(f'int8_{k}', str(v)) for k, v in info.items()]
-        onnx.save(add_metadata(model, source, 'int8', extra), tmp)
-        m = check_int8(tmp, served, calib['holdout'])
-        frames = calib['holdout'][0].shape[0]
-        print(f'check: int8 ONNX (onnxruntime-node) vs PyTorch FP32 on {frames} held-out frames: max diff {m["max"]}, '
-              f'mean {m["mean"]:.2f} grey levels, mouth (lower half) PSNR {m["mouth_psnr_db"]:.2f} dB '
-              f'(floor {args.int8_psnr_floor} dB)')
-        if m['mouth_psnr_db'] < args.int8_psnr_floor:
-            print(f'error: int8 mouth PSNR {m["mouth_psnr_db"]:.2f} dB is below the floor of {args.int8_psnr_floor} dB',
-                  file=sys.stderr)
-            return EXIT_CHECK_FAILED
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out)
+        with staged_file(out, '.export-int8-') as tmp:
+            fp32 = export_fp32(equalized(served, calib, args.int8_equalize))
+            try:
+                blocks = parse_fp32_blocks(args.int8_fp32_blocks, fp32)
+            except QuantizeError as err:
+                print(f'error: {err}', file=sys.stderr)
+                return EXIT_BAD_INPUT
+            model, info = build_int8(fp32, calib, bits, fp32_blocks=blocks)
+            info['equalize_alpha'] = f'{args.int8_equalize:g}'
+            extra = [(f'int8_{k}', str(v)) for k, v in info.items()]
+            onnx.save(add_metadata(model, source, 'int8', extra), tmp)
+            m = check_int8(tmp, served, calib['holdout'])
+            frames = calib['holdout'][0].shape[0]
+            print(f'check: int8 ONNX (onnxruntime-node) vs PyTorch FP32 on {frames} held-out frames: max diff '
+                  f'{m["max"]}, mean {m["mean"]:.2f} grey levels, mouth (lower half) PSNR {m["mouth_psnr_db"]:.2f} dB '
+                  f'(floor {args.int8_psnr_floor} dB)')
+            if m['mouth_psnr_db'] < args.int8_psnr_floor:
+                print(f'error: int8 mouth PSNR {m["mouth_psnr_db"]:.2f} dB is below the floor of '
+                      f'{args.int8_psnr_floor} dB (keep blocks FP32 with --int8-fp32-blocks, setup-model: '
+                      'WAV2LIP_INT8_FP32_BLOCKS; or accept it with --int8-psnr-floor, WAV2LIP_INT8_PSNR_FLOOR)',
+                      file=sys.stderr)
+                return EXIT_CHECK_FAILED
+            return publish(tmp, out, 'int8', source, started)
     except (OrtRunError, RuntimeError, ValueError, onnx.checker.ValidationError) as err:
         print(f'error: int8 export failed: {str(err).splitlines()[0]}', file=sys.stderr)
         return EXIT_CHECK_FAILED
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    print(f'wrote {out} (int8, {source}, {os.path.getsize(out) / 1e6:.0f} MB) in {time.time() - started:.1f} s')
-    return 0
 
 
 if __name__ == '__main__':

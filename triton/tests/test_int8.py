@@ -127,6 +127,18 @@ def test_int8_official_format_checkpoint_stays_above_the_psnr_floor(tmp_path, ca
     assert meta['precision'] == 'int8' and meta['wav2lip_source'].startswith('checkpoint:wav2lip.pth sha256:')
 
 
+def test_int8_below_the_psnr_floor_fails_the_export_in_one_line_and_writes_nothing(tmp_path, calib_dir, capsys):
+    out = tmp_path / 'm.onnx'
+    rc = export_onnx.main(['--random-seed', '0', '--calibrate-bn', '--int8', '--calibration', str(calib_dir),
+                           '--int8-psnr-floor', '90', '--out', str(out)])
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert rc == 1 and len(lines) == 1, captured.err
+    assert re.match(r'error: int8 mouth PSNR [\d.]+ dB is below the floor of 90.0 dB \(keep blocks FP32', lines[0])
+    assert 'WAV2LIP_INT8_PSNR_FLOOR' in lines[0] and PRINTED.search(captured.out)
+    assert list(tmp_path.iterdir()) == []  # no model, no temp file left beside it
+
+
 def test_int8_equalize_out_of_range_is_bad_input(tmp_path, calib_dir, capsys):
     out = tmp_path / 'm.onnx'
     rc = export_onnx.main(['--random-seed', '0', '--int8', '--calibration', str(calib_dir), '--int8-equalize', '1.5',
