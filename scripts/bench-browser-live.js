@@ -15,10 +15,10 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { ROOT, arg, flag, freePort, requireBuild, startGateway, stopProcess } = require('./lib/bench-util');
+const { CHROMIUM_ARGS, CHROMIUM_PATH } = require('./lib/chromium');
 const backend = arg('backend', 'fake');
 const seconds = Number(arg('seconds', '20'));
 const trace = flag('trace'); // also print the buffered end every 250 ms for the first 10 s
-const chromium = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const TEXT =
   'This is a live session from the lip sync gateway. The browser plays the video while it is being made, ' +
   'through media source extensions, and we count every time the player has to wait for data. ' +
@@ -42,18 +42,10 @@ async function main() {
     if (!avatar.avatarId) throw new Error(`avatar upload failed: ${JSON.stringify(avatar)}`);
 
     browser = await puppeteer.launch({
-      executablePath: chromium,
+      executablePath: CHROMIUM_PATH,
       headless: true,
       protocolTimeout: 300_000,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-dev-shm-usage',
-        '--autoplay-policy=no-user-gesture-required',
-        '--mute-audio',
-        '--disable-background-timer-throttling',
-        '--disable-renderer-backgrounding',
-      ],
+      args: [...CHROMIUM_ARGS],
     });
     const page = await browser.newPage();
     await page.goto(url, { waitUntil: 'load' });

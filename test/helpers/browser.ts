@@ -6,8 +6,12 @@ import * as path from 'path';
 import type { Browser, Page } from 'puppeteer-core';
 import puppeteer from 'puppeteer-core';
 
+// the path and flags the browser bench uses too (plain CommonJS under scripts/lib)
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const chromium = require('../../scripts/lib/chromium') as { CHROMIUM_PATH: string; CHROMIUM_ARGS: readonly string[] };
+
 /** Debian's chromium (apt-get install chromium; scripts/lib/ensure-deps.sh APT_TEST); CHROMIUM_PATH overrides. */
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const CHROMIUM = chromium.CHROMIUM_PATH;
 
 export interface TestBrowser {
   browser: Browser;
@@ -31,17 +35,7 @@ export async function launchBrowser(): Promise<TestBrowser> {
     headless: true,
     userDataDir: profile,
     protocolTimeout: 240_000,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-dev-shm-usage',
-      '--autoplay-policy=no-user-gesture-required',
-      '--mute-audio',
-      // a loaded 2-core machine must not make chromium throttle the page's timers or media
-      '--disable-background-timer-throttling',
-      '--disable-renderer-backgrounding',
-      '--disable-backgrounding-occluded-windows',
-    ],
+    args: [...chromium.CHROMIUM_ARGS],
   });
   const errors: string[] = [];
   const httpErrors: string[] = [];
