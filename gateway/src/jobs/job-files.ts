@@ -75,6 +75,13 @@ export async function tidyFinishedJobDir(dir: string, succeeded: boolean, result
   else await fs.promises.rm(dir, { recursive: true, force: true });
 }
 
+/** tidyFinishedJobDir for the (synchronous) restart of the embedded queue. */
+export function tidyFinishedJobDirSync(dir: string, succeeded: boolean, resultName: string): void {
+  if (!succeeded) return fs.rmSync(dir, { recursive: true, force: true });
+  const names = fs.existsSync(dir) ? fs.readdirSync(dir) : [];
+  for (const name of names) if (name !== resultName) fs.rmSync(path.join(dir, name), { recursive: true, force: true });
+}
+
 /**
  * Removes the files directly in `dir` not modified for `maxAgeMs` (an upload or download grows,
  * so its mtime moves, until its request ends and it is moved out); returns how many went.

@@ -1,7 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import * as fs from 'fs';
 import * as path from 'path';
-import type { DataLayout } from './job-files';
+import { type DataLayout, tidyFinishedJobDirSync } from './job-files';
 import type { JobJournal } from './job-journal';
 import { orphanJobDirs, rebaseReplayedJob, recoveryAction, RESULT_NAME } from './job-recovery';
 import { resetForRerun } from './job-runner';
@@ -41,7 +41,7 @@ export function restoreJobs(
     else if (next.action === 'resume') {
       if (job.status === 'running') resetForRerun(job);
       resume.push(job.id);
-    } else tidyFinished(job);
+    } else tidyFinishedJobDirSync(job.workDir, job.status === 'succeeded', RESULT_NAME); // a crash may have left inputs
   }
   for (const name of orphanJobDirs(fs.readdirSync(layout.jobsDir), new Set(records.keys()))) {
     fs.rmSync(path.join(layout.jobsDir, name), { recursive: true, force: true });
@@ -57,16 +57,6 @@ function finishInterrupted(job: JobRecord, reason: string, journal: JobJournal, 
   fs.rmSync(job.workDir, { recursive: true, force: true });
   journal.put(job);
   observer.jobFinished?.('failed');
-}
-
-/** What a final job keeps: a succeeded one its result, the others nothing (a crash may have left inputs behind). */
-function tidyFinished(job: JobRecord): void {
-  if (job.status !== 'succeeded') {
-    fs.rmSync(job.workDir, { recursive: true, force: true });
-    return;
-  }
-  const names = fs.existsSync(job.workDir) ? fs.readdirSync(job.workDir) : [];
-  for (const name of names) if (name !== RESULT_NAME) fs.rmSync(path.join(job.workDir, name), { recursive: true, force: true });
 }
 
 function inputsExist(input: JobInput): boolean {
