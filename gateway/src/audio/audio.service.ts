@@ -7,7 +7,7 @@ import { buildDecodeArgs, buildProbeArgs, checkProbe, parseProbe, AudioProbe } f
 import { DEFAULT_MAX_AUDIO_SECONDS, SAMPLE_RATE } from './audio.constants';
 import { melSpectrogram, MelSpectrogram } from './mel-spectrogram';
 import { PcmCollector } from './pcm-collector';
-import { probePlainWav, readPlainWav } from './plain-wav';
+import { plainWavSeconds, probePlainWav, readPlainWav } from './plain-wav';
 
 export interface AudioLimits {
   maxAudioSeconds: number;
@@ -47,14 +47,14 @@ export class AudioService {
     if (found?.kind === 'image') throw new GatewayError('UNSUPPORTED_MEDIA', `${name} is an image, not audio`);
     const pinned = requirePinnedFormat(found, name);
     if (pinned.format === 'wav') {
-      // the model's own format needs no ffprobe (plain-wav.ts); the same limits apply
+      // plain mono 16-bit PCM at 16 kHz (or a rate resampled in-process) needs no ffprobe (plain-wav.ts); the same limits apply
       const plain = await probePlainWav(file);
       if (plain) {
         const probe: AudioProbe = {
-          durationSec: plain.samples / SAMPLE_RATE,
+          durationSec: plainWavSeconds(plain.wav, plain.samples),
           formatName: 'wav',
           codec: 'pcm_s16le',
-          sampleRate: SAMPLE_RATE,
+          sampleRate: plain.wav.sampleRate,
           channels: 1,
           audioIndex: 0,
           pinned,
@@ -96,7 +96,7 @@ export class AudioService {
     const max = this.limits.maxAudioSeconds;
     // one second of slack past the limit: enough to tell "too long" from "exactly the limit"
     const samples = probe.plainWav
-      ? await readPlainWav(file, probe.plainWav, (max + 1) * SAMPLE_RATE)
+      ? await readPlainWav(file, probe.plainWav, (max + 1) * SAMPLE_RATE, opts.signal)
       : await this.decodeWithFfmpeg(file, probe, opts.signal);
     if (samples.length === 0) throw new GatewayError('AUDIO_EMPTY', `${name} contains no audio samples`);
     const durationSec = samples.length / SAMPLE_RATE;

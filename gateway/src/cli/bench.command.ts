@@ -92,6 +92,8 @@ async function runRealtime(opts: BenchOpts): Promise<void> {
     const o = {
       face: opts.face,
       speechWav: wav,
+      // text jobs speak in the job (espeak-ng, 22.05 kHz, resampled in-process: plain-wav.ts)
+      speechText: 'The quick brown fox jumps over the lazy dog.',
       work,
       batchSizes: opts.sessionBatches.split(',').map(Number),
       sessionSeconds: opts.sessionSeconds,
@@ -107,7 +109,7 @@ async function runRealtime(opts: BenchOpts): Promise<void> {
     };
     print(`realtime (${config.backend} backend; the first job also pays the avatar's face detection in its upload, not in the figures):`);
     const streams = await benchJobStream(o, opts.jobStreams);
-    streams.forEach((f, k) => print(formatJobStream(f, ` ${k + 1}/${streams.length}`)));
+    streams.forEach((f, k) => print(formatJobStream(f, ` ${(k % opts.jobStreams) + 1}/${opts.jobStreams}`)));
     if (opts.skipSessions) return;
     const long = path.join(work, 'speech-session.wav');
     await makeSpeech(long, opts.sessionSeconds);

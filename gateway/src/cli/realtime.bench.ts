@@ -16,6 +16,8 @@ export interface RealtimeBenchOptions {
   face: string;
   /** 16 kHz mono s16le WAV of speech */
   speechWav: string;
+  /** also run the job streams with this text (espeak-ng in the job), after the audio ones */
+  speechText?: string;
   work: string;
   batchSizes: number[];
   sessionSeconds: number;
@@ -26,6 +28,8 @@ export interface RealtimeBenchOptions {
 }
 
 export interface JobStreamFigures {
+  /** what the job was given: an audio file or text to speak */
+  input: 'audio' | 'text';
   /** ms after the POST (client clock) */
   acceptedMs: number;
   /** the render's start (the job's startedAt, wall clock) */
@@ -75,7 +79,8 @@ async function uploadAvatar(base: string, face: string): Promise<string> {
 /**
  * POST `runs` stream=true jobs one after another on a cached avatar, each read through /stream: ms
  * from the POST to the 202, the render's start, the stream's headers, its first byte and first
- * complete frame (the first run in a fresh process also pays the backend's first inference).
+ * complete frame (the first run in a fresh process also pays the backend's first inference); then
+ * as many text jobs when `speechText` is set.
  */
 export async function benchJobStream(o: RealtimeBenchOptions, runs = 1): Promise<JobStreamFigures[]> {
   const { app, base } = await startApp(o.work, {});
@@ -83,18 +88,24 @@ export async function benchJobStream(o: RealtimeBenchOptions, runs = 1): Promise
     const avatarId = await uploadAvatar(base, o.face);
     const audio = new Uint8Array(await fs.readFile(o.speechWav));
     const out: JobStreamFigures[] = [];
-    for (let r = 0; r < runs; r++) out.push(await oneJobStream(base, avatarId, audio));
+    for (let r = 0; r < runs; r++) out.push(await oneJobStream(base, avatarId, { audio }));
+    for (let r = 0; o.speechText && r < runs; r++) out.push(await oneJobStream(base, avatarId, { text: o.speechText }));
     return out;
   } finally {
     await app.close();
   }
 }
 
-async function oneJobStream(base: string, avatarId: string, audio: Uint8Array<ArrayBuffer>): Promise<JobStreamFigures> {
+async function oneJobStream(
+  base: string,
+  avatarId: string,
+  input: { audio: Uint8Array<ArrayBuffer> } | { text: string },
+): Promise<JobStreamFigures> {
   const form = new FormData();
   form.append('avatarId', avatarId);
   form.append('stream', 'true');
-  form.append('audio', new Blob([audio], { type: 'audio/wav' }), 'speech.wav');
+  if ('text' in input) form.append('text', input.text);
+  else form.append('audio', new Blob([input.audio], { type: 'audio/wav' }), 'speech.wav');
   const wall0 = Date.now();
   const t0 = performance.now();
   const res = await fetch(`http://${base}/v1/jobs`, { method: 'POST', body: form });
@@ -118,6 +129,7 @@ async function oneJobStream(base: string, avatarId: string, audio: Uint8Array<Ar
   };
   const { marks, ...timings } = job.timings;
   return {
+    input: 'text' in input ? 'text' : 'audio',
     acceptedMs,
     renderStartMs: Date.parse(job.startedAt) - wall0,
     headersMs,
@@ -220,10 +232,10 @@ export function formatJobStream(f: JobStreamFigures, label = ''): string {
   const at = (ms: number | undefined) => (ms === undefined ? '?' : (f.renderStartMs + ms).toFixed(0));
   const m = f.marks;
   return (
-    `job stream${label} (cached avatar, stream=true): first byte ${f.firstByteMs.toFixed(0)} ms after the POST (goal ≤ 300), ` +
+    `job stream${label} (${f.input}, cached avatar, stream=true): first byte ${f.firstByteMs.toFixed(0)} ms after the POST (goal ≤ 300), ` +
     `first decodable frame ${f.firstFrameMs.toFixed(0)} ms, whole stream ${f.doneMs.toFixed(0)} ms\n` +
     `  critical path (ms after the POST): 202 ${f.acceptedMs.toFixed(0)}, render start ${f.renderStartMs}, ` +
-    `avatar ready ${at(m.avatarReady)}, audio decoded ${at(m.audioReady)}, ` +
+    `avatar ready ${at(m.avatarReady)}, audio ${f.input === 'text' ? 'spoken and ' : ''}decoded ${at(m.audioReady)}, ` +
     `encoder spawned ${at(m.encoderStarted)}, first batch inferred ${at(m.firstBatch)}, first frame to the encoder ${at(f.firstFrameTiming)}, ` +
     `output started ${at(m.outputStarted)}, stream headers ${f.headersMs.toFixed(0)}, first byte ${f.firstByteMs.toFixed(0)}\n` +
     `  job timings (ms, busy time per stage): ${Object.entries(f.timings)

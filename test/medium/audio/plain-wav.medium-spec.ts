@@ -4,17 +4,20 @@ import { buildDecodeArgs } from '../../../gateway/src/audio/audio-args';
 import { AudioService } from '../../../gateway/src/audio/audio.service';
 import { pinnedFormatOf } from '../../../gateway/src/media/demuxer-allowlist';
 import { FfmpegRunner } from '../../../gateway/src/media/ffmpeg-runner';
-import { speech16k, tempDir } from '../../helpers/audio-clips';
+import { melSpectrogram } from '../../../gateway/src/audio/mel-spectrogram';
+import { MAX_RESAMPLED_SECONDS } from '../../../gateway/src/audio/resample';
+import { espeak, speech16k, tempDir } from '../../helpers/audio-clips';
 
-/** A RIFF WAV of 16 kHz mono s16le samples with optional extra chunks before the data and a declared data size. */
-function wavFile(samples: Int16Array, o: { before?: Buffer[]; declared?: number; trailing?: Buffer } = {}): Buffer {
+/** A RIFF WAV of mono s16le samples (16 kHz unless said) with optional extra chunks before the data and a declared data size. */
+function wavFile(samples: Int16Array, o: { before?: Buffer[]; declared?: number; trailing?: Buffer; rate?: number } = {}): Buffer {
+  const rate = o.rate ?? 16000;
   const fmt = Buffer.alloc(24);
   fmt.write('fmt ', 0, 'latin1');
   fmt.writeUInt32LE(16, 4);
   fmt.writeUInt16LE(1, 8);
   fmt.writeUInt16LE(1, 10);
-  fmt.writeUInt32LE(16000, 12);
-  fmt.writeUInt32LE(32000, 16);
+  fmt.writeUInt32LE(rate, 12);
+  fmt.writeUInt32LE(2 * rate, 16);
   fmt.writeUInt16LE(2, 20);
   fmt.writeUInt16LE(16, 22);
   const data = Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength);
@@ -97,8 +100,8 @@ describe('plain 16 kHz mono WAV read in-process (no ffprobe, no ffmpeg)', () => 
     stereo.writeUInt32LE(64000, 28);
     stereo.writeUInt16LE(4, 32);
     const rate = wavFile(noise());
-    rate.writeUInt32LE(22050, 24);
-    rate.writeUInt32LE(44100, 28);
+    rate.writeUInt32LE(11025, 24);
+    rate.writeUInt32LE(22050, 28);
     for (const [name, bytes] of Object.entries({ odd, stereo, rate })) {
       const file = path.join(dir, `other-${name}.wav`);
       await fs.writeFile(file, bytes);
@@ -117,5 +120,60 @@ describe('plain 16 kHz mono WAV read in-process (no ffprobe, no ffmpeg)', () => 
     const empty = path.join(dir, 'empty.wav');
     await fs.writeFile(empty, wavFile(new Int16Array(0)));
     await expect(sut.load(empty)).rejects.toMatchObject({ code: 'AUDIO_EMPTY' });
+  });
+});
+
+describe("espeak-ng's 22.05 kHz WAV resampled in-process (the text jobs' speech: no ffprobe, no ffmpeg)", () => {
+  let dir: string;
+  const runner = new FfmpegRunner();
+  const probeSpy = jest.spyOn(runner, 'probe');
+  const streamSpy = jest.spyOn(runner, 'stream');
+  const sut = new AudioService(runner, { maxAudioSeconds: 600 });
+
+  beforeAll(async () => (dir = await tempDir('resampled-wav-')));
+  afterAll(() => fs.rm(dir, { recursive: true, force: true }));
+
+  it("should give what ffmpeg's resampler gives, as far as the mel can tell", async () => {
+    const file = path.join(dir, 'espeak.wav');
+    await espeak(file, 'Speech from text is read without starting a process. Seven, eight, nine.');
+    const expectedBytes = await ffmpegPcm(runner, file);
+    const expected = new Float32Array(expectedBytes.buffer, expectedBytes.byteOffset, expectedBytes.length / 4);
+    probeSpy.mockClear();
+    streamSpy.mockClear();
+    const probe = await sut.probe(file);
+    expect(probe).toMatchObject({ sampleRate: 22050, channels: 1, codec: 'pcm_s16le' });
+    expect(probe.plainWav).toMatchObject({ sampleRate: 22050 });
+    const { pcm, durationSec } = await sut.load(file, { probe });
+    expect(probeSpy).not.toHaveBeenCalled();
+    expect(streamSpy).not.toHaveBeenCalled();
+    expect(pcm.length).toBe(expected.length);
+    expect(durationSec).toBeCloseTo(expected.length / 16000, 9);
+    expect(probe.durationSec).toBeCloseTo(durationSec, 9);
+    let signal = 0;
+    let error = 0;
+    for (let i = 0; i < pcm.length; i++) {
+      signal += expected[i] ** 2;
+      error += (pcm[i] - expected[i]) ** 2;
+    }
+    expect(10 * Math.log10(signal / error)).toBeGreaterThan(45); // the two filters differ only between 7.3 and 8 kHz
+    const [got, want] = [melSpectrogram(pcm), melSpectrogram(expected)];
+    expect(got.frames).toBe(want.frames);
+    const worst = (from: number, to: number) => {
+      let m = 0;
+      for (let i = from * got.frames; i < to * got.frames; i++) m = Math.max(m, Math.abs(got.data[i] - want.data[i]));
+      return m;
+    };
+    expect(worst(0, 79)).toBeLessThan(0.002); // of the mel's 8-unit range ([-4, 4])
+    expect(worst(79, 80)).toBeLessThan(0.05); // the top band (up to 7.6 kHz) reaches into the filters' transition
+  });
+
+  it('should leave a 22.05 kHz WAV longer than the in-process limit to ffprobe and ffmpeg', async () => {
+    const file = path.join(dir, 'long.wav');
+    await fs.writeFile(file, wavFile(new Int16Array(22050 * (MAX_RESAMPLED_SECONDS + 1)), { rate: 22050 }));
+    probeSpy.mockClear();
+    const probe = await sut.probe(file);
+    expect(probe.plainWav).toBeUndefined();
+    expect(probeSpy).toHaveBeenCalledTimes(1);
+    expect(probe.durationSec).toBeCloseTo(MAX_RESAMPLED_SECONDS + 1, 3);
   });
 });
