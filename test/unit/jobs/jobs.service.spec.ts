@@ -44,6 +44,14 @@ class ManualRenderer implements Renderer {
 }
 
 const tick = () => new Promise((r) => setTimeout(r, 5));
+/** Waits for `cond` (a fixed tick races with the service's own I/O on a loaded machine). */
+async function until(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await tick();
+  }
+}
 
 describe(JobsService.name, () => {
   let settings: JobsSettings;
@@ -128,12 +136,12 @@ describe(JobsService.name, () => {
       // a clean stop does not count as an attempt: the render now running is its first counted one
       expect(restarted.get(running.id).attempts).toBe(1);
       expect(restarted.get(running.id).progress).toBe(0);
-      await tick();
+      await until(() => renderer2.calls.length > 0, 'the first render');
       const rendered = () => renderer2.calls.map((c) => path.basename(path.dirname(c.req.outPath)));
       expect(rendered()).toEqual([running.id]);
       renderer2.calls[0].release();
       expect((await restarted.waitForEnd(running.id)).status).toBe('succeeded');
-      await tick();
+      await until(() => renderer2.calls.length > 1, 'the second render');
       expect(rendered()).toEqual([running.id, queued.id]);
       renderer2.calls[1].release();
       expect((await restarted.waitForEnd(queued.id)).status).toBe('succeeded');
@@ -162,7 +170,7 @@ describe(JobsService.name, () => {
       expect(restarted.get(again.id)).toMatchObject({ status: 'failed', error: { code: 'JOB_INTERRUPTED' } });
       expect(fs.existsSync(again.workDir)).toBe(false);
       expect(restarted.get(job.id)).toMatchObject({ status: 'running', progress: 0, framesDone: 0, attempts: 2 });
-      await tick();
+      await until(() => renderer2.calls.length > 0, 'the render');
       expect(renderer2.calls.map((c) => c.req.audioPath)).toEqual([path.join(job.workDir, 'audio.wav')]);
       renderer2.calls[0].release();
       expect((await restarted.waitForEnd(job.id)).status).toBe('succeeded');
@@ -255,13 +263,18 @@ describe(JobsService.name, () => {
 
   it('should answer 503 (not a 202 for a job the closed journal would lose) when close() begins while inputs are built', async () => {
     let release!: () => void;
+    let entered!: () => void;
+    const inBuild = new Promise<void>((r) => (entered = r));
     const building = sut.create({}, async (dir) => {
-      await new Promise<void>((r) => (release = r));
+      await new Promise<void>((r) => {
+        release = r;
+        entered();
+      });
       fs.writeFileSync(path.join(dir, 'face.png'), 'f');
       fs.writeFileSync(path.join(dir, 'audio.wav'), 'a');
       return { input: { facePath: path.join(dir, 'face.png'), audioPath: path.join(dir, 'audio.wav') } };
     });
-    await tick();
+    await inBuild; // the inputs are being built (a fixed wait raced with create()'s own I/O on a loaded machine)
     const closed = sut.close();
     release();
     await expect(building).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE' });
